@@ -1,0 +1,28 @@
+# A newcomer needs two commands: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install lint pytest
+
+install: $(VENV)/.installed
+
+# Pinned by constraints.txt so a fresh machine installs the same versions.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[serve,emulator,image,dev]'
+	touch $@
+
+demo: install
+	$(BIN)/smgitops demo
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts models
+	$(BIN)/ruff format --check src tests bench scripts models
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint pytest

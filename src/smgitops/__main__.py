@@ -1,0 +1,3 @@
+from smgitops.cli import main
+
+main()
