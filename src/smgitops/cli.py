@@ -13,8 +13,7 @@ import click
 from smgitops import __version__
 
 # name -> "module:attribute" of a click command; the order is the order in --help.
-COMMANDS: dict[str, str] = {
-}
+COMMANDS: dict[str, str] = {}
 
 
 class LazyGroup(click.Group):

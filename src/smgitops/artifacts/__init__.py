@@ -1,0 +1,1 @@
+"""Model tarballs and serving images, named by the hash of their content."""
