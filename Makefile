@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint pytest
+.PHONY: demo test install lint pytest models
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[serve,emulator,image,dev]'
 	touch $@
+
+# Train every model whose folder has a train.py (artifacts are git-ignored, rebuilt deterministically).
+models: install
+	@for script in models/*/train.py; do [ -e "$$script" ] || continue; echo "training $$script"; $(BIN)/python "$$script" || exit 1; done
 
 demo: install
 	$(BIN)/smgitops demo
