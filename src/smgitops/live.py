@@ -1,0 +1,102 @@
+"""Live state: what SageMaker and Application Auto Scaling say right now, as plain values.
+
+The dataclasses here are what the pure planner compares against. `smgitops.reader` fills them
+with boto3; tests of the planner build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smgitops.spec import DataCaptureSpec, Pairs, ServerlessSpec
+
+IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
+
+
+@dataclass(frozen=True)
+class LiveVariant:
+    """A production variant as DescribeEndpoint reports it (the desired side of a change)."""
+
+    name: str
+    instance_count: int | None
+    weight: float | None
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    name: str
+    image_uri: str
+    model_data_url: str
+    environment: Pairs
+    execution_role_arn: str
+
+
+@dataclass(frozen=True)
+class LiveConfigVariant:
+    name: str
+    model_name: str
+    instance_type: str | None
+    initial_instance_count: int | None
+    initial_weight: float | None
+    serverless: ServerlessSpec | None = None
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """The endpoint config an endpoint is on, read only when it differs from the desired one."""
+
+    name: str
+    variants: tuple[LiveConfigVariant, ...]
+    shadow_variants: tuple[LiveConfigVariant, ...] = ()
+    data_capture: DataCaptureSpec | None = None
+    models: tuple[LiveModel, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveEndpoint:
+    name: str
+    status: str
+    config_name: str
+    tags: Pairs
+    variants: tuple[LiveVariant, ...] = ()
+    failure_reason: str | None = None
+    config: LiveConfig | None = None
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class LiveScaling:
+    resource_id: str
+    min_capacity: int
+    max_capacity: int
+    policy_name: str | None = None
+    metric: str | None = None
+    target_value: float | None = None
+    scale_in_cooldown_s: int | None = None
+    scale_out_cooldown_s: int | None = None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Live resources relevant to one environment.
+
+    `endpoints` holds every desired endpoint that exists plus every endpoint the inventory says
+    we created in this env; `inventory` is that remembered set (names).
+    """
+
+    endpoints: tuple[LiveEndpoint, ...] = ()
+    scaling: tuple[LiveScaling, ...] = ()
+    inventory: tuple[str, ...] = ()
+
+    def endpoint(self, name: str) -> LiveEndpoint | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+    def scaling_for(self, resource_id: str) -> LiveScaling | None:
+        return next((s for s in self.scaling if s.resource_id == resource_id), None)

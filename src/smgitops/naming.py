@@ -1,0 +1,83 @@
+"""The one place that names AWS resources and computes content hashes.
+
+SageMaker models and endpoint configs are immutable, so their names carry a short hash of
+everything that defines them: unchanged input gives the same name, and the planner sees "no
+change" without comparing fields. Ownership tags are stamped on everything we create.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+
+MAX_NAME = 63  # SageMaker's limit for model, endpoint config and endpoint names
+HASH_LENGTH = 10
+_NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
+
+TAG_MANAGED = "smgitops:managed"
+TAG_ENV = "smgitops:env"
+TAG_MANIFEST = "smgitops:manifest"
+TAG_COMMIT = "smgitops:commit"
+TAG_PREVIOUS_CONFIG = "smgitops:previous-config"
+OWNERSHIP_TAGS = (TAG_MANAGED, TAG_ENV, TAG_MANIFEST, TAG_COMMIT)
+
+
+def _canonical(value: object) -> object:
+    # None-valued fields are dropped so adding an optional field later renames nothing.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def content_hash(value: object, length: int = HASH_LENGTH) -> str:
+    """Short sha256 of a value (dataclasses, dicts, lists, scalars) in canonical form.
+
+    No side effects.
+    """
+    canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:length]
+
+
+def hashed_name(prefix: str, digest: str) -> str:
+    """`<prefix>-<digest>`, the prefix shortened so the whole fits SageMaker's 63 characters."""
+    prefix = _NAME_CHARS.sub("-", prefix).strip("-")
+    room = MAX_NAME - len(digest) - 1
+    return f"{prefix[:room].rstrip('-')}-{digest}"
+
+
+def is_hashed_name_of(prefix: str, name: str) -> bool:
+    """True when `name` is one of ours made by `hashed_name(prefix, ...)`. No side effects."""
+    head, _, digest = name.rpartition("-")
+    return (
+        len(digest) == HASH_LENGTH
+        and re.fullmatch(r"[0-9a-f]+", digest) is not None
+        and head == hashed_name(prefix, "0" * HASH_LENGTH).rpartition("-")[0]
+    )
+
+
+def ownership_tags(env: str, manifest_path: str, commit: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (TAG_COMMIT, commit),
+        (TAG_ENV, env),
+        (TAG_MANAGED, "true"),
+        (TAG_MANIFEST, manifest_path),
+    )
+
+
+def is_owned(tags: dict[str, str], env: str) -> bool:
+    """Only resources we created (tagged managed, same env) are ever changed or deleted."""
+    return tags.get(TAG_MANAGED) == "true" and tags.get(TAG_ENV) == env
+
+
+def scalable_resource_id(endpoint_name: str, variant_name: str) -> str:
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+def scaling_policy_name(endpoint_name: str, variant_name: str) -> str:
+    return f"smgitops-{endpoint_name}-{variant_name}"[:256]

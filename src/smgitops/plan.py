@@ -1,0 +1,435 @@
+"""The planner: desired endpoints vs live state -> a plan of changes, each with its reason.
+
+`plan()` is purely computational: it reads two values and returns a third. Everything that
+talks to AWS lives in `smgitops.reader` (before) and `smgitops.apply` (after).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from smgitops import naming
+from smgitops.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScaling, LiveState
+from smgitops.resources import DesiredEndpoint, ScalingDef, VariantDef
+from smgitops.spec import DeploymentSpec
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"  # new endpoint config, blue/green with the manifest's guardrails
+    UPDATE_CAPACITY = "update_capacity"  # UpdateEndpointWeightsAndCapacities, no new fleet
+    UPDATE_SCALING = "update_scaling"  # only the autoscaling target/policy changes
+    REPLACE = "replace"  # delete a Failed endpoint and create it again
+    DELETE = "delete"
+    NOOP = "no_op"
+
+
+class Reason(StrEnum):
+    NOT_FOUND = "not_found"
+    CONFIG_CHANGED = "config_changed"
+    CAPACITY_CHANGED = "capacity_changed"
+    SCALING_CHANGED = "scaling_changed"
+    ENDPOINT_FAILED = "endpoint_failed"
+    REMOVED_FROM_GIT = "removed_from_git"
+    PRUNE_DISABLED = "prune_disabled"
+    UP_TO_DATE = "up_to_date"
+
+
+class ScalingAction(StrEnum):
+    REGISTER = "register"
+    UPDATE = "update"
+    DEREGISTER = "deregister"
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One attribute that differs; `forces_new_config` marks what needs a new endpoint config."""
+
+    path: str
+    before: str | None
+    after: str | None
+    forces_new_config: bool = False
+
+
+@dataclass(frozen=True)
+class ScalingChange:
+    action: ScalingAction
+    resource_id: str
+    desired: ScalingDef | None = None
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """How an UPDATE moves traffic: the manifest's guardrails plus what the planner decided."""
+
+    deployment: DeploymentSpec
+    retain_capacity: bool
+    previous_config: str
+
+
+@dataclass(frozen=True)
+class EndpointChange:
+    endpoint: str
+    action: Action
+    reason: Reason
+    manifest: str | None = None
+    desired: DesiredEndpoint | None = None
+    diffs: tuple[FieldDiff, ...] = ()
+    scaling: tuple[ScalingChange, ...] = ()
+    rollout: Rollout | None = None
+    live_status: str | None = None
+    live_config: str | None = None
+    peak_instances: int = 0
+    wait_first: bool = False  # the endpoint is mid-transition: apply waits before acting
+
+    @property
+    def is_change(self) -> bool:
+        return self.action is not Action.NOOP
+
+    @property
+    def forced_paths(self) -> tuple[str, ...]:
+        return tuple(d.path for d in self.diffs if d.forces_new_config)
+
+
+@dataclass(frozen=True)
+class Plan:
+    env: str
+    changes: tuple[EndpointChange, ...]
+    errors: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.is_change for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        """Terraform-style totals: a replace counts as one create and one delete."""
+        totals = {"create": 0, "update": 0, "delete": 0}
+        for change in self.changes:
+            if change.action is Action.CREATE:
+                totals["create"] += 1
+            elif change.action is Action.DELETE:
+                totals["delete"] += 1
+            elif change.action is Action.REPLACE:
+                totals["create"] += 1
+                totals["delete"] += 1
+            elif change.is_change:
+                totals["update"] += 1
+        return totals
+
+
+def _fmt(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _instances(counts: Iterable[int | None]) -> int:
+    return sum(c or 0 for c in counts)
+
+
+def _model_diffs(desired: DesiredEndpoint, live: LiveConfig) -> list[FieldDiff]:
+    live_model = live.models[0] if live.models else None
+    model = desired.model
+    if live_model is None:
+        return [FieldDiff("model", None, model.name, True)]
+    diffs = []
+    for path, before, after in (
+        ("model.image", live_model.image_uri, model.image_uri),
+        ("model.data", live_model.model_data_url, model.model_data_url),
+        ("model.executionRole", live_model.execution_role_arn, model.execution_role_arn),
+    ):
+        if before != after:
+            diffs.append(FieldDiff(path, before, after, True))
+    before_env, after_env = dict(live_model.environment), dict(model.environment)
+    for key in sorted(before_env.keys() | after_env.keys()):
+        if before_env.get(key) != after_env.get(key):
+            diffs.append(
+                FieldDiff(f"environment.{key}", before_env.get(key), after_env.get(key), True)
+            )
+    return diffs
+
+
+def _variant_diffs(
+    label: str, desired: tuple[VariantDef, ...], live: tuple[LiveConfigVariant, ...]
+) -> list[FieldDiff]:
+    """Variant attributes that live in the immutable config (type, serverless, presence)."""
+    diffs = []
+    live_by_name = {v.name: v for v in live}
+    desired_by_name = {v.name: v for v in desired}
+    for name in sorted(live_by_name.keys() - desired_by_name.keys()):
+        diffs.append(FieldDiff(f"{label}[{name}]", "present", None, True))
+    for variant in desired:
+        path = f"{label}[{variant.name}]"
+        old = live_by_name.get(variant.name)
+        if old is None:
+            diffs.append(FieldDiff(path, None, "present", True))
+            continue
+        if old.instance_type != variant.instance_type:
+            diffs.append(
+                FieldDiff(f"{path}.instanceType", old.instance_type, variant.instance_type, True)
+            )
+        if old.serverless != variant.serverless:
+            diffs.append(
+                FieldDiff(
+                    f"{path}.serverless", _fmt(old.serverless), _fmt(variant.serverless), True
+                )
+            )
+    return diffs
+
+
+def _config_diffs(desired: DesiredEndpoint, live: LiveConfig | None) -> tuple[FieldDiff, ...]:
+    """Why the desired config differs from the live one (names differ: something changed)."""
+    if live is None:  # config not readable (deleted by hand): still a change, say so plainly
+        return (FieldDiff("endpointConfig", None, desired.config.name, True),)
+    diffs = _model_diffs(desired, live)
+    diffs += _variant_diffs("variants", desired.config.variants, live.variants)
+    diffs += _variant_diffs("shadowVariants", desired.config.shadow_variants, live.shadow_variants)
+    if live.data_capture != desired.config.data_capture:
+        diffs.append(
+            FieldDiff(
+                "dataCapture", _fmt(live.data_capture), _fmt(desired.config.data_capture), True
+            )
+        )
+    if not diffs:  # e.g. timeouts, or a config changed outside git: name the config itself
+        diffs.append(FieldDiff("endpointConfig", live.name, desired.config.name, True))
+    return tuple(diffs)
+
+
+def _capacity_diffs(desired: DesiredEndpoint, live: LiveEndpoint) -> tuple[FieldDiff, ...]:
+    """Counts and weights that differ; counts are ignored where the autoscaler owns them."""
+    scaled = {s.variant for s in desired.scaling}
+    live_by_name = {v.name: v for v in live.variants}
+    diffs = []
+    for cap in desired.capacity:
+        current = live_by_name.get(cap.variant)
+        if current is None:
+            continue
+        path = f"variants[{cap.variant}]"
+        if (
+            cap.instance_count is not None
+            and cap.variant not in scaled
+            and current.instance_count != cap.instance_count
+        ):
+            diffs.append(
+                FieldDiff(
+                    f"{path}.instanceCount",
+                    _fmt(current.instance_count),
+                    _fmt(cap.instance_count),
+                )
+            )
+        if current.weight is not None and not math.isclose(current.weight, cap.weight):
+            diffs.append(FieldDiff(f"{path}.weight", _fmt(current.weight), _fmt(cap.weight)))
+    return tuple(diffs)
+
+
+def _scaling_changes(desired: DesiredEndpoint, live: LiveState) -> tuple[ScalingChange, ...]:
+    prefix = f"endpoint/{desired.name}/variant/"
+    live_ids = {s.resource_id: s for s in live.scaling if s.resource_id.startswith(prefix)}
+    wanted = {s.resource_id: s for s in desired.scaling}
+    changes = [
+        ScalingChange(ScalingAction.DEREGISTER, rid) for rid in sorted(live_ids.keys() - wanted)
+    ]
+    for rid, scaling in sorted(wanted.items()):
+        current = live_ids.get(rid)
+        if current is None:
+            changes.append(ScalingChange(ScalingAction.REGISTER, rid, scaling))
+        elif not _scaling_matches(scaling, current):
+            changes.append(ScalingChange(ScalingAction.UPDATE, rid, scaling))
+    return tuple(changes)
+
+
+def _scaling_matches(desired: ScalingDef, live: LiveScaling) -> bool:
+    return (
+        live.min_capacity == desired.min_capacity
+        and live.max_capacity == desired.max_capacity
+        and live.policy_name == desired.policy_name
+        and live.metric == desired.metric
+        and live.target_value is not None
+        and math.isclose(live.target_value, desired.target_value)
+        and live.scale_in_cooldown_s == desired.scale_in_cooldown_s
+        and live.scale_out_cooldown_s == desired.scale_out_cooldown_s
+    )
+
+
+def _scaling_diffs(changes: tuple[ScalingChange, ...]) -> tuple[FieldDiff, ...]:
+    return tuple(
+        FieldDiff(
+            f"autoscaling[{c.resource_id.rsplit('/', 1)[-1]}]",
+            None if c.action is ScalingAction.REGISTER else "configured",
+            None
+            if c.desired is None
+            else f"{c.desired.min_capacity}..{c.desired.max_capacity} instances, "
+            f"target {_fmt(c.desired.target_value)} {c.desired.metric}",
+        )
+        for c in changes
+    )
+
+
+def _rollout(desired: DesiredEndpoint, live: LiveEndpoint) -> Rollout:
+    deployment = desired.spec.deployment
+    retain = deployment.retain_scaled_capacity
+    if retain is None:
+        retain = bool(desired.scaling)
+    # SageMaker can only retain properties of variants that keep their names.
+    same_variants = {v.name for v in live.variants} == {v.name for v in desired.config.variants}
+    return Rollout(deployment, retain and same_variants, live.config_name)
+
+
+def _step_instances(deployment: DeploymentSpec, fleet: int) -> int:
+    step = deployment.step
+    if step is None:
+        return fleet
+    if step.unit == "instances":
+        return min(step.value, fleet)
+    return max(1, math.ceil(fleet * step.value / 100))
+
+
+def _peak_for_update(desired: DesiredEndpoint, live: LiveEndpoint, rollout: Rollout) -> int:
+    """Instances running at once while SageMaker swaps fleets (blue/green needs both)."""
+    old = _instances(v.instance_count for v in live.variants)
+    new = old if rollout.retain_capacity else _instances(c.instance_count for c in desired.capacity)
+    if rollout.deployment.strategy == "rolling":
+        return old + _step_instances(rollout.deployment, new)
+    return old + new
+
+
+def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> EndpointChange | str:
+    current = live.endpoint(desired.name)
+    base = EndpointChange(
+        endpoint=desired.name,
+        action=Action.NOOP,
+        reason=Reason.UP_TO_DATE,
+        manifest=desired.spec.manifest_path,
+        desired=desired,
+        scaling=_scaling_changes(desired, live),
+    )
+    new_fleet = _instances(c.instance_count for c in desired.capacity)
+    if current is None or current.status == "Deleting":
+        all_registered = tuple(
+            ScalingChange(ScalingAction.REGISTER, s.resource_id, s) for s in desired.scaling
+        )
+        return replace(
+            base,
+            action=Action.CREATE,
+            reason=Reason.NOT_FOUND,
+            scaling=all_registered,
+            peak_instances=new_fleet,
+            wait_first=current is not None,
+            live_status=None if current is None else current.status,
+        )
+    if not naming.is_owned(current.tag_map, env):
+        return (
+            f"{desired.spec.manifest_path}: endpoint {desired.name} exists but is not managed "
+            f"by smgitops in env {env} (tags {naming.TAG_MANAGED}=true, {naming.TAG_ENV}={env} "
+            "missing); refusing to touch it: tag it to adopt it, or rename the endpoint"
+        )
+    base = replace(
+        base,
+        live_status=current.status,
+        live_config=current.config_name,
+        wait_first=current.in_progress,
+    )
+    if current.status == "Failed":
+        all_registered = tuple(
+            ScalingChange(ScalingAction.REGISTER, s.resource_id, s) for s in desired.scaling
+        )
+        reason = current.failure_reason or "no reason given"
+        return replace(
+            base,
+            action=Action.REPLACE,
+            reason=Reason.ENDPOINT_FAILED,
+            diffs=(FieldDiff("status", f"Failed: {reason}", "InService", True),),
+            scaling=all_registered,
+            peak_instances=new_fleet,
+        )
+    if current.config_name != desired.config.name:
+        rollout = _rollout(desired, current)
+        diffs = _config_diffs(desired, current.config)
+        if not rollout.retain_capacity:
+            diffs += _capacity_diffs(desired, current)
+        return replace(
+            base,
+            action=Action.UPDATE,
+            reason=Reason.CONFIG_CHANGED,
+            diffs=diffs + _scaling_diffs(base.scaling),
+            rollout=rollout,
+            peak_instances=_peak_for_update(desired, current, rollout),
+        )
+    capacity = _capacity_diffs(desired, current)
+    if capacity:
+        old = _instances(v.instance_count for v in current.variants)
+        return replace(
+            base,
+            action=Action.UPDATE_CAPACITY,
+            reason=Reason.CAPACITY_CHANGED,
+            diffs=capacity + _scaling_diffs(base.scaling),
+            peak_instances=max(old, new_fleet),
+        )
+    if base.scaling:
+        return replace(
+            base,
+            action=Action.UPDATE_SCALING,
+            reason=Reason.SCALING_CHANGED,
+            diffs=_scaling_diffs(base.scaling),
+            peak_instances=_instances(v.instance_count for v in current.variants),
+        )
+    return replace(base, peak_instances=_instances(v.instance_count for v in current.variants))
+
+
+def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointChange | None:
+    current = live.endpoint(name)
+    if current is None or not naming.is_owned(current.tag_map, env):
+        return None  # already gone, or not ours: never deleted
+    manifest = current.tag_map.get(naming.TAG_MANIFEST)
+    scaling = tuple(
+        ScalingChange(ScalingAction.DEREGISTER, s.resource_id)
+        for s in live.scaling
+        if s.resource_id.startswith(f"endpoint/{name}/variant/")
+    )
+    if not prune:
+        return EndpointChange(
+            endpoint=name,
+            action=Action.NOOP,
+            reason=Reason.PRUNE_DISABLED,
+            manifest=manifest,
+            live_status=current.status,
+            live_config=current.config_name,
+        )
+    return EndpointChange(
+        endpoint=name,
+        action=Action.DELETE,
+        reason=Reason.REMOVED_FROM_GIT,
+        manifest=manifest,
+        scaling=scaling,
+        live_status=current.status,
+        live_config=current.config_name,
+        wait_first=current.in_progress,
+    )
+
+
+def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune: bool) -> Plan:
+    """Compare desired endpoints with live state and decide, per endpoint, what to do and why.
+
+    No side effects. Endpoints we do not own are never changed: a desired endpoint whose name
+    is taken by someone else's endpoint is a plan error; an unowned leftover is ignored.
+    """
+    changes: list[EndpointChange] = []
+    errors: list[str] = []
+    desired_names = set()
+    for endpoint in sorted(desired, key=lambda d: d.name):
+        desired_names.add(endpoint.name)
+        outcome = _plan_desired(endpoint, live, env)
+        if isinstance(outcome, str):
+            errors.append(outcome)
+        else:
+            changes.append(outcome)
+    for name in sorted(set(live.inventory) - desired_names):
+        removed = _plan_removed(name, live, env, prune)
+        if removed is not None:
+            changes.append(removed)
+    return Plan(env=env, changes=tuple(changes), errors=tuple(errors))

@@ -1,0 +1,179 @@
+"""Desired SageMaker resources: what one manifest becomes once its artifacts are known.
+
+`desired_endpoint` is pure: it turns an `EndpointSpec` plus the content-addressed artifact
+references (model tarball URL, image URI) into named model / endpoint-config definitions. The
+names are content hashes, so an unchanged manifest yields exactly the names already live.
+
+Instance counts and variant weights are deliberately left out of the config's identity: they
+are live-adjustable with UpdateEndpointWeightsAndCapacities (no new fleet) and, under
+autoscaling, owned by the autoscaler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smgitops import naming
+from smgitops.spec import (
+    AutoscalingSpec,
+    DataCaptureSpec,
+    EndpointSpec,
+    EnvSettings,
+    Pairs,
+    ServerlessSpec,
+    VariantSpec,
+)
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """Where one model's content lives: its tarball (by sha256) and its serving image."""
+
+    model: str
+    sha256: str
+    model_data_url: str
+    image_uri: str
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    name: str
+    image_uri: str
+    model_data_url: str
+    environment: Pairs
+    execution_role_arn: str
+
+
+@dataclass(frozen=True)
+class VariantDef:
+    name: str
+    model_name: str
+    instance_type: str | None
+    initial_instance_count: int | None
+    initial_weight: float
+    serverless: ServerlessSpec | None = None
+    startup_health_check_timeout_s: int | None = None
+    model_download_timeout_s: int | None = None
+
+    def identity(self) -> dict[str, object]:
+        """What defines the variant inside an immutable config (not count, not weight)."""
+        return {
+            "name": self.name,
+            "model": self.model_name,
+            "instance_type": self.instance_type,
+            "serverless": self.serverless,
+            "startup_timeout": self.startup_health_check_timeout_s,
+            "download_timeout": self.model_download_timeout_s,
+        }
+
+
+@dataclass(frozen=True)
+class ConfigDef:
+    name: str
+    variants: tuple[VariantDef, ...]
+    shadow_variants: tuple[VariantDef, ...] = ()
+    data_capture: DataCaptureSpec | None = None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Live-adjustable part of a variant: instance count (None for serverless) and weight."""
+
+    variant: str
+    instance_count: int | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class ScalingDef:
+    variant: str
+    resource_id: str
+    policy_name: str
+    min_capacity: int
+    max_capacity: int
+    metric: str
+    target_value: float
+    scale_in_cooldown_s: int
+    scale_out_cooldown_s: int
+
+
+@dataclass(frozen=True)
+class DesiredEndpoint:
+    spec: EndpointSpec
+    artifact: ModelArtifact
+    model: ModelDef
+    config: ConfigDef
+    capacity: tuple[Capacity, ...]
+    scaling: tuple[ScalingDef, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.endpoint_name
+
+
+def _variant_def(variant: VariantSpec, model_name: str) -> VariantDef:
+    return VariantDef(
+        name=variant.name,
+        model_name=model_name,
+        instance_type=variant.instance_type,
+        initial_instance_count=variant.instance_count,
+        initial_weight=variant.weight,
+        serverless=variant.serverless,
+        startup_health_check_timeout_s=variant.startup_health_check_timeout_s,
+        model_download_timeout_s=variant.model_download_timeout_s,
+    )
+
+
+def _scaling(endpoint_name: str, variant: VariantSpec, spec: AutoscalingSpec) -> ScalingDef:
+    return ScalingDef(
+        variant=variant.name,
+        resource_id=naming.scalable_resource_id(endpoint_name, variant.name),
+        policy_name=naming.scaling_policy_name(endpoint_name, variant.name),
+        min_capacity=spec.min_capacity,
+        max_capacity=spec.max_capacity,
+        metric=spec.metric,
+        target_value=spec.target_value,
+        scale_in_cooldown_s=spec.scale_in_cooldown_s,
+        scale_out_cooldown_s=spec.scale_out_cooldown_s,
+    )
+
+
+def desired_endpoint(
+    spec: EndpointSpec, settings: EnvSettings, artifact: ModelArtifact
+) -> DesiredEndpoint:
+    """Named resource definitions for one manifest. No side effects."""
+    model_identity = {
+        "image": artifact.image_uri,
+        "data": artifact.model_data_url,
+        "environment": spec.environment,
+        "role": settings.execution_role_arn,
+    }
+    model = ModelDef(
+        name=naming.hashed_name(spec.endpoint_name, naming.content_hash(model_identity)),
+        image_uri=artifact.image_uri,
+        model_data_url=artifact.model_data_url,
+        environment=spec.environment,
+        execution_role_arn=settings.execution_role_arn,
+    )
+    variants = tuple(_variant_def(v, model.name) for v in spec.variants)
+    shadows = tuple(_variant_def(v, model.name) for v in spec.shadow_variants)
+    config_identity = {
+        "variants": [v.identity() for v in variants],
+        "shadow_variants": [v.identity() for v in shadows],
+        "data_capture": spec.data_capture,
+    }
+    config = ConfigDef(
+        name=naming.hashed_name(spec.endpoint_name, naming.content_hash(config_identity)),
+        variants=variants,
+        shadow_variants=shadows,
+        data_capture=spec.data_capture,
+    )
+    capacity = tuple(Capacity(v.name, v.instance_count, v.weight) for v in spec.variants)
+    scaling = ()
+    if spec.autoscaling is not None:
+        scaling = tuple(
+            _scaling(spec.endpoint_name, v, spec.autoscaling)
+            for v in spec.variants
+            if not v.is_serverless
+        )
+    return DesiredEndpoint(spec, artifact, model, config, capacity, scaling)

@@ -1,0 +1,210 @@
+"""The planner is pure: every case here is plain values in, a plan out, no AWS."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from factories import AUTOSCALING, desired, live_for, spec
+
+from smgitops.live import LiveScaling, LiveState, LiveVariant
+from smgitops.plan import Action, Reason, ScalingAction, plan
+from smgitops.spec import DeploymentSpec, TrafficStep, VariantSpec, pairs
+
+NOTHING_LIVE = LiveState()
+
+
+def _plan(desired_endpoints, live=NOTHING_LIVE, prune=True):
+    return plan(desired_endpoints, live, env="staging", prune=prune)
+
+
+def test_new_manifest_plans_a_create_with_its_fleet_size():
+    result = _plan([desired()])
+    (change,) = result.changes
+    assert (change.action, change.reason) == (Action.CREATE, Reason.NOT_FOUND)
+    assert change.peak_instances == 2
+    assert result.counts() == {"create": 1, "update": 0, "delete": 0}
+
+
+def test_unchanged_manifest_plans_no_calls():
+    d = desired()
+    result = _plan([d], LiveState(endpoints=(live_for(d),)))
+    assert not result.has_changes
+    assert result.changes[0].reason is Reason.UP_TO_DATE
+
+
+def test_same_inputs_give_the_same_resource_names():
+    assert desired().config.name == desired().config.name
+    assert desired().model.name == desired().model.name
+
+
+def test_new_model_data_forces_a_new_config_and_says_which_field():
+    before = desired(sha="a" * 64)
+    after = desired(sha="b" * 64)
+    live = LiveState(endpoints=(live_for(before, with_config=True),))
+    (change,) = _plan([after], live).changes
+    assert (change.action, change.reason) == (Action.UPDATE, Reason.CONFIG_CHANGED)
+    assert change.forced_paths == ("model.data",)
+    assert change.rollout.previous_config == before.config.name
+    # blue/green: old fleet and new fleet run together for a moment
+    assert change.peak_instances == 4
+
+
+def test_environment_change_is_reported_per_key():
+    before = desired()
+    after = desired(spec(environment=pairs({"LOG_LEVEL": "debug"})))
+    live = LiveState(endpoints=(live_for(before, with_config=True),))
+    (change,) = _plan([after], live).changes
+    assert [(d.path, d.before, d.after) for d in change.diffs] == [
+        ("environment.LOG_LEVEL", "info", "debug")
+    ]
+
+
+def test_instance_count_change_only_updates_capacity_without_a_new_fleet():
+    before = desired()
+    three = (VariantSpec(name="primary", instance_type="ml.m5.large", instance_count=3),)
+    after = desired(spec(variants=three))
+    assert after.config.name == before.config.name  # counts are not part of the config
+    (change,) = _plan([after], LiveState(endpoints=(live_for(before),))).changes
+    assert (change.action, change.reason) == (Action.UPDATE_CAPACITY, Reason.CAPACITY_CHANGED)
+    assert [(d.path, d.before, d.after) for d in change.diffs] == [
+        ("variants[primary].instanceCount", "2", "3")
+    ]
+    assert change.peak_instances == 3
+
+
+def test_instance_type_change_forces_a_new_config():
+    before = desired()
+    bigger = (VariantSpec(name="primary", instance_type="ml.m5.xlarge", instance_count=2),)
+    after = desired(spec(variants=bigger))
+    live = LiveState(endpoints=(live_for(before, with_config=True),))
+    (change,) = _plan([after], live).changes
+    assert change.action is Action.UPDATE
+    assert change.forced_paths == ("variants[primary].instanceType",)
+
+
+def test_autoscaled_instance_count_is_not_a_change():
+    d = desired(spec(autoscaling=AUTOSCALING))
+    scaled_out = live_for(d, variants=(LiveVariant("primary", 4, 1.0),))
+    scaling = LiveScaling(
+        "endpoint/staging-churn/variant/primary",
+        1,
+        4,
+        d.scaling[0].policy_name,
+        d.scaling[0].metric,
+        200.0,
+        300,
+        60,
+    )
+    result = _plan([d], LiveState(endpoints=(scaled_out,), scaling=(scaling,)))
+    assert not result.has_changes
+
+
+def test_update_under_autoscaling_retains_scaled_capacity():
+    before = desired(spec(autoscaling=AUTOSCALING))
+    after = desired(spec(autoscaling=AUTOSCALING), sha="c" * 64)
+    scaled_out = live_for(before, with_config=True, variants=(LiveVariant("primary", 4, 1.0),))
+    (change,) = _plan([after], LiveState(endpoints=(scaled_out,))).changes
+    assert change.rollout.retain_capacity is True
+    assert change.peak_instances == 8  # 4 scaled-out instances, twice, during blue/green
+
+
+def test_explicit_retain_false_resets_capacity_to_the_manifest():
+    deployment = DeploymentSpec(retain_scaled_capacity=False)
+    before = desired(spec(autoscaling=AUTOSCALING, deployment=deployment))
+    after = desired(spec(autoscaling=AUTOSCALING, deployment=deployment), sha="c" * 64)
+    live = live_for(before, with_config=True)
+    (change,) = _plan([after], LiveState(endpoints=(live,))).changes
+    assert change.rollout.retain_capacity is False
+
+
+def test_rolling_update_peak_adds_one_batch_not_a_whole_fleet():
+    rolling = DeploymentSpec(strategy="rolling", step=TrafficStep("percent", 25))
+    four = (VariantSpec(name="primary", instance_type="ml.m5.large", instance_count=4),)
+    before = desired(spec(variants=four, deployment=rolling))
+    after = desired(spec(variants=four, deployment=rolling), sha="d" * 64)
+    (change,) = _plan([after], LiveState(endpoints=(live_for(before, with_config=True),))).changes
+    assert change.peak_instances == 5
+
+
+def test_failed_endpoint_is_replaced_with_the_failure_reason_shown():
+    d = desired()
+    broken = live_for(d, status="Failed", failure_reason="ping health check failed")
+    (change,) = _plan([d], LiveState(endpoints=(broken,))).changes
+    assert (change.action, change.reason) == (Action.REPLACE, Reason.ENDPOINT_FAILED)
+    assert "ping health check failed" in change.diffs[0].before
+    assert _plan([d], LiveState(endpoints=(broken,))).counts() == {
+        "create": 1,
+        "update": 0,
+        "delete": 1,
+    }
+
+
+def test_endpoint_mid_update_is_waited_on_not_raced():
+    before = desired()
+    after = desired(sha="e" * 64)
+    updating = live_for(before, status="Updating", with_config=True)
+    (change,) = _plan([after], LiveState(endpoints=(updating,))).changes
+    assert change.action is Action.UPDATE
+    assert change.wait_first is True
+
+
+def test_someone_elses_endpoint_with_our_name_is_a_plan_error_not_a_change():
+    d = desired()
+    foreign = live_for(d, tags=(("team", "other"),))
+    result = _plan([d], LiveState(endpoints=(foreign,)))
+    assert result.changes == ()
+    assert "not managed by smgitops" in result.errors[0]
+
+
+def test_removed_manifest_is_deleted_only_when_the_env_prunes():
+    d = desired()
+    live = LiveState(endpoints=(live_for(d),), inventory=(d.name,))
+    (change,) = _plan([], live, prune=True).changes
+    assert (change.action, change.reason) == (Action.DELETE, Reason.REMOVED_FROM_GIT)
+    (kept,) = _plan([], live, prune=False).changes
+    assert (kept.action, kept.reason) == (Action.NOOP, Reason.PRUNE_DISABLED)
+
+
+def test_untagged_leftover_is_never_deleted():
+    d = desired()
+    foreign = live_for(d, tags=())
+    result = _plan([], LiveState(endpoints=(foreign,), inventory=(d.name,)), prune=True)
+    assert result.changes == ()
+
+
+def test_new_autoscaling_registers_targets_without_touching_the_fleet():
+    before = desired()
+    after = desired(spec(autoscaling=AUTOSCALING))
+    (change,) = _plan([after], LiveState(endpoints=(live_for(before),))).changes
+    assert (change.action, change.reason) == (Action.UPDATE_SCALING, Reason.SCALING_CHANGED)
+    assert [s.action for s in change.scaling] == [ScalingAction.REGISTER]
+
+
+def test_removed_autoscaling_is_deregistered():
+    d = desired()
+    leftover = LiveScaling("endpoint/staging-churn/variant/primary", 1, 4)
+    (change,) = _plan([d], LiveState(endpoints=(live_for(d),), scaling=(leftover,))).changes
+    assert [s.action for s in change.scaling] == [ScalingAction.DEREGISTER]
+
+
+def test_plan_is_sorted_by_endpoint_name():
+    names = ["zeta", "alpha", "mid"]
+    result = _plan([desired(spec(n)) for n in names])
+    assert [c.endpoint for c in result.changes] == [
+        "staging-alpha",
+        "staging-mid",
+        "staging-zeta",
+    ]
+
+
+def test_weight_change_is_capacity_only():
+    two_variants = (
+        VariantSpec(name="a", instance_type="ml.m5.large", instance_count=1, weight=1),
+        VariantSpec(name="b", instance_type="ml.m5.large", instance_count=1, weight=1),
+    )
+    before = desired(spec(variants=two_variants))
+    shifted = tuple(replace(v, weight=3 if v.name == "b" else 1) for v in two_variants)
+    after = desired(spec(variants=shifted))
+    (change,) = _plan([after], LiveState(endpoints=(live_for(before),))).changes
+    assert change.action is Action.UPDATE_CAPACITY
+    assert [(x.path, x.before, x.after) for x in change.diffs] == [("variants[b].weight", "1", "3")]
