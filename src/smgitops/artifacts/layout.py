@@ -14,7 +14,11 @@ CODE_DIR = "code"
 _SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 
 
-def _visible_files(folder: Path) -> list[Path]:
+def visible_files(folder: Path) -> list[Path]:
+    """Files under `folder`, recursively and sorted, minus hidden and cache entries.
+
+    No side effects.
+    """
     files = []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
@@ -28,7 +32,7 @@ def _visible_files(folder: Path) -> list[Path]:
 def model_files(model_folder: Path) -> list[tuple[str, Path]]:
     """(name inside the model directory, source file) pairs, sorted by name. No side effects."""
     entries: list[tuple[str, Path]] = []
-    for path in _visible_files(model_folder):
+    for path in visible_files(model_folder):
         relative = path.relative_to(model_folder)
         if relative.parts[0] == ARTIFACT_DIR:
             entries.append((relative.relative_to(ARTIFACT_DIR).as_posix(), path))

@@ -1,0 +1,189 @@
+"""Serving images in ECR, tagged by the hash of everything that goes into them.
+
+The tag `<model>-<hash12>` covers `container/`, the model's `requirements.txt` and this
+package's own source and pins, so an image is built and pushed only when one of them changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from smgitops.artifacts import layout
+from smgitops.artifacts.package import MODELS_DIR, model_dir
+from smgitops.aws import error_code
+from smgitops.console import err
+from smgitops.errors import ConfigError, UserError
+from smgitops.spec import EnvSettings
+
+Builder = Literal["auto", "docker", "register"]
+BUILDERS: tuple[str, ...] = ("auto", "docker", "register")
+CONTAINER_DIR = "container"
+PACKAGE_SOURCE_DIR = "src/smgitops"
+PINNING_FILES = ("pyproject.toml", "constraints.txt")
+TAG_HASH_LENGTH = 12
+_NOT_FOUND = {"ImageNotFoundException", "RepositoryNotFoundException"}
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image in ECR: its tagged URI, the digest ECR reports, and whether this run pushed it."""
+
+    uri: str
+    digest: str
+    pushed: bool
+
+    @property
+    def tag(self) -> str:
+        return self.uri.rsplit(":", 1)[1]
+
+
+def image_inputs(repo_root: Path, model: str) -> list[tuple[str, Path]]:
+    """(repository-relative posix path, file) of every file the image is built from, sorted.
+
+    No side effects.
+    """
+    inputs: list[tuple[str, Path]] = []
+    for folder in (CONTAINER_DIR, PACKAGE_SOURCE_DIR):
+        for path in layout.visible_files(repo_root / folder):
+            inputs.append((path.relative_to(repo_root).as_posix(), path))
+    requirements = f"{MODELS_DIR}/{model}/requirements.txt"
+    for name in (*PINNING_FILES, requirements):
+        if (repo_root / name).is_file():
+            inputs.append((name, repo_root / name))
+    return sorted(inputs)
+
+
+def content_hash(model: str, inputs: list[tuple[str, Path]]) -> str:
+    """sha256 over the model name and each input's path and bytes. No side effects."""
+    digest = hashlib.sha256(f"model\0{model}\0".encode())
+    for name, path in inputs:
+        data = path.read_bytes()
+        # Length-prefixed so moving bytes between two files changes the hash.
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def image_tag(repo_root: Path, model: str) -> str:
+    """`<model>-<hash12>` for the serving image of `model`. No side effects (reads files)."""
+    model_dir(repo_root, model)
+    digest = content_hash(model, image_inputs(repo_root, model))
+    return f"{model}-{digest[:TAG_HASH_LENGTH]}"
+
+
+def image_uri(settings: EnvSettings, tag: str) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`. No side effects."""
+    registry = f"{settings.account_id}.dkr.ecr.{settings.region}.amazonaws.com"
+    return f"{registry}/{settings.ecr_repository}:{tag}"
+
+
+def image_digest(ecr: Any, settings: EnvSettings, tag: str) -> str | None:
+    """The digest ECR reports for `tag`, or None when the tag (or the repository) is missing."""
+    try:
+        found = ecr.describe_images(
+            repositoryName=settings.ecr_repository, imageIds=[{"imageTag": tag}]
+        )
+    except ClientError as error:
+        if error_code(error) in _NOT_FOUND:
+            return None
+        raise
+    details = found.get("imageDetails", [])
+    return details[0]["imageDigest"] if details else None
+
+
+def image_exists(ecr: Any, settings: EnvSettings, tag: str) -> bool:
+    return image_digest(ecr, settings, tag) is not None
+
+
+def ensure_repository(ecr: Any, settings: EnvSettings) -> bool:
+    """Create the env's ECR repository if it does not exist; True when it was created."""
+    name = settings.ecr_repository
+    try:
+        ecr.describe_repositories(repositoryNames=[name])
+        return False
+    except ClientError as error:
+        if error_code(error) != "RepositoryNotFoundException":
+            raise
+    err.print(f"creating ECR repository {name} in {settings.region}")
+    try:
+        # Content tags never move, so the repository refuses to overwrite one.
+        ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
+    except ClientError as error:
+        if error_code(error) != "RepositoryAlreadyExistsException":
+            raise
+        return False
+    return True
+
+
+def is_emulated_endpoint(environ: dict[str, str] | os._Environ[str]) -> bool:
+    """True when boto3 is pointed at a non-AWS ECR endpoint (an emulator). No side effects."""
+    url = environ.get("AWS_ENDPOINT_URL_ECR") or environ.get("AWS_ENDPOINT_URL") or ""
+    if not url:
+        return False
+    host = urlparse(url).hostname or ""
+    return not (host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn"))
+
+
+def resolve_builder(requested: str) -> Literal["docker", "register"]:
+    """The builder to use: `auto` picks Docker when an engine answers, else register on an
+    emulator, else a UserError saying what to do."""
+    from smgitops.artifacts import builders
+
+    if requested == "register":
+        return "register"
+    if requested == "docker":
+        builders.docker_client()  # raises a UserError when no engine answers
+        return "docker"
+    if requested != "auto":
+        raise UserError(f"unknown builder {requested!r} (allowed: {', '.join(BUILDERS)})")
+    if builders.docker_available():
+        return "docker"
+    if is_emulated_endpoint(os.environ):
+        return "register"
+    raise UserError("no Docker engine: build the image in CI or pass --builder register")
+
+
+def push_image(
+    ecr: Any, settings: EnvSettings, repo_root: Path, model: str, builder: str = "auto"
+) -> ImageRef:
+    """Make sure the serving image of `model` is in ECR under its content tag.
+
+    Pushes nothing when the tag exists. The digest always comes back from ECR, never from a
+    local computation (registries differ in how they compute it).
+    """
+    from smgitops.artifacts import builders
+
+    tag = image_tag(repo_root, model)
+    uri = image_uri(settings, tag)
+    digest = image_digest(ecr, settings, tag)
+    if digest is not None:
+        return ImageRef(uri=uri, digest=digest, pushed=False)
+    chosen = resolve_builder(builder)
+    ensure_repository(ecr, settings)
+    if chosen == "docker":
+        builders.docker_build(repo_root, model, uri)
+        builders.docker_push(ecr, uri)
+        digest = image_digest(ecr, settings, tag)
+        if digest is None:
+            raise UserError(f"docker push of {uri} finished but ECR does not list the tag")
+    else:
+        digest = builders.register_image(ecr, settings, model, tag)
+    return ImageRef(uri=uri, digest=digest, pushed=True)
+
+
+def build_image(settings: EnvSettings, repo_root: Path, model: str) -> str:
+    """Build the serving image of `model` locally with Docker under its ECR URI; returns it."""
+    from smgitops.artifacts import builders
+
+    if not (repo_root / CONTAINER_DIR / "Dockerfile").is_file():
+        raise ConfigError(f"{CONTAINER_DIR}/Dockerfile is missing")
+    uri = image_uri(settings, image_tag(repo_root, model))
+    builders.docker_build(repo_root, model, uri)
+    return uri

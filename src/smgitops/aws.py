@@ -1,0 +1,30 @@
+"""The one way this package makes AWS clients: boto3's standard configuration plus one retry policy.
+
+Endpoint, region and credentials come from boto3's usual sources (`AWS_ENDPOINT_URL`,
+`AWS_DEFAULT_REGION`, the credentials chain), so the offline emulator and real AWS are reached
+by exactly the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+# Adaptive mode backs off on throttling for every caller alike (DESIGN: one retry policy).
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """A boto3 client for `service` in `region` (None: boto3's default region).
+
+    A fresh session per call keeps clients safe to create from worker threads.
+    """
+    return boto3.session.Session().client(service, region_name=region, config=RETRY_CONFIG)
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ClientError (e.g. "NoSuchKey", "404"). No side effects."""
+    return str(error.response.get("Error", {}).get("Code", ""))

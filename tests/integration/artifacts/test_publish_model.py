@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from smgitops import aws
+from smgitops.artifacts.package import package_model
+from smgitops.artifacts.publish import model_data_key, publish_model
+
+pytestmark = pytest.mark.integration
+
+
+def test_first_publish_uploads_the_tarball_under_its_content_key(
+    mocked_aws, repo, tmp_path, env_settings
+):
+    settings = env_settings()
+    s3 = aws.client("s3", settings.region)
+    package = package_model(repo, "demo", tmp_path / "out")
+
+    published = publish_model(s3, settings, package)
+
+    key = model_data_key(settings, "demo", package.sha256)
+    assert published.uploaded is True
+    assert published.s3_uri == f"s3://acme-ml-artifacts/{key}"
+    stored = s3.get_object(Bucket="acme-ml-artifacts", Key=key)
+    assert stored["Body"].read() == package.path.read_bytes()
+    assert stored["Metadata"] == {"sha256": package.sha256}
+
+
+def test_second_publish_of_unchanged_model_uploads_nothing(
+    mocked_aws, repo, tmp_path, env_settings
+):
+    settings = env_settings()
+    s3 = aws.client("s3", settings.region)
+    publish_model(s3, settings, package_model(repo, "demo", tmp_path / "one"))
+    before = s3.list_objects_v2(Bucket="acme-ml-artifacts")["Contents"]
+
+    again = publish_model(s3, settings, package_model(repo, "demo", tmp_path / "two"))
+
+    after = s3.list_objects_v2(Bucket="acme-ml-artifacts")["Contents"]
+    assert again.uploaded is False
+    assert [(o["Key"], o["LastModified"]) for o in after] == [
+        (o["Key"], o["LastModified"]) for o in before
+    ]
+
+
+def test_changed_model_is_uploaded_beside_the_previous_one(
+    mocked_aws, repo, tmp_path, env_settings
+):
+    settings = env_settings()
+    s3 = aws.client("s3", settings.region)
+    first = publish_model(s3, settings, package_model(repo, "demo", tmp_path / "one"))
+    (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(b"retrained weights")
+
+    second = publish_model(s3, settings, package_model(repo, "demo", tmp_path / "two"))
+
+    assert second.uploaded is True
+    assert second.s3_uri != first.s3_uri
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="acme-ml-artifacts")["Contents"]]
+    assert len(keys) == 2  # the old tarball stays for rollback
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-east-1"])
+def test_missing_bucket_is_created_in_the_env_region(
+    mocked_aws, repo, tmp_path, env_settings, region
+):
+    settings = env_settings(region=region)
+    s3 = aws.client("s3", region)
+
+    publish_model(s3, settings, package_model(repo, "demo", tmp_path / "out"))
+
+    location = s3.get_bucket_location(Bucket="acme-ml-artifacts")["LocationConstraint"]
+    assert (location or "us-east-1") == region
+
+
+def test_large_tarball_goes_up_in_parts_and_round_trips(
+    mocked_aws, repo, tmp_path, env_settings, monkeypatch
+):
+    from boto3.s3.transfer import TransferConfig
+
+    from smgitops.artifacts import publish
+
+    mb = 1024 * 1024
+    monkeypatch.setattr(
+        publish, "TRANSFER", TransferConfig(multipart_threshold=5 * mb, multipart_chunksize=5 * mb)
+    )
+    # Random bytes do not compress, so the tarball stays above the multipart threshold.
+    (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(os.urandom(12 * mb))
+    settings = env_settings()
+    s3 = aws.client("s3", settings.region)
+    package = package_model(repo, "demo", tmp_path / "out")
+
+    publish_model(s3, settings, package)
+
+    key = model_data_key(settings, "demo", package.sha256)
+    head = s3.head_object(Bucket="acme-ml-artifacts", Key=key)
+    assert head["ETag"].strip('"').endswith("-3")  # three parts
+    body = s3.get_object(Bucket="acme-ml-artifacts", Key=key)["Body"].read()
+    assert body == package.path.read_bytes()

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from smgitops.artifacts.builders import MANIFEST_MEDIA_TYPE, registration_manifest
+from smgitops.artifacts.image import image_tag, image_uri, is_emulated_endpoint, resolve_builder
+from smgitops.artifacts.publish import model_data_key
+from smgitops.errors import ConfigError, UserError
+from smgitops.spec import EnvSettings
+
+SETTINGS = EnvSettings(
+    name="staging",
+    account_id="123456789012",
+    region="eu-west-1",
+    execution_role_arn="arn:aws:iam::123456789012:role/smgitops-execution",
+    artifact_bucket="acme-ml-artifacts",
+    ecr_repository="smgitops-serving",
+)
+
+
+def test_tag_is_model_name_and_twelve_hex_digits(repo):
+    assert re.fullmatch(r"demo-[0-9a-f]{12}", image_tag(repo, "demo"))
+
+
+def test_tag_is_stable_for_unchanged_inputs(repo):
+    assert image_tag(repo, "demo") == image_tag(repo, "demo")
+
+
+def test_each_model_gets_its_own_tag(repo):
+    assert image_tag(repo, "demo").split("-", 1)[1] != image_tag(repo, "other").split("-", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "container/Dockerfile",
+        "container/serve",
+        "models/demo/requirements.txt",
+        "src/smgitops/serving/app.py",
+        "pyproject.toml",
+        "constraints.txt",
+    ],
+)
+def test_tag_changes_when_an_image_input_changes(repo, relative):
+    before = image_tag(repo, "demo")
+    path = repo / relative
+    path.write_text(path.read_text() + "# changed\n")
+
+    assert image_tag(repo, "demo") != before
+
+
+def test_tag_changes_when_a_file_is_added_to_container(repo, write):
+    before = image_tag(repo, "demo")
+    write(repo / "container" / "nginx.conf", "worker_processes 1;\n")
+
+    assert image_tag(repo, "demo") != before
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "README.md",
+        "deployments/staging/demo.yaml",
+        "tests/unit/test_x.py",
+        # Handler code and weights ship in model.tar.gz, not in the image.
+        "models/demo/inference.py",
+        "models/demo/artifact/model.bin",
+        "models/other/requirements.txt",
+        "src/smgitops/__pycache__/cli.cpython-311.pyc",
+    ],
+)
+def test_tag_ignores_files_outside_the_image(repo, write, relative):
+    before = image_tag(repo, "demo")
+    path = repo / relative
+    write(path, (path.read_bytes() if path.exists() else b"") + b"# changed\n")
+
+    assert image_tag(repo, "demo") == before
+
+
+def test_tag_of_an_unknown_model_is_a_config_error(repo):
+    with pytest.raises(ConfigError, match=r"models/ghost/ does not exist"):
+        image_tag(repo, "ghost")
+
+
+def test_image_uri_names_account_region_repository_and_tag():
+    uri = image_uri(SETTINGS, "demo-0123456789ab")
+
+    assert uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/smgitops-serving:demo-0123456789ab"
+
+
+def test_model_data_key_is_named_by_content_hash():
+    key = model_data_key(SETTINGS, "demo", "ab" * 32)
+
+    assert key == f"smgitops/models/demo/{'ab' * 32}/model.tar.gz"
+
+
+@pytest.mark.parametrize(("prefix", "expected"), [("", "models/"), ("/team/x/", "team/x/models/")])
+def test_model_data_key_tolerates_empty_and_slashed_prefixes(prefix, expected):
+    settings = EnvSettings(**{**SETTINGS.__dict__, "artifact_prefix": prefix})
+
+    assert model_data_key(settings, "demo", "f" * 64).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("environ", "emulated"),
+    [
+        ({}, False),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, True),
+        ({"AWS_ENDPOINT_URL": "https://api.ecr.eu-west-1.amazonaws.com"}, False),
+        ({"AWS_ENDPOINT_URL_ECR": "http://localhost:4566"}, True),
+    ],
+)
+def test_emulated_endpoint_is_any_non_aws_endpoint_url(environ, emulated):
+    assert is_emulated_endpoint(environ) is emulated
+
+
+@pytest.fixture
+def no_docker_engine(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such-docker.sock")
+
+
+def test_auto_builder_registers_on_an_emulator_without_docker(no_docker_engine, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+
+    assert resolve_builder("auto") == "register"
+
+
+def test_auto_builder_without_docker_or_emulator_tells_what_to_do(no_docker_engine, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR", raising=False)
+
+    with pytest.raises(UserError, match="no Docker engine: build the image in CI or pass"):
+        resolve_builder("auto")
+
+
+def test_docker_builder_without_an_engine_is_a_user_error(no_docker_engine):
+    with pytest.raises(UserError, match="no Docker engine answered"):
+        resolve_builder("docker")
+
+
+def test_registration_manifest_is_distinct_per_tag_and_declares_its_media_type():
+    first = json.loads(registration_manifest("demo", "demo-aaaaaaaaaaaa"))
+    second = json.loads(registration_manifest("demo", "demo-bbbbbbbbbbbb"))
+
+    assert first["mediaType"] == MANIFEST_MEDIA_TYPE
+    assert first["layers"][0]["digest"] != second["layers"][0]["digest"]
+    assert registration_manifest("demo", "demo-aaaaaaaaaaaa") == registration_manifest(
+        "demo", "demo-aaaaaaaaaaaa"
+    )
