@@ -13,7 +13,9 @@ import click
 from smgitops import __version__
 
 # name -> "module:attribute" of a click command; the order is the order in --help.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "serve": "smgitops.commands.serve:serve",
+}
 
 
 class LazyGroup(click.Group):

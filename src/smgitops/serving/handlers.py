@@ -1,0 +1,184 @@
+"""Loading the user's inference module and resolving its handlers, with the toolkits' defaults.
+
+Handlers: model_fn(model_dir), input_fn(body, content_type), predict_fn(data, model),
+output_fn(prediction, accept), or transform_fn(model, body, content_type, accept) instead of
+the last three. Each may take one extra trailing argument, the request context (detected by
+arity, as the SageMaker inference toolkit does).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from smgitops.serving import codecs
+from smgitops.serving.context import InferenceContext
+from smgitops.serving.errors import ModelLoadError
+
+CODE_DIR = "code"
+# name -> the parameters it takes without the optional context.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "model_fn": ("model_dir",),
+    "input_fn": ("input_data", "content_type"),
+    "predict_fn": ("data", "model"),
+    "output_fn": ("prediction", "accept"),
+    "transform_fn": ("model", "input_data", "content_type", "accept"),
+}
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so a message fits on one line. No side effects."""
+    return " ".join(str(text).split())
+
+
+def describe_exception(error: BaseException) -> str:
+    """`ValueError: message` on one line. No side effects."""
+    message = one_line(str(error))
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def default_predict_fn(data: Any, model: Any) -> Any:
+    """predict_fn when the user omits it: `model.predict(data)`, or `model(data)`."""
+    if hasattr(model, "predict"):
+        return model.predict(data)
+    if callable(model):
+        return model(data)
+    raise TypeError(f"default predict_fn needs a model with .predict(), got {type(model).__name__}")
+
+
+@dataclass(frozen=True)
+class Handler:
+    """One handler function and whether it takes the trailing context argument."""
+
+    name: str
+    function: Callable[..., Any]
+    takes_context: bool = False
+    user_defined: bool = False
+
+    def __call__(self, *args: Any, context: InferenceContext) -> Any:
+        if self.takes_context:
+            return self.function(*args, context)
+        return self.function(*args)
+
+
+@dataclass(frozen=True)
+class HandlerSet:
+    source: Path
+    model_fn: Handler
+    input_fn: Handler
+    predict_fn: Handler
+    output_fn: Handler
+    transform_fn: Handler | None
+
+
+def _positional_arity(function: Callable[..., Any]) -> int | None:
+    """Number of positional parameters, or None when it takes *args (any count fits)."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in parameters if p.kind in positional)
+
+
+def _user_handler(name: str, function: Any, source: Path) -> Handler:
+    if not callable(function):
+        raise ModelLoadError(f"{source}: {name} is not a function")
+    expected = len(SIGNATURES[name])
+    arity = _positional_arity(function)
+    if arity is None or arity == expected:
+        return Handler(name, function, takes_context=False, user_defined=True)
+    if arity == expected + 1:
+        return Handler(name, function, takes_context=True, user_defined=True)
+    wanted = ", ".join(SIGNATURES[name])
+    raise ModelLoadError(
+        f"{source}: {name} takes {arity} arguments; expected ({wanted}) or ({wanted}, context)"
+    )
+
+
+def find_program(model_dir: Path, program: str) -> Path:
+    """The user module file: `<model_dir>/code/<program>`, else `<model_dir>/<program>`."""
+    file_name = program if program.endswith(".py") else f"{program}.py"
+    for candidate in (model_dir / CODE_DIR / file_name, model_dir / file_name):
+        if candidate.is_file():
+            return candidate
+    raise ModelLoadError(f"no {file_name} in {model_dir / CODE_DIR} or {model_dir}")
+
+
+def import_program(path: Path) -> ModuleType:
+    """Import the user module; its folder goes first on sys.path so its helpers import."""
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_name = path.stem
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ModelLoadError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(module_name, None)
+        raise ModelLoadError(
+            f"{path}: import failed: {describe_exception(error)}{_user_line(error, path)}"
+        ) from error
+    return module
+
+
+def resolve_handlers(module: ModuleType, source: Path) -> HandlerSet:
+    """Handlers of a loaded module, with defaults for the omitted ones. No side effects."""
+    found = {
+        name: _user_handler(name, getattr(module, name), source)
+        for name in SIGNATURES
+        if getattr(module, name, None) is not None
+    }
+    if "model_fn" not in found:
+        raise ModelLoadError(f"{source}: defines no model_fn(model_dir)")
+    transform = found.get("transform_fn")
+    if transform is not None:
+        clashing = [name for name in ("input_fn", "predict_fn", "output_fn") if name in found]
+        if clashing:
+            raise ModelLoadError(
+                f"{source}: transform_fn cannot be combined with {', '.join(clashing)}"
+            )
+    return HandlerSet(
+        source=source,
+        model_fn=found["model_fn"],
+        input_fn=found.get("input_fn", Handler("input_fn", codecs.decode)),
+        predict_fn=found.get("predict_fn", Handler("predict_fn", default_predict_fn)),
+        output_fn=found.get("output_fn", Handler("output_fn", codecs.encode)),
+        transform_fn=transform,
+    )
+
+
+def load_handlers(model_dir: Path, program: str = "inference.py") -> HandlerSet:
+    """Find, import and resolve the user's handlers for a model directory."""
+    source = find_program(model_dir, program)
+    return resolve_handlers(import_program(source), source)
+
+
+def _user_line(error: BaseException, source: Path) -> str:
+    """` (inference.py:12)`: the deepest frame of the traceback inside the user's file."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == source]
+    if isinstance(error, SyntaxError) and error.lineno and Path(str(error.filename)) == source:
+        return f" ({source.name}:{error.lineno})"
+    return f" ({source.name}:{frames[-1].lineno})" if frames else ""
+
+
+def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
+    """Call model_fn; a failure becomes one ModelLoadError line naming the file and the cause."""
+    context = InferenceContext(model_dir=str(model_dir))
+    try:
+        return handlers.model_fn(str(model_dir), context=context)
+    except Exception as error:
+        where = _user_line(error, handlers.source)
+        raise ModelLoadError(
+            f"model_fn in {handlers.source} failed: {describe_exception(error)}{where}"
+        ) from error

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from smgitops.errors import UserError
+from smgitops.serving.process import ServingProcess
+
+from .conftest import DOUBLER, http, invoke
+
+
+def test_started_process_answers_ping_and_invocations(model_dir):
+    with ServingProcess(model_dir(DOUBLER)) as server:
+        assert http(server.url + "/ping").status == 200
+        reply = invoke(server.url, "[[1, 2]]")
+        assert reply.status == 200
+        assert reply.body == b"[[2.0, 4.0]]"
+
+
+def test_port_zero_picks_a_free_port_and_url_uses_it(model_dir):
+    with ServingProcess(model_dir(DOUBLER), port=0) as server:
+        assert server.port > 0
+        assert server.url == f"http://127.0.0.1:{server.port}"
+
+
+def test_stop_ends_the_server(model_dir):
+    server = ServingProcess(model_dir(DOUBLER)).start()
+    url = server.url
+    server.stop()
+    assert server.returncode == 0
+    with pytest.raises(OSError):
+        http(url + "/ping", timeout=2)
+    server.close()
+
+
+def test_failed_start_raises_user_error_with_the_servers_reason(model_dir):
+    broken = model_dir("""
+        def model_fn(model_dir):
+            raise RuntimeError("weights are corrupt")
+    """)
+    with pytest.raises(
+        UserError,
+        match=r"model_fn in .*inference.py failed: "
+        r"RuntimeError: weights are corrupt",
+    ):
+        ServingProcess(broken).start()
+
+
+def test_missing_model_dir_is_a_user_error(tmp_path: Path):
+    with pytest.raises(UserError, match="does not exist"):
+        ServingProcess(tmp_path / "absent").start()
+
+
+def test_env_reaches_the_server(model_dir):
+    with ServingProcess(model_dir(DOUBLER), env={"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.0001"}) as s:
+        assert invoke(s.url, "[" + "1," * 200 + "1]").status == 413
