@@ -7,11 +7,15 @@ by exactly the same code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+from smgitops.errors import AwsError
 
 # Adaptive mode backs off on throttling for every caller alike (DESIGN: one retry policy).
 RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
@@ -28,3 +32,21 @@ def client(service: str, region: str | None = None) -> Any:
 def error_code(error: ClientError) -> str:
     """The AWS error code of a ClientError (e.g. "NoSuchKey", "404"). No side effects."""
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Turn AWS failures retries could not fix into one-line AwsErrors while doing `action`.
+
+    For the CLI boundary: missing credentials, an unreachable endpoint or an AWS error code
+    are the user's to fix, so they print as `Error: <action>: ...` instead of a traceback.
+    """
+    try:
+        yield
+    except NoCredentialsError:
+        raise AwsError(f"{action}: no AWS credentials found (set AWS_PROFILE or keys)") from None
+    except EndpointConnectionError as error:
+        raise AwsError(f"{action}: cannot reach {error.kwargs.get('endpoint_url')}") from None
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message", "")
+        raise AwsError(f"{action}: {error_code(error)}: {message}".rstrip(": ")) from None

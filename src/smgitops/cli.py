@@ -15,6 +15,7 @@ from smgitops import __version__
 # name -> "module:attribute" of a click command; the order is the order in --help.
 COMMANDS: dict[str, str] = {
     "serve": "smgitops.commands.serve:serve",
+    "image": "smgitops.commands.image:image",
 }
 
 

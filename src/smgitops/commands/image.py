@@ -1,0 +1,138 @@
+"""`smgitops image tag|build|push`: serving images in ECR under their content tags.
+
+Each model the env's manifests use gets its own image, tagged `<model>-<hash12>` over
+container/, the model's requirements.txt and this package's source; a tag already in ECR is
+never rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from smgitops.console import err, out
+
+if TYPE_CHECKING:
+    from smgitops.spec import EnvSettings
+
+_MODEL_OPTION = click.option(
+    "--model",
+    "only_model",
+    default=None,
+    help="Only this model (default: every model the env's manifests use).",
+)
+
+
+def _env_models(env_name: str, only_model: str | None) -> tuple[EnvSettings, tuple[str, ...]]:
+    from smgitops.artifacts.needs import models_used
+    from smgitops.errors import UserError
+    from smgitops.manifest import load_env
+
+    desired = load_env(Path.cwd(), env_name)
+    models = models_used(desired)
+    if only_model is not None:
+        if only_model not in models:
+            used = ", ".join(models) or "none"
+            raise UserError(f"env {env_name} does not use model {only_model} (it uses: {used})")
+        models = (only_model,)
+    return desired.settings, models
+
+
+@click.group("image")
+def image() -> None:
+    """Serving images in ECR, one per model, tagged by the hash of their content.
+
+    \b
+    Example:
+      smgitops image tag --env staging
+      smgitops image push --env staging
+    """
+
+
+@image.command("tag")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+def tag(env_name: str) -> None:
+    """Print the image each model of the env needs and whether ECR lacks it.
+
+    One line on stdout, compact JSON, ready for $GITHUB_OUTPUT (a build matrix):
+    images=[{"model": ..., "image": <uri>, "missing": true|false}, ...]. Reads ECR only.
+
+    \b
+    Example:
+      smgitops image tag --env staging >> "$GITHUB_OUTPUT"
+    """
+    from smgitops import aws
+    from smgitops.artifacts.image import image_exists, image_tag, image_uri
+
+    settings, models = _env_models(env_name, None)
+    repo_root = Path.cwd()
+    rows = []
+    with aws.aws_errors("reading ECR"):
+        ecr = aws.client("ecr", settings.region)
+        for model in models:
+            content_tag = image_tag(repo_root, model)
+            missing = not image_exists(ecr, settings, content_tag)
+            rows.append(
+                {"model": model, "image": image_uri(settings, content_tag), "missing": missing}
+            )
+    out("images=" + json.dumps(rows, separators=(",", ":")))
+
+
+@image.command("build")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+@_MODEL_OPTION
+def build(env_name: str, only_model: str | None) -> None:
+    """Build serving images locally with Docker, tagged with their ECR URI (no push).
+
+    Needs a Docker engine. Builds container/Dockerfile with build-arg MODEL=<model>.
+
+    \b
+    Example:
+      smgitops image build --env staging --model demo-regressor
+    """
+    from smgitops.artifacts.image import build_image
+
+    settings, models = _env_models(env_name, only_model)
+    for model in models:
+        uri = build_image(settings, Path.cwd(), model)
+        err.print(f"{model}: built {uri}")
+
+
+@image.command("push")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+@click.option(
+    "--builder",
+    type=click.Choice(["auto", "docker", "register"]),
+    default="auto",
+    show_default=True,
+    help="docker: build and push; register: record the image in ECR without Docker "
+    "(for the offline emulator); auto: docker when an engine answers, else register when "
+    "AWS_ENDPOINT_URL points at an emulator.",
+)
+@_MODEL_OPTION
+def push(env_name: str, builder: str, only_model: str | None) -> None:
+    """Push the serving image of every model the env uses, only where its tag is missing.
+
+    Creates the ECR repository (immutable tags) when it is missing. Running it again with
+    unchanged inputs pushes nothing.
+
+    \b
+    Example:
+      smgitops image push --env staging
+      smgitops image push --env staging --builder docker --model demo-regressor
+    """
+    from smgitops import aws
+    from smgitops.artifacts.image import push_image
+
+    settings, models = _env_models(env_name, only_model)
+    if not models:
+        err.print(f"env {env_name} uses no model folders: nothing to push")
+    with aws.aws_errors("pushing images"):
+        ecr = aws.client("ecr", settings.region)
+        for model in models:
+            ref = push_image(ecr, settings, Path.cwd(), model, builder=builder)
+            status = "pushed" if ref.pushed else "already present"
+            err.print(f"{model}: {status} {ref.uri} ({ref.digest})")
