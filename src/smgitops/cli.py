@@ -14,7 +14,12 @@ from smgitops import __version__
 
 # name -> "module:attribute" of a click command; the order is the order in --help.
 COMMANDS: dict[str, str] = {
+    "plan": "smgitops.commands.reconcile:plan",
+    "apply": "smgitops.commands.reconcile:apply",
+    "drift": "smgitops.commands.reconcile:drift",
+    "invoke": "smgitops.commands.reconcile:invoke",
     "serve": "smgitops.commands.serve:serve",
+    "model": "smgitops.commands.model:model",
     "image": "smgitops.commands.image:image",
 }
 

@@ -61,6 +61,7 @@ class LiveEndpoint:
     variants: tuple[LiveVariant, ...] = ()
     failure_reason: str | None = None
     config: LiveConfig | None = None
+    arn: str = ""
 
     @property
     def tag_map(self) -> dict[str, str]:

@@ -1,0 +1,333 @@
+"""Apply: carry out a plan against SageMaker, endpoint by endpoint, in a bounded pool.
+
+Each endpoint's story: wait if it is mid-transition; create its model and config (idempotent,
+names are content hashes); create or update the endpoint; wait; verify it converged (a silent
+rollback by SageMaker is a failure); fix capacity; set autoscaling; smoke test, rolling back
+to the previous config when it fails; record the previous config for `git revert`.
+
+SageMaker keeps the old fleet serving until an update completes, so an interrupted apply leaves
+every endpoint serving, and a re-run converges because every step checks live state first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+
+from botocore.exceptions import ClientError
+
+from smgitops import naming, wire
+from smgitops.aws import error_code
+from smgitops.live import LiveEndpoint
+from smgitops.plan import Action, EndpointChange, Plan, ScalingAction, ScalingChange
+from smgitops.reader import Clients, describe_endpoint
+from smgitops.resources import DesiredEndpoint
+from smgitops.smoke import invoke, judge
+from smgitops.spec import EnvSettings, Pairs
+from smgitops.waiting import WaitTimeout, wait_until_settled
+
+Progress = Callable[[str, str], None]  # (endpoint, message)
+
+
+class Outcome(StrEnum):
+    """Why an endpoint is (not) ready after apply; stable names for reports."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    ENDPOINT_FAILED = "endpoint_failed"
+    UPDATE_ROLLED_BACK = "update_rolled_back"
+    SMOKE_TEST_FAILED = "smoke_test_failed"
+    WAIT_TIMEOUT = "wait_timeout"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    AWS_ERROR = "aws_error"
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    endpoint: str
+    ready: bool
+    outcome: Outcome
+    message: str
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[EndpointResult, ...]
+    collected: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ready for r in self.results)
+
+
+class _EndpointFailure(Exception):
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def _already_exists(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return error_code(error) == "ValidationException" and "already exist" in message
+
+
+@dataclass
+class EndpointApplier:
+    """Applies one endpoint change; every step is idempotent and checks live state first."""
+
+    clients: Clients
+    settings: EnvSettings
+    commit: str
+    progress: Progress
+
+    def _say(self, change: EndpointChange, message: str) -> None:
+        self.progress(change.endpoint, message)
+
+    def _tags(self, desired: DesiredEndpoint) -> Pairs:
+        owned = naming.ownership_tags(self.settings.name, desired.spec.manifest_path, self.commit)
+        reserved = {k for k, _ in owned}
+        return tuple(sorted(owned + tuple(t for t in desired.spec.tags if t[0] not in reserved)))
+
+    def _wait(self, change: EndpointChange, timeout_s: float) -> LiveEndpoint | None:
+        try:
+            return wait_until_settled(
+                self.clients.sagemaker,
+                change.endpoint,
+                timeout_s=timeout_s,
+                progress=lambda m: self._say(change, m),
+            )
+        except WaitTimeout as error:
+            raise _EndpointFailure(Outcome.WAIT_TIMEOUT, str(error)) from error
+
+    def _timeout(self, change: EndpointChange) -> float:
+        if change.desired is not None:
+            return change.desired.spec.deployment.timeout_seconds
+        return 3600
+
+    def _create_resources(self, desired: DesiredEndpoint) -> None:
+        sagemaker, tags = self.clients.sagemaker, self._tags(desired)
+        for create, request in (
+            (sagemaker.create_model, wire.create_model_request(desired.model, tags)),
+            (
+                sagemaker.create_endpoint_config,
+                wire.create_endpoint_config_request(desired.config, desired.capacity, tags),
+            ),
+        ):
+            try:
+                create(**request)
+            except ClientError as error:
+                if not _already_exists(error):  # same name = same content: nothing to do
+                    raise
+
+    def _create_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
+        self._create_resources(desired)
+        self._say(change, f"creating on {desired.config.name}")
+        try:
+            self.clients.sagemaker.create_endpoint(
+                EndpointName=desired.name,
+                EndpointConfigName=desired.config.name,
+                Tags=wire.aws_tags(self._tags(desired)),
+            )
+        except ClientError as error:
+            if not _already_exists(error):  # a crashed earlier run got this far: just wait
+                raise
+        live = self._wait(change, self._timeout(change))
+        if live is None or live.status != "InService":
+            reason = live.failure_reason if live else "endpoint disappeared"
+            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, f"creation failed: {reason}")
+
+    def _update_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
+        self._create_resources(desired)
+        rollout = change.rollout
+        strategy = rollout.deployment.strategy if rollout else "all-at-once"
+        self._say(change, f"updating to {desired.config.name} ({strategy})")
+        request = wire.update_endpoint_request(desired.name, desired.config.name, rollout)
+        self.clients.sagemaker.update_endpoint(**request)
+        live = self._wait(change, self._timeout(change))
+        if live is None:
+            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, "endpoint disappeared during update")
+        if live.status == "Failed":
+            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, f"update failed: {live.failure_reason}")
+        if live.config_name != desired.config.name:
+            reason = live.failure_reason or "no FailureReason given"
+            raise _EndpointFailure(
+                Outcome.UPDATE_ROLLED_BACK,
+                f"SageMaker rolled the update back; still serving {live.config_name}: {reason}",
+            )
+
+    def _fix_capacity(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
+        """Counts/weights are not part of a config's name: make live match git after a change."""
+        live = describe_endpoint(self.clients.sagemaker, desired.name)
+        if live is None:
+            return
+        scaled = {s.variant for s in desired.scaling}
+        retained = change.rollout is not None and change.rollout.retain_capacity
+        current = {v.name: v for v in live.variants}
+        differs = any(
+            (c.variant in current)
+            and (
+                (
+                    not retained
+                    and c.variant not in scaled
+                    and c.instance_count is not None
+                    and current[c.variant].instance_count != c.instance_count
+                )
+                or (
+                    current[c.variant].weight is not None
+                    and abs(current[c.variant].weight - c.weight) > 1e-9
+                )
+            )
+            for c in desired.capacity
+        )
+        if not differs:
+            return
+        self._say(change, "setting instance counts and weights")
+        keep_counts = scaled | ({c.variant for c in desired.capacity} if retained else set())
+        self.clients.sagemaker.update_endpoint_weights_and_capacities(
+            **wire.capacity_request(desired.name, desired.capacity, keep_counts)
+        )
+        self._wait(change, self._timeout(change))
+
+    def _apply_scaling(self, change: EndpointChange, steps: tuple[ScalingChange, ...]) -> None:
+        autoscaling = self.clients.autoscaling
+        for step in steps:
+            if step.action is ScalingAction.DEREGISTER:
+                self._say(change, f"removing autoscaling of {step.resource_id}")
+                try:
+                    autoscaling.deregister_scalable_target(
+                        ServiceNamespace="sagemaker",
+                        ResourceId=step.resource_id,
+                        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+                    )
+                except ClientError as error:
+                    if error_code(error) != "ObjectNotFoundException":
+                        raise
+            elif step.desired is not None:
+                self._say(change, f"autoscaling {step.resource_id}")
+                autoscaling.register_scalable_target(**wire.scalable_target_request(step.desired))
+                autoscaling.put_scaling_policy(**wire.scaling_policy_request(step.desired))
+
+    def _smoke_test(self, change: EndpointChange, desired: DesiredEndpoint) -> str | None:
+        spec = desired.spec.smoke_test
+        if spec is None:
+            return None
+        result = invoke(self.clients.runtime, desired.name, spec)
+        failure = judge(spec, result)
+        if failure is None:
+            self._say(change, f"smoke test passed ({result.status}, {len(result.body)} bytes)")
+        return failure
+
+    def _roll_back(self, change: EndpointChange, reason: str) -> None:
+        previous = change.rollout.previous_config if change.rollout else None
+        if previous is None:
+            raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}")
+        self._say(change, f"smoke test failed ({reason}); rolling back to {previous}")
+        self.clients.sagemaker.update_endpoint(
+            EndpointName=change.endpoint, EndpointConfigName=previous
+        )
+        self._wait(change, self._timeout(change))
+        raise _EndpointFailure(
+            Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}; rolled back to {previous}"
+        )
+
+    def _record_previous(self, change: EndpointChange) -> None:
+        """Remember the config we replaced, so garbage collection keeps it for a revert."""
+        live = describe_endpoint(self.clients.sagemaker, change.endpoint)
+        if live is None or change.live_config is None:
+            return
+        self.clients.sagemaker.add_tags(
+            ResourceArn=live.arn,
+            Tags=wire.aws_tags(
+                ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit))
+            ),
+        )
+
+    def _delete(self, change: EndpointChange) -> None:
+        self._apply_scaling(change, change.scaling)
+        self._say(change, "deleting")
+        try:
+            self.clients.sagemaker.delete_endpoint(EndpointName=change.endpoint)
+        except ClientError as error:
+            if error_code(error) != "ValidationException":
+                raise
+        self._wait(change, self._timeout(change))
+
+    def apply(self, change: EndpointChange) -> EndpointResult:
+        started = time.monotonic()
+        try:
+            outcome, message = self._apply(change)
+        except _EndpointFailure as failure:
+            return EndpointResult(
+                change.endpoint, False, failure.outcome, str(failure), time.monotonic() - started
+            )
+        except ClientError as error:
+            outcome = Outcome.AWS_ERROR
+            message = str(error)
+            if error_code(error) == "ResourceLimitExceeded":
+                outcome = Outcome.QUOTA_EXCEEDED
+                message = (
+                    f"{error.response['Error'].get('Message')} (this change needs "
+                    f"{change.peak_instances} instances at once: blue/green runs the old and "
+                    "new fleets together)"
+                )
+            return EndpointResult(
+                change.endpoint, False, outcome, message, time.monotonic() - started
+            )
+        elapsed = time.monotonic() - started
+        if outcome is not Outcome.UNCHANGED:
+            self._say(change, f"done: {message} in {elapsed:.0f}s")
+        return EndpointResult(change.endpoint, True, outcome, message, elapsed)
+
+    def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
+        if change.action is Action.NOOP:
+            return Outcome.UNCHANGED, "up to date"
+        if change.wait_first:
+            self._say(change, f"waiting: endpoint is {change.live_status}")
+            self._wait(change, self._timeout(change))
+        if change.action is Action.DELETE:
+            self._delete(change)
+            return Outcome.DELETED, "deleted"
+        desired = change.desired
+        assert desired is not None  # every non-delete change carries its desired endpoint
+        removals = tuple(s for s in change.scaling if s.action is ScalingAction.DEREGISTER)
+        additions = tuple(s for s in change.scaling if s.action is not ScalingAction.DEREGISTER)
+        self._apply_scaling(change, removals)
+        if change.action is Action.REPLACE:
+            self._delete(change)
+        if change.action in (Action.CREATE, Action.REPLACE):
+            self._create_endpoint(change, desired)
+        elif change.action is Action.UPDATE:
+            self._update_endpoint(change, desired)
+        if change.action is not Action.UPDATE_SCALING:
+            self._fix_capacity(change, desired)
+        self._apply_scaling(change, additions)
+        if change.action is not Action.UPDATE_SCALING:
+            failure = self._smoke_test(change, desired)
+            if failure is not None:
+                if change.action is Action.UPDATE:
+                    self._roll_back(change, failure)
+                raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
+        if change.action is Action.UPDATE:
+            self._record_previous(change)
+        return Outcome.APPLIED, f"{change.action.value} applied, InService"
+
+
+def apply_plan(
+    plan: Plan,
+    clients: Clients,
+    settings: EnvSettings,
+    *,
+    commit: str,
+    progress: Progress,
+    max_parallel: int | None = None,
+) -> tuple[EndpointResult, ...]:
+    """Apply every change of the plan, independent endpoints in parallel (bounded)."""
+    applier = EndpointApplier(clients, settings, commit, progress)
+    workers = max(1, max_parallel or settings.max_parallel)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return tuple(pool.map(applier.apply, plan.changes))

@@ -1,0 +1,246 @@
+"""`smgitops plan | apply | drift | invoke`: the reconcile commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from smgitops import exitcodes
+from smgitops.console import err, is_interactive, out
+
+_ENV = click.option(
+    "--env", "env_name", required=True, help="Environment: a folder under deployments/."
+)
+_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text goes to stderr for people; markdown and json go to stdout for machines.",
+)
+
+
+def _progress():
+    started = time.monotonic()
+
+    def report(subject: str, message: str) -> None:
+        err.print(f"[dim]{time.monotonic() - started:6.1f}s[/] [bold]{subject}[/]: {message}")
+
+    return report
+
+
+def _render(planned_plan, output_format: str) -> None:
+    from smgitops import report
+
+    if output_format == "text":
+        err.print(report.render_text(planned_plan, markup=True))
+    elif output_format == "markdown":
+        out(report.render_markdown(planned_plan))
+    else:
+        out(report.render_json(planned_plan))
+
+
+@click.command("plan")
+@_ENV
+@_FORMAT
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan as JSON, for `apply --plan FILE` and CI artifacts.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when changes are planned, 1 on error.",
+)
+def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exitcode: bool) -> None:
+    """Show what apply would create, update or delete in an env, and why.
+
+    Reads git and SageMaker; changes nothing. Without --detailed-exitcode it exits 0 on
+    success and 1 on error; with it, 2 means "changes present" (Terraform's convention; note
+    that a usage error also exits 2).
+
+    \b
+    Example:
+      smgitops plan --env staging
+      smgitops plan --env prod --format markdown --out plan-prod.json
+    """
+    from smgitops import report
+    from smgitops.aws import aws_errors
+    from smgitops.reconcile import make_plan
+
+    with aws_errors("reading live state"):
+        planned = make_plan(Path.cwd(), env_name)
+    _render(planned.plan, output_format)
+    if out_file is not None:
+        out_file.write_text(report.render_json(planned.plan))
+        err.print(f"plan saved to {out_file}")
+    if planned.plan.errors:
+        sys.exit(exitcodes.ERROR)
+    if detailed_exitcode and planned.plan.has_changes:
+        sys.exit(exitcodes.CHANGES)
+
+
+def _refuse_stale(saved_file: Path, current: dict) -> None:
+    from smgitops.errors import UserError
+
+    try:
+        saved = json.loads(saved_file.read_text())
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot read plan {saved_file}: {error}") from None
+    if saved != current:
+        raise UserError(
+            f"plan {saved_file} is stale: git or live state changed since it was made; "
+            "run `smgitops plan` again and review it"
+        )
+
+
+@click.command("apply")
+@_ENV
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply exactly this saved plan; refused when live state moved since.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def apply(env_name: str, plan_file: Path | None, yes: bool) -> None:
+    """Make SageMaker match the env's manifests: create, update, shift traffic, smoke test.
+
+    Packages and uploads missing model tarballs, then applies the plan; independent
+    endpoints run in parallel. A failed smoke test rolls that endpoint back to its previous
+    config. Superseded models/configs are garbage collected (the previous one is kept for
+    `git revert`). Prompts only on a terminal; without one, --yes is required. Exit 1 when
+    any endpoint did not converge, 130 when interrupted (re-run to converge).
+
+    \b
+    Example:
+      smgitops apply --env staging --yes
+      smgitops plan --env prod --out plan.json && smgitops apply --env prod --plan plan.json
+    """
+    from smgitops import report
+    from smgitops.aws import aws_errors
+    from smgitops.errors import ApplyFailed, UserError
+    from smgitops.reconcile import apply_planned, make_plan
+
+    repo_root = Path.cwd()
+    with aws_errors("reading live state"):
+        planned = make_plan(repo_root, env_name)
+    if plan_file is not None:
+        _refuse_stale(plan_file, report.plan_document(planned.plan))
+    err.print(report.render_text(planned.plan, markup=True))
+    if planned.plan.errors:
+        raise UserError(planned.plan.errors[0])
+    if planned.plan.has_changes and not yes and plan_file is None:
+        if not is_interactive():
+            raise UserError("no terminal to confirm on: pass --yes (or --plan FILE) to apply")
+        click.confirm("Apply these changes?", abort=True, err=True)
+    try:
+        with aws_errors("applying"):
+            results, collected = apply_planned(planned, repo_root, _progress())
+    except KeyboardInterrupt:
+        err.print(
+            "[red]interrupted[/]: no new work was started; changes already sent to SageMaker "
+            "continue there (the old config keeps serving until they finish). "
+            "Re-run apply to converge."
+        )
+        sys.exit(exitcodes.INTERRUPTED)
+    for item in collected:
+        err.print(f"garbage collected {item}")
+    failed = [r for r in results if not r.ready]
+    for result in failed:
+        err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {result.message}")
+    if failed:
+        raise ApplyFailed(f"{len(failed)} of {len(results)} endpoint(s) did not converge")
+    changed = sum(1 for r in results if r.outcome.value != "unchanged")
+    err.print(f"[green]Apply complete[/]: {changed} endpoint(s) changed, {len(results)} in env.")
+
+
+@click.command("drift")
+@_ENV
+@_FORMAT
+def drift(env_name: str, output_format: str) -> None:
+    """Compare live SageMaker with git; exit 2 when they differ, 0 when they match.
+
+    Instance counts owned by autoscaling are not drift. The report is the plan that would
+    bring SageMaker back to git.
+
+    \b
+    Example:
+      smgitops drift --env prod --format markdown
+    """
+    from smgitops.aws import aws_errors
+    from smgitops.reconcile import make_plan
+
+    with aws_errors("reading live state"):
+        planned = make_plan(Path.cwd(), env_name)
+    _render(planned.plan, output_format)
+    if planned.plan.errors:
+        sys.exit(exitcodes.ERROR)
+    if planned.plan.has_changes:
+        err.print(f"drift detected in {env_name}")
+        sys.exit(exitcodes.DRIFT)
+    err.print(f"no drift in {env_name}")
+
+
+@click.command("invoke")
+@_ENV
+@click.argument("name")
+@click.option("--content-type", required=True, help="MIME type of the body, e.g. text/csv.")
+@click.option("--body", help="Request body as text.")
+@click.option(
+    "--body-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the request body from this file.",
+)
+@click.option("--accept", help="Wanted response type, e.g. application/json.")
+@click.option("--target-variant", help="Send to this production variant.")
+def invoke(
+    env_name: str,
+    name: str,
+    content_type: str,
+    body: str | None,
+    body_file: Path | None,
+    accept: str | None,
+    target_variant: str | None,
+) -> None:
+    """Send a payload to a deployed endpoint and print the response body on stdout.
+
+    NAME is the manifest's metadata.name; the endpoint name is resolved from the manifest.
+
+    \b
+    Example:
+      smgitops invoke --env staging demo-regressor --content-type text/csv \\
+          --body 1.0,2.0,3.2,2.2,1.23,11.5
+    """
+    from smgitops.aws import aws_errors, client
+    from smgitops.errors import UserError
+    from smgitops.manifest import load_env
+    from smgitops.smoke import invoke as send
+    from smgitops.spec import SmokeTestSpec
+
+    if (body is None) == (body_file is None):
+        raise click.UsageError("give exactly one of --body and --body-file")
+    payload = body.encode() if body is not None else body_file.read_bytes()
+    desired = load_env(Path.cwd(), env_name)
+    spec = next((e for e in desired.endpoints if e.name == name), None)
+    if spec is None:
+        known = ", ".join(sorted(e.name for e in desired.endpoints)) or "none"
+        raise UserError(f"no manifest named {name} in env {env_name} (known: {known})")
+    request = SmokeTestSpec(content_type, payload, accept=accept, target_variant=target_variant)
+    with aws_errors(f"invoking {spec.endpoint_name}"):
+        result = send(
+            client("sagemaker-runtime", desired.settings.region), spec.endpoint_name, request
+        )
+    if result.status != 200:
+        raise UserError(
+            f"{spec.endpoint_name} answered {result.status}: {result.body.decode(errors='replace')}"
+        )
+    sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    sys.stdout.flush()

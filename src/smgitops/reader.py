@@ -1,0 +1,126 @@
+"""Reads live state for one env with boto3, in parallel, with a bounded number of calls.
+
+Per endpoint: DescribeEndpoint and ListTags (2 calls); the config and model behind it are read
+only when their name differs from the desired one (to explain the change). Per env: the
+inventory object and the Application Auto Scaling targets and policies (3 calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smgitops import naming, wire
+from smgitops.aws import client, error_code
+from smgitops.inventory import read_inventory
+from smgitops.live import LiveEndpoint, LiveState
+from smgitops.resources import DesiredEndpoint
+from smgitops.spec import EnvSettings
+
+READ_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The boto3 clients one run uses (boto3 clients are safe to share across threads)."""
+
+    sagemaker: Any
+    runtime: Any
+    autoscaling: Any
+    s3: Any
+    cloudwatch: Any
+
+    @classmethod
+    def for_region(cls, region: str) -> Clients:
+        return cls(
+            sagemaker=client("sagemaker", region),
+            runtime=client("sagemaker-runtime", region),
+            autoscaling=client("application-autoscaling", region),
+            s3=client("s3", region),
+            cloudwatch=client("cloudwatch", region),
+        )
+
+
+def is_not_found(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return error_code(error) == "ValidationException" and "Could not find" in message
+
+
+def describe_endpoint(sagemaker: Any, name: str) -> LiveEndpoint | None:
+    """The endpoint with its tags, or None when it does not exist."""
+    try:
+        response = sagemaker.describe_endpoint(EndpointName=name)
+    except ClientError as error:
+        if is_not_found(error):
+            return None
+        raise
+    tags = sagemaker.list_tags(ResourceArn=response["EndpointArn"]).get("Tags", [])
+    return wire.parse_endpoint(response, tags)
+
+
+def _with_config(sagemaker: Any, endpoint: LiveEndpoint) -> LiveEndpoint:
+    try:
+        response = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+        model_names = sorted({v["ModelName"] for v in response.get("ProductionVariants", [])})
+        models = tuple(
+            wire.parse_model(sagemaker.describe_model(ModelName=name)) for name in model_names
+        )
+    except ClientError as error:
+        if is_not_found(error):  # deleted by hand: the planner still plans an update
+            return endpoint
+        raise
+    return replace(endpoint, config=wire.parse_config(response, models))
+
+
+def _read_endpoint(
+    sagemaker: Any, name: str, desired_config: str | None, env: str
+) -> LiveEndpoint | None:
+    endpoint = describe_endpoint(sagemaker, name)
+    if (
+        endpoint is not None
+        and desired_config is not None
+        and endpoint.config_name != desired_config
+        and naming.is_owned(endpoint.tag_map, env)
+    ):
+        endpoint = _with_config(sagemaker, endpoint)
+    return endpoint
+
+
+def _read_scaling(autoscaling: Any, names: set[str]) -> tuple:
+    def ours(item: dict) -> bool:
+        parts = item["ResourceId"].split("/")
+        return len(parts) == 4 and parts[1] in names
+
+    targets, policies = [], []
+    for page in autoscaling.get_paginator("describe_scalable_targets").paginate(
+        ServiceNamespace="sagemaker"
+    ):
+        targets += [t for t in page["ScalableTargets"] if ours(t)]
+    for page in autoscaling.get_paginator("describe_scaling_policies").paginate(
+        ServiceNamespace="sagemaker"
+    ):
+        policies += [p for p in page["ScalingPolicies"] if ours(p)]
+    return wire.parse_scaling(targets, policies)
+
+
+def read_live(
+    clients: Clients, settings: EnvSettings, desired: Iterable[DesiredEndpoint]
+) -> LiveState:
+    """Live state of the desired endpoints and of everything the inventory remembers."""
+    desired_configs = {d.name: d.config.name for d in desired}
+    inventory = read_inventory(clients.s3, settings)
+    names = sorted(set(desired_configs) | set(inventory))
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+        scaling = pool.submit(_read_scaling, clients.autoscaling, set(names))
+        endpoints = pool.map(
+            lambda name: _read_endpoint(
+                clients.sagemaker, name, desired_configs.get(name), settings.name
+            ),
+            names,
+        )
+        found = tuple(e for e in endpoints if e is not None)
+        return LiveState(endpoints=found, scaling=scaling.result(), inventory=inventory)

@@ -1,0 +1,236 @@
+"""Views over one plan: text (terminal), markdown (PR comment) and JSON (machines).
+
+All three render the same `Plan`; human phrases such as "forces a new config" are added here
+from the data, never stored in it. The JSON vocabulary is a public contract (docs/plan-json.md):
+actions and reasons map to stable snake_case names with `unknown` as the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from smgitops.plan import Action, EndpointChange, Plan, Reason, ScalingAction
+
+FORMAT_VERSION = 1
+# GitHub refuses comments over 65,536 characters; leave room for the header and footer.
+MARKDOWN_LIMIT = 60_000
+
+ACTION_NAMES = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.UPDATE_CAPACITY: "update_capacity",
+    Action.UPDATE_SCALING: "update_scaling",
+    Action.REPLACE: "replace",
+    Action.DELETE: "delete",
+    Action.NOOP: "no_op",
+}
+REASON_NAMES = {
+    Reason.NOT_FOUND: "not_found",
+    Reason.CONFIG_CHANGED: "config_changed",
+    Reason.CAPACITY_CHANGED: "capacity_changed",
+    Reason.SCALING_CHANGED: "scaling_changed",
+    Reason.ENDPOINT_FAILED: "endpoint_failed",
+    Reason.REMOVED_FROM_GIT: "removed_from_git",
+    Reason.PRUNE_DISABLED: "prune_disabled",
+    Reason.UP_TO_DATE: "up_to_date",
+}
+REASON_TEXT = {
+    Reason.NOT_FOUND: "new in git, not in SageMaker",
+    Reason.CONFIG_CHANGED: "model or config changed: new endpoint config",
+    Reason.CAPACITY_CHANGED: "instance counts or weights changed: no new fleet",
+    Reason.SCALING_CHANGED: "autoscaling changed",
+    Reason.ENDPOINT_FAILED: "endpoint is Failed: delete and create again",
+    Reason.REMOVED_FROM_GIT: "manifest removed from git",
+    Reason.PRUNE_DISABLED: "manifest removed from git, kept: the env does not prune",
+    Reason.UP_TO_DATE: "up to date",
+}
+SYMBOLS = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.UPDATE_CAPACITY: ("~", "yellow"),
+    Action.UPDATE_SCALING: ("~", "yellow"),
+    Action.REPLACE: ("-/+", "red"),
+    Action.DELETE: ("-", "red"),
+    Action.NOOP: ("=", "dim"),
+}
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    return (
+        f"{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete"
+    )
+
+
+def _rollout_text(change: EndpointChange) -> str | None:
+    if change.rollout is None:
+        return None
+    deployment = change.rollout.deployment
+    parts = [deployment.strategy]
+    if deployment.step is not None:
+        unit = "%" if deployment.step.unit == "percent" else " instances"
+        parts.append(f"step {deployment.step.value}{unit}")
+    if deployment.bake_seconds:
+        parts.append(f"bake {deployment.bake_seconds}s")
+    if deployment.rollback_alarms:
+        parts.append("rollback on alarms " + ", ".join(deployment.rollback_alarms))
+    if change.rollout.retain_capacity:
+        parts.append("keeps autoscaled instance counts")
+    return ", ".join(parts)
+
+
+def _peak_text(change: EndpointChange) -> str | None:
+    if not change.is_change or change.action is Action.DELETE or not change.peak_instances:
+        return None
+    note = " (blue/green: old and new fleets together)" if change.action is Action.UPDATE else ""
+    return f"peak {change.peak_instances} instances{note}"
+
+
+def _details(change: EndpointChange) -> list[str]:
+    """Human lines under an endpoint: diffs, resources, rollout, peak."""
+    lines = []
+    for diff in change.diffs:
+        suffix = "  # forces a new endpoint config" if diff.forces_new_config else ""
+        lines.append(f"{diff.path}: {diff.before or '(none)'} -> {diff.after or '(none)'}{suffix}")
+    if change.desired is not None and change.action in (
+        Action.CREATE,
+        Action.UPDATE,
+        Action.REPLACE,
+    ):
+        lines.append(f"endpoint config {change.desired.config.name}")
+        lines.append(f"model {change.desired.model.name} ({change.desired.model.image_uri})")
+    if change.wait_first:
+        lines.append(f"currently {change.live_status}: apply waits for it first")
+    for text in (_rollout_text(change), _peak_text(change)):
+        if text:
+            lines.append(text)
+    return lines
+
+
+def render_text(plan: Plan, markup: bool = True) -> str:
+    """Terraform-like plan for a terminal; `markup` adds rich colour tags."""
+    out = [f"Plan for env {plan.env}: {summary_line(plan)}."]
+    for error in plan.errors:
+        out.append(f"error: {error}")
+    for change in plan.changes:
+        symbol, colour = SYMBOLS.get(change.action, ("?", "white"))
+        head = f"{symbol} {change.endpoint}  {ACTION_NAMES.get(change.action, 'unknown')}"
+        head += f" ({REASON_TEXT.get(change.reason, change.reason)})"
+        out.append(f"  [{colour}]{head}[/]" if markup else f"  {head}")
+        out.extend(f"      {line}" for line in _details(change))
+    if not plan.has_changes and not plan.errors:
+        out.append("No changes: SageMaker matches git.")
+    return "\n".join(out)
+
+
+def _md(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's artifacts") -> str:
+    """PR comment: a summary table, then a details block per changing endpoint."""
+    head = [f"### smgitops plan: `{plan.env}`", "", f"**{summary_line(plan)}**", ""]
+    head += [f"> :x: {_md(error)}" for error in plan.errors]
+    rows = ["| Endpoint | Action | Why | Peak instances |", "|---|---|---|---|"]
+    rows += [
+        f"| `{c.endpoint}` | {ACTION_NAMES.get(c.action, 'unknown')} | "
+        f"{_md(REASON_TEXT.get(c.reason, c.reason))} | {c.peak_instances or ''} |"
+        for c in plan.changes
+        if c.is_change or c.reason is Reason.PRUNE_DISABLED
+    ]
+    unchanged = sum(1 for c in plan.changes if not c.is_change)
+    body = head + (rows if len(rows) > 2 else ["No changes: SageMaker matches git."])
+    if unchanged:
+        body += ["", f"{unchanged} endpoint(s) unchanged."]
+    text = "\n".join(body)
+    blocks = []
+    for change in (c for c in plan.changes if c.is_change):
+        lines = "\n".join(f"- {_md(line)}" for line in _details(change))
+        manifest = f" (`{change.manifest}`)" if change.manifest else ""
+        blocks.append(
+            f"<details><summary><code>{change.endpoint}</code>: "
+            f"{ACTION_NAMES.get(change.action, 'unknown')}{manifest}</summary>\n\n{lines}\n\n"
+            "</details>"
+        )
+    shown = []
+    size = len(text)
+    for index, block in enumerate(blocks):
+        if size + len(block) + 200 > MARKDOWN_LIMIT:
+            shown.append(
+                f"\n… {len(blocks) - index} more endpoint(s) not shown: see {artifact_hint}."
+            )
+            break
+        shown.append(block)
+        size += len(block) + 1
+    return text + ("\n\n" + "\n".join(shown) if shown else "") + "\n"
+
+
+def _change_json(change: EndpointChange) -> dict[str, Any]:
+    desired = change.desired
+    rollout = change.rollout
+    return {
+        "endpoint": change.endpoint,
+        "manifest": change.manifest,
+        "action": ACTION_NAMES.get(change.action, "unknown"),
+        "reason": REASON_NAMES.get(change.reason, "unknown"),
+        "live_status": change.live_status,
+        "live_config": change.live_config,
+        "wait_first": change.wait_first,
+        "peak_instances": change.peak_instances,
+        "desired": None
+        if desired is None
+        else {
+            "endpoint_config": desired.config.name,
+            "model": desired.model.name,
+            "image": desired.model.image_uri,
+            "model_data": desired.model.model_data_url,
+        },
+        "rollout": None
+        if rollout is None
+        else {
+            "strategy": rollout.deployment.strategy,
+            "step": None
+            if rollout.deployment.step is None
+            else {"unit": rollout.deployment.step.unit, "value": rollout.deployment.step.value},
+            "bake_seconds": rollout.deployment.bake_seconds,
+            "rollback_alarms": list(rollout.deployment.rollback_alarms),
+            "retain_capacity": rollout.retain_capacity,
+            "previous_config": rollout.previous_config,
+        },
+        "changes": [
+            {
+                "path": d.path,
+                "before": d.before,
+                "after": d.after,
+                "forces_new_config": d.forces_new_config,
+            }
+            for d in change.diffs
+        ],
+        "autoscaling": [
+            {
+                "action": {
+                    ScalingAction.REGISTER: "register",
+                    ScalingAction.UPDATE: "update",
+                    ScalingAction.DEREGISTER: "deregister",
+                }.get(s.action, "unknown"),
+                "resource_id": s.resource_id,
+            }
+            for s in change.scaling
+        ],
+    }
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "env": plan.env,
+        "has_changes": plan.has_changes,
+        "summary": plan.counts(),
+        "errors": list(plan.errors),
+        "endpoints": [_change_json(c) for c in plan.changes],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n"
