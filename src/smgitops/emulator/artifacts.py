@@ -1,0 +1,127 @@
+"""Where a model's artifacts live in the emulated AWS: its S3 tarball and its ECR image.
+
+Reads moto's in-process backends directly (the emulator runs in the same process), and
+extracts tarballs safely: no absolute paths, no `..`, no links or devices.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
+    r"/(?P<repository>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+@dataclass(frozen=True)
+class EcrImageRef:
+    account: str
+    region: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True)
+class S3ObjectRef:
+    bucket: str
+    key: str
+
+
+def parse_ecr_image(uri: str) -> EcrImageRef | None:
+    """The ECR coordinates of an image URI, or None if it is not an ECR URI. No side effects."""
+    match = _ECR_IMAGE.match(uri)
+    if match is None:
+        return None
+    tag = match["tag"] or (None if match["digest"] else "latest")
+    return EcrImageRef(match["account"], match["region"], match["repository"], tag, match["digest"])
+
+
+def parse_s3_url(url: str) -> S3ObjectRef | None:
+    """Bucket and key of an `s3://bucket/key` URL, or None. No side effects."""
+    if not url.startswith("s3://"):
+        return None
+    bucket, _, key = url[len("s3://") :].partition("/")
+    if not bucket or not key:
+        return None
+    return S3ObjectRef(bucket, key)
+
+
+def _find_image(ref: EcrImageRef):
+    from moto.ecr.models import ecr_backends
+
+    repository = ecr_backends[ref.account][ref.region].repositories.get(ref.repository)
+    if repository is None:
+        return None
+    for image in repository.images:
+        if ref.digest is not None and image.image_digest == ref.digest:
+            return image
+        if ref.tag is not None and ref.tag in image.image_tags:
+            return image
+    return None
+
+
+def image_exists(uri: str) -> bool:
+    """Whether an ECR image URI names a registered image; non-ECR URIs are not checked."""
+    ref = parse_ecr_image(uri)
+    return ref is None or _find_image(ref) is not None
+
+
+def resolve_image_digest(uri: str) -> str | None:
+    """`<registry>/<repo>@sha256:...` for a registered ECR image, as DeployedImages shows it."""
+    ref = parse_ecr_image(uri)
+    if ref is None:
+        return None
+    image = _find_image(ref)
+    if image is None:
+        return None
+    registry = uri.split("/", 1)[0]
+    return f"{registry}/{ref.repository}@{image.image_digest}"
+
+
+def read_s3_object(account: str, region: str, ref: S3ObjectRef) -> tuple[bytes, str] | None:
+    """(bytes, etag) of an object in the emulated S3, or None if it does not exist."""
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    backend = s3_backends[account][get_partition(region)]
+    if ref.bucket not in backend.buckets:
+        return None
+    key = backend.get_object(ref.bucket, ref.key)
+    if key is None:
+        return None
+    return key.value, key.etag
+
+
+def s3_object_etag(account: str, region: str, ref: S3ObjectRef) -> str | None:
+    found = read_s3_object(account, region, ref)
+    return None if found is None else found[1]
+
+
+class UnsafeArchive(ValueError):
+    """The tarball holds an entry that would land outside the model directory."""
+
+
+def _safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    members = []
+    for member in archive.getmembers():
+        path = PurePosixPath(member.name)
+        if path.is_absolute() or ".." in path.parts:
+            raise UnsafeArchive(f"entry {member.name!r} points outside the model directory")
+        if not (member.isfile() or member.isdir()):
+            raise UnsafeArchive(f"entry {member.name!r} is a link or special file")
+        members.append(member)
+    return members
+
+
+def extract_model_tarball(data: bytes, destination: Path) -> None:
+    """Unpack a model.tar.gz into `destination` (created), rejecting unsafe entries."""
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+        members = _safe_members(archive)
+        archive.extractall(destination, members=members, filter="data")

@@ -1,0 +1,698 @@
+"""Endpoint state, lifecycle and AWS-shaped errors that moto 5.2.5's SageMaker backend lacks.
+
+The `backend_*` functions here become methods of moto's `SageMakerModelBackend` (installed once
+by `smgitops.emulator.patch.install`). Wire parsing and serialisation live in responses.py.
+
+Lifecycle: Creating -> InService | Failed, Updating -> InService (or rolled back with a
+FailureReason), Deleting -> gone. Each transition lasts `controls.transition_seconds` and is
+advanced lazily whenever the endpoint is read, so no background clock is needed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.utils import arn_formatter
+
+from smgitops.emulator import instance_types
+
+IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
+# Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
+SERVING = ("InService", "Updating", "RollingBack", "SystemUpdating")
+
+
+@dataclass(frozen=True)
+class ServedContainer:
+    """What one variant runs: the model's primary container, captured when deployed."""
+
+    model_name: str
+    image: str
+    model_data_url: str | None
+    environment: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ServedVariant:
+    name: str
+    weight: float
+    container: ServedContainer
+
+
+@dataclass(frozen=True)
+class ServedConfig:
+    """The config an endpoint serves traffic with; kept even if the EndpointConfig is deleted."""
+
+    endpoint_config_name: str
+    variants: tuple[ServedVariant, ...]
+
+    def choose_variant(self, target: str | None, rng: random.Random) -> ServedVariant | None:
+        """The variant a request goes to: the target, else weighted by traffic. No side effects."""
+        if target is not None:
+            return next((v for v in self.variants if v.name == target), None)
+        weighted = [v for v in self.variants if v.weight > 0] or list(self.variants)
+        if not weighted:
+            return None
+        weights = [v.weight if v.weight > 0 else 1.0 for v in weighted]
+        return rng.choices(weighted, weights=weights)[0]
+
+
+# Checks a config before it serves: returns a FailureReason, or None when it can serve.
+Preparer = Callable[[str, str, ServedConfig], "str | None"]
+
+
+@dataclass
+class EmulatorControls:
+    """Process-wide knobs of the emulated SageMaker (set via the Emulator or its control API)."""
+
+    transition_seconds: float = 1.0
+    fail_next_creates: int = 0
+    fail_next_updates: int = 0
+    preparer: Preparer | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="smgitops-prep"
+        )
+    )
+
+    def take_failure(self, kind: str) -> bool:
+        """Consume one injected failure of `kind` ("create" or "update") if any is armed."""
+        with self.lock:
+            attribute = f"fail_next_{kind}s"
+            if getattr(self, attribute) > 0:
+                setattr(self, attribute, getattr(self, attribute) - 1)
+                return True
+            return False
+
+    def reset(self, transition_seconds: float) -> None:
+        with self.lock:
+            self.transition_seconds = transition_seconds
+            self.fail_next_creates = 0
+            self.fail_next_updates = 0
+
+
+controls = EmulatorControls()
+
+INJECTED_CREATE_FAILURE = "Injected failure: the endpoint could not be created (emulator fault)."
+INJECTED_UPDATE_FAILURE = "Injected failure: the update could not be completed (emulator fault)."
+
+
+@dataclass
+class _Transition:
+    """An endpoint's in-flight operation (mutable, private to this module)."""
+
+    kind: str  # create | update | weights | delete | rollback
+    deadline: float
+    target: ServedConfig | None = None
+    target_variants: list[dict[str, Any]] = field(default_factory=list)
+    target_data_capture: dict[str, Any] | None = None
+    previous_failure: str | None = None
+    preparation: Future | None = None
+    injected_failure: str | None = None
+    alarms: tuple[str, ...] = ()
+    deployment_config: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- per-backend side state
+
+
+def _transitions(backend: SageMakerModelBackend) -> dict[str, _Transition]:
+    # Side state on the backend instance, so moto's reset (new backends) clears it too.
+    if not hasattr(backend, "_smgitops_transitions"):
+        backend._smgitops_transitions = {}
+    return backend._smgitops_transitions
+
+
+def _served(backend: SageMakerModelBackend) -> dict[str, ServedConfig]:
+    if not hasattr(backend, "_smgitops_served"):
+        backend._smgitops_served = {}
+    return backend._smgitops_served
+
+
+def served_config(backend: SageMakerModelBackend, endpoint_name: str) -> ServedConfig | None:
+    """The config answering invocations for an endpoint that can serve, else None."""
+    with controls.lock:
+        advance_endpoint(backend, endpoint_name)
+        endpoint = backend.endpoints.get(endpoint_name)
+        if endpoint is None or endpoint.endpoint_status not in SERVING:
+            return None
+        return _served(backend).get(endpoint_name)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _endpoint_arn(backend: SageMakerModelBackend, name: str) -> str:
+    return FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _served_config_for(
+    backend: SageMakerModelBackend, config_name: str, variants: list[dict[str, Any]]
+) -> ServedConfig:
+    served = []
+    for variant in variants:
+        model = backend._models.get(variant.get("ModelName", ""))
+        container = (model.primary_container or {}) if model else {}
+        if not container and model and model.containers:
+            container = model.containers[0]
+        served.append(
+            ServedVariant(
+                name=variant["VariantName"],
+                weight=float(variant.get("InitialVariantWeight", 1.0)),
+                container=ServedContainer(
+                    model_name=variant.get("ModelName", ""),
+                    image=container.get("Image", ""),
+                    model_data_url=container.get("ModelDataUrl"),
+                    environment=tuple(sorted((container.get("Environment") or {}).items())),
+                ),
+            )
+        )
+    return ServedConfig(endpoint_config_name=config_name, variants=tuple(served))
+
+
+def _deployed_images(container: ServedContainer) -> list[dict[str, Any]]:
+    from smgitops.emulator.artifacts import resolve_image_digest
+
+    resolved = resolve_image_digest(container.image)
+    entry: dict[str, Any] = {"SpecifiedImage": container.image, "ResolutionTime": utcnow()}
+    if resolved:
+        entry["ResolvedImage"] = resolved
+    return [entry]
+
+
+def _variant_view(
+    variant: dict[str, Any], served: ServedVariant | None, status: str | None, current: bool
+) -> dict[str, Any]:
+    """A DescribeEndpoint ProductionVariant built from the config's variant. No side effects."""
+    view: dict[str, Any] = {"VariantName": variant["VariantName"]}
+    if served is not None:
+        view["DeployedImages"] = _deployed_images(served.container)
+    weight = float(variant.get("InitialVariantWeight", 1.0))
+    view["DesiredWeight"] = weight
+    if current:
+        view["CurrentWeight"] = weight
+    if "InitialInstanceCount" in variant:
+        view["DesiredInstanceCount"] = variant["InitialInstanceCount"]
+        if current:
+            view["CurrentInstanceCount"] = variant["InitialInstanceCount"]
+    if variant.get("ServerlessConfig"):
+        view["DesiredServerlessConfig"] = variant["ServerlessConfig"]
+        if current:
+            view["CurrentServerlessConfig"] = variant["ServerlessConfig"]
+    if status is not None:
+        view["VariantStatus"] = [{"Status": status, "StartTime": utcnow()}]
+    return view
+
+
+def _variants_view(
+    config_variants: list[dict[str, Any]], served: ServedConfig, status: str | None, current: bool
+) -> list[dict[str, Any]]:
+    by_name = {v.name: v for v in served.variants}
+    return [
+        _variant_view(v, by_name.get(v["VariantName"]), status, current) for v in config_variants
+    ]
+
+
+def _retained_variants(
+    endpoint: FakeEndpoint, new_variants: list[dict[str, Any]], excluded: set[str]
+) -> list[dict[str, Any]]:
+    """New config variants keeping the live counts/weights (RetainAllVariantProperties)."""
+    live = {v["VariantName"]: v for v in endpoint.production_variants}
+    kept = []
+    for variant in new_variants:
+        variant = dict(variant)
+        current = live.get(variant["VariantName"])
+        if current is not None:
+            if "DesiredWeight" not in excluded and "CurrentWeight" in current:
+                variant["InitialVariantWeight"] = current["CurrentWeight"]
+            if "DesiredInstanceCount" not in excluded and "CurrentInstanceCount" in current:
+                variant["InitialInstanceCount"] = current["CurrentInstanceCount"]
+        kept.append(variant)
+    return kept
+
+
+def _steps(deployment_config: dict[str, Any] | None) -> int:
+    """How many traffic-shifting steps an update takes (each lasts one transition). Pure."""
+    if not deployment_config:
+        return 1
+    blue_green = deployment_config.get("BlueGreenUpdatePolicy") or {}
+    routing = blue_green.get("TrafficRoutingConfiguration") or {}
+    kind = routing.get("Type")
+    if kind == "CANARY":
+        return 2
+    if kind == "LINEAR":
+        size = routing.get("LinearStepSize") or {}
+        if size.get("Type") == "CAPACITY_PERCENT" and size.get("Value"):
+            return max(1, -(-100 // int(size["Value"])))
+        return 2
+    return 1
+
+
+def _alarm_names(deployment_config: dict[str, Any] | None) -> tuple[str, ...]:
+    rollback = (deployment_config or {}).get("AutoRollbackConfiguration") or {}
+    return tuple(a["AlarmName"] for a in rollback.get("Alarms") or [] if a.get("AlarmName"))
+
+
+def _firing_alarm(backend: SageMakerModelBackend, names: tuple[str, ...]) -> str | None:
+    if not names:
+        return None
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    alarms = cloudwatch_backends[backend.account_id][backend.region_name].alarms
+    for name in names:
+        alarm = alarms.get(name)
+        if alarm is not None and alarm.state_value == "ALARM":
+            return name
+    return None
+
+
+def _start_preparation(backend: SageMakerModelBackend, served: ServedConfig) -> Future | None:
+    preparer = controls.preparer
+    if preparer is None:
+        return None
+    return controls.executor.submit(preparer, backend.account_id, backend.region_name, served)
+
+
+def _preparation_outcome(transition: _Transition) -> tuple[bool, str | None]:
+    """(finished, failure reason) of a transition's background checks."""
+    if transition.injected_failure:
+        return True, transition.injected_failure
+    future = transition.preparation
+    if future is None:
+        return True, None
+    if not future.done():
+        return False, None
+    error = future.exception()
+    if error is not None:
+        return True, f"Internal failure while preparing the endpoint: {error}"
+    return True, future.result()
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
+    """Move an endpoint's in-flight operation forward if its time has come."""
+    with controls.lock:
+        transition = _transitions(backend).get(name)
+        endpoint = backend.endpoints.get(name)
+        if transition is None or endpoint is None:
+            return
+        if transition.kind == "update":
+            alarm = _firing_alarm(backend, transition.alarms)
+            if alarm is not None:
+                _begin_rollback(backend, endpoint, transition, alarm)
+                return
+        if _now() < transition.deadline:
+            return
+        finished, failure = _preparation_outcome(transition)
+        if not finished:
+            return
+        del _transitions(backend)[name]
+        endpoint.last_modified_time = utcnow()
+        if transition.kind == "delete":
+            backend.endpoints.pop(name, None)
+            _served(backend).pop(name, None)
+        elif transition.kind == "create":
+            _finish_create(backend, endpoint, transition, failure)
+        elif transition.kind == "update":
+            _finish_update(backend, endpoint, transition, failure)
+        elif transition.kind == "rollback":
+            _finish_rollback(backend, endpoint)
+        elif transition.kind == "weights":
+            for variant in endpoint.production_variants:
+                if "DesiredWeight" in variant:
+                    variant["CurrentWeight"] = variant["DesiredWeight"]
+                if "DesiredInstanceCount" in variant:
+                    variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"]
+                variant.pop("VariantStatus", None)
+            endpoint.endpoint_status = "InService"
+
+
+def _finish_create(backend, endpoint, transition: _Transition, failure: str | None) -> None:
+    if failure:
+        endpoint.endpoint_status = "Failed"
+        endpoint.failure_reason = failure
+        _served(backend).pop(endpoint.endpoint_name, None)
+        for variant in endpoint.production_variants:
+            variant.pop("VariantStatus", None)
+        return
+    endpoint.endpoint_status = "InService"
+    endpoint.production_variants = _variants_view(
+        transition.target_variants, transition.target, None, current=True
+    )
+
+
+def _finish_update(backend, endpoint, transition: _Transition, failure: str | None) -> None:
+    endpoint.pending_deployment_summary = None
+    endpoint.endpoint_status = "InService"
+    if failure:
+        # As SageMaker: the old config keeps serving and the endpoint says why the update failed.
+        endpoint.failure_reason = failure
+        return
+    endpoint.failure_reason = None
+    endpoint.endpoint_config_name = transition.target.endpoint_config_name
+    endpoint.production_variants = _variants_view(
+        transition.target_variants, transition.target, None, current=True
+    )
+    if transition.target_data_capture is not None:
+        endpoint.data_capture_config = transition.target_data_capture
+    if transition.deployment_config:
+        endpoint.last_deployment_config = transition.deployment_config
+    _served(backend)[endpoint.endpoint_name] = transition.target
+
+
+def _begin_rollback(backend, endpoint, transition: _Transition, alarm: str) -> None:
+    endpoint.endpoint_status = "RollingBack"
+    endpoint.pending_deployment_summary = None
+    endpoint.failure_reason = (
+        f"Update rolled back: CloudWatch alarm '{alarm}' was in ALARM state during the deployment."
+    )
+    if transition.deployment_config:
+        endpoint.last_deployment_config = transition.deployment_config
+    _transitions(backend)[endpoint.endpoint_name] = _Transition(
+        kind="rollback", deadline=_now() + controls.transition_seconds
+    )
+    endpoint.last_modified_time = utcnow()
+
+
+def _finish_rollback(backend, endpoint) -> None:
+    endpoint.endpoint_status = "InService"
+
+
+def _reject_in_progress(backend, endpoint: FakeEndpoint, verb: str) -> None:
+    if endpoint.endpoint_status in IN_PROGRESS:
+        arn = _endpoint_arn(backend, endpoint.endpoint_name)
+        raise ValidationError(message=f'Cannot {verb} in-progress endpoint "{arn}".')
+
+
+def _get_endpoint(backend, name: str) -> FakeEndpoint:
+    advance_endpoint(backend, name)
+    endpoint = backend.endpoints.get(name)
+    if endpoint is None:
+        raise ValidationError(message=f'Could not find endpoint "{_endpoint_arn(backend, name)}".')
+    return endpoint
+
+
+# ---------------------------------------------------------------- backend methods
+
+_MOTO = {
+    name: SageMakerModelBackend.__dict__[name]
+    for name in (
+        "create_model",
+        "create_endpoint_config",
+        "describe_endpoint",
+        "list_endpoints",
+    )
+}
+
+
+def backend_create_model(self, model_name: str, *args: Any, **kwargs: Any):
+    if model_name in self._models:
+        arn = arn_formatter("model", model_name, self.account_id, self.region_name)
+        raise ValidationError(message=f'Cannot create already existing model "{arn}".')
+    return _MOTO["create_model"](self, model_name, *args, **kwargs)
+
+
+def backend_create_endpoint_config(self, endpoint_config_name: str, *args: Any, **kwargs: Any):
+    if endpoint_config_name in self.endpoint_configs:
+        arn = FakeEndpointConfig.arn_formatter(
+            endpoint_config_name, self.account_id, self.region_name
+        )
+        raise ValidationError(
+            message=f'Cannot create already existing endpoint configuration "{arn}".'
+        )
+    return _MOTO["create_endpoint_config"](self, endpoint_config_name, *args, **kwargs)
+
+
+def backend_create_endpoint(
+    self, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]] | None
+) -> FakeEndpoint:
+    with controls.lock:
+        advance_endpoint(self, endpoint_name)
+        if endpoint_name in self.endpoints:
+            arn = _endpoint_arn(self, endpoint_name)
+            raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+        config = self.describe_endpoint_config(endpoint_config_name)
+        variants = config["ProductionVariants"]
+        endpoint = FakeEndpoint(
+            account_id=self.account_id,
+            region_name=self.region_name,
+            endpoint_name=endpoint_name,
+            endpoint_config_name=endpoint_config_name,
+            production_variants=[],
+            data_capture_config=config["DataCaptureConfig"],
+            tags=list(tags or []),
+        )
+        served = _served_config_for(self, endpoint_config_name, variants)
+        endpoint.endpoint_status = "Creating"
+        endpoint.production_variants = _variants_view(variants, served, "Creating", current=False)
+        self.endpoints[endpoint_name] = endpoint
+        _served(self)[endpoint_name] = served
+        injected = INJECTED_CREATE_FAILURE if controls.take_failure("create") else None
+        _transitions(self)[endpoint_name] = _Transition(
+            kind="create",
+            deadline=_now() + controls.transition_seconds,
+            target=served,
+            target_variants=variants,
+            preparation=None if injected else _start_preparation(self, served),
+            injected_failure=injected,
+        )
+        return endpoint
+
+
+def backend_describe_endpoint(self, endpoint_name: str) -> dict[str, Any]:
+    with controls.lock:
+        advance_endpoint(self, endpoint_name)
+        return _MOTO["describe_endpoint"](self, endpoint_name)
+
+
+def backend_list_endpoints(self, *args: Any, **kwargs: Any):
+    with controls.lock:
+        for name in list(self.endpoints):
+            advance_endpoint(self, name)
+        return _MOTO["list_endpoints"](self, *args, **kwargs)
+
+
+def backend_delete_endpoint(self, endpoint_name: str) -> None:
+    with controls.lock:
+        advance_endpoint(self, endpoint_name)
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            arn = _endpoint_arn(self, endpoint_name)
+            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+        _reject_in_progress(self, endpoint, "delete")
+        endpoint.endpoint_status = "Deleting"
+        endpoint.last_modified_time = utcnow()
+        _transitions(self)[endpoint_name] = _Transition(
+            kind="delete", deadline=_now() + controls.transition_seconds
+        )
+
+
+def backend_update_endpoint(
+    self,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    retain_all_variant_properties: bool = False,
+    exclude_retained_variant_properties: list[dict[str, str]] | None = None,
+    deployment_config: dict[str, Any] | None = None,
+    retain_deployment_config: bool = False,
+) -> str:
+    with controls.lock:
+        endpoint = _get_endpoint(self, endpoint_name)
+        _reject_in_progress(self, endpoint, "update")
+        if endpoint.endpoint_status == "Failed":
+            arn = _endpoint_arn(self, endpoint_name)
+            raise ValidationError(message=f'Cannot update failed endpoint "{arn}".')
+        config = self.describe_endpoint_config(endpoint_config_name)
+        _validate_deployment_config(deployment_config)
+        if deployment_config is None and retain_deployment_config:
+            deployment_config = getattr(endpoint, "last_deployment_config", None)
+        variants = config["ProductionVariants"]
+        excluded = {p["VariantPropertyType"] for p in exclude_retained_variant_properties or []}
+        if retain_all_variant_properties:
+            variants = _retained_variants(endpoint, variants, excluded)
+        served = _served_config_for(self, endpoint_config_name, variants)
+        data_capture = config.get("DataCaptureConfig")
+        if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
+            data_capture = None
+        injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
+        steps = _steps(deployment_config)
+        _transitions(self)[endpoint_name] = _Transition(
+            kind="update",
+            deadline=_now() + controls.transition_seconds * steps,
+            target=served,
+            target_variants=variants,
+            target_data_capture=data_capture,
+            preparation=None if injected else _start_preparation(self, served),
+            injected_failure=injected,
+            alarms=_alarm_names(deployment_config),
+            deployment_config=deployment_config,
+        )
+        endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = utcnow()
+        endpoint.pending_deployment_summary = {
+            "EndpointConfigName": endpoint_config_name,
+            "ProductionVariants": _variants_view(variants, served, "Creating", current=False),
+            "StartTime": utcnow(),
+        }
+        return endpoint.arn
+
+
+def _validate_deployment_config(deployment_config: dict[str, Any] | None) -> None:
+    if not deployment_config:
+        return
+    blue_green = deployment_config.get("BlueGreenUpdatePolicy")
+    rolling = deployment_config.get("RollingUpdatePolicy")
+    if blue_green and rolling:
+        raise ValidationError(
+            message="Only one of BlueGreenUpdatePolicy and RollingUpdatePolicy may be specified."
+        )
+    routing = (blue_green or {}).get("TrafficRoutingConfiguration") or {}
+    kind = routing.get("Type")
+    if kind == "CANARY" and not routing.get("CanarySize"):
+        raise ValidationError(message="CanarySize must be specified for CANARY traffic routing.")
+    if kind == "LINEAR" and not routing.get("LinearStepSize"):
+        raise ValidationError(
+            message="LinearStepSize must be specified for LINEAR traffic routing."
+        )
+
+
+def backend_update_endpoint_weights_and_capacities(
+    self, endpoint_name: str, desired_weights_and_capacities: list[dict[str, Any]]
+) -> str:
+    with controls.lock:
+        endpoint = _get_endpoint(self, endpoint_name)
+        _reject_in_progress(self, endpoint, "update")
+        seen: set[str] = set()
+        live = {v["VariantName"]: v for v in endpoint.production_variants}
+        for desired in desired_weights_and_capacities:
+            name = desired.get("VariantName")
+            if name in seen:
+                raise ValidationError(
+                    message=f'The variant name "{name}" was non-unique within the request.'
+                )
+            if name not in live:
+                raise ValidationError(
+                    message=(
+                        f'The variant name(s) "{name}" is/are not present within endpoint '
+                        f'configuration "{endpoint.endpoint_config_name}".'
+                    )
+                )
+            seen.add(name)
+        for desired in desired_weights_and_capacities:
+            variant = live[desired["VariantName"]]
+            if desired.get("DesiredWeight") is not None:
+                variant["DesiredWeight"] = float(desired["DesiredWeight"])
+            if desired.get("DesiredInstanceCount") is not None:
+                variant["DesiredInstanceCount"] = desired["DesiredInstanceCount"]
+            variant["VariantStatus"] = [{"Status": "Updating", "StartTime": utcnow()}]
+        _update_served_weights(self, endpoint_name, desired_weights_and_capacities)
+        endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = utcnow()
+        _transitions(self)[endpoint_name] = _Transition(
+            kind="weights", deadline=_now() + controls.transition_seconds
+        )
+        return endpoint.arn
+
+
+def _update_served_weights(self, endpoint_name: str, desired: list[dict[str, Any]]) -> None:
+    served = _served(self).get(endpoint_name)
+    if served is None:
+        return
+    weights = {d["VariantName"]: d["DesiredWeight"] for d in desired if "DesiredWeight" in d}
+    variants = tuple(
+        ServedVariant(v.name, float(weights.get(v.name, v.weight)), v.container)
+        for v in served.variants
+    )
+    _served(self)[endpoint_name] = ServedConfig(served.endpoint_config_name, variants)
+
+
+# ---------------------------------------------------------------- tags
+
+
+def _tagged_resource(self, arn: str) -> Any:
+    resource_types = {
+        "model": self._models,
+        "endpoint": self.endpoints,
+        "endpoint-config": self.endpoint_configs,
+    }
+    kind, _, name = arn.split(":")[-1].partition("/")
+    if kind in resource_types:
+        resource = resource_types[kind].get(name)
+        if resource is None or resource.arn not in (arn, (arn,)):
+            raise ValidationError(message=f"Could not find resource with ARN {arn}.")
+        return resource
+    try:
+        resource = SageMakerModelBackend._get_resource_from_arn(self, arn)
+    except (AttributeError, ValueError):
+        resource = None
+    if resource is None:
+        raise ValidationError(message=f"Could not find resource with ARN {arn}.")
+    return resource
+
+
+def backend_add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    resource = _tagged_resource(self, arn)
+    merged = {t["Key"]: t for t in resource.tags}
+    for tag in tags or []:
+        merged[tag["Key"]] = {"Key": tag["Key"], "Value": tag.get("Value", "")}
+    resource.tags = list(merged.values())
+    return list(tags or [])
+
+
+def backend_list_tags(
+    self, arn: str, MaxResults: int | None = None, NextToken: str | None = None
+) -> tuple[list[dict[str, str]], str | None]:
+    resource = _tagged_resource(self, arn)
+    tags = list(resource.tags)
+    start = int(NextToken or 0)
+    size = int(MaxResults or 50)
+    page = tags[start : start + size]
+    following = str(start + size) if start + size < len(tags) else None
+    return page, following
+
+
+def backend_delete_tags(self, arn: str, tag_keys: list[str]) -> None:
+    resource = _tagged_resource(self, arn)
+    resource.tags = [tag for tag in resource.tags if tag["Key"] not in set(tag_keys)]
+
+
+def validate_instance_type(self, instance_type: str) -> None:
+    """Replaces moto's short list with current SageMaker hosting instance families."""
+    if not instance_types.is_known(instance_type):
+        allowed = instance_types.all_types()
+        raise ValidationError(
+            message=(
+                f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+        )
+
+
+BACKEND_METHODS: dict[str, Callable[..., Any]] = {
+    "create_model": backend_create_model,
+    "create_endpoint_config": backend_create_endpoint_config,
+    "create_endpoint": backend_create_endpoint,
+    "describe_endpoint": backend_describe_endpoint,
+    "list_endpoints": backend_list_endpoints,
+    "delete_endpoint": backend_delete_endpoint,
+    "update_endpoint": backend_update_endpoint,
+    "update_endpoint_weights_and_capacities": backend_update_endpoint_weights_and_capacities,
+    "add_tags": backend_add_tags,
+    "list_tags": backend_list_tags,
+    "delete_tags": backend_delete_tags,
+}

@@ -1,0 +1,47 @@
+"""The one place that patches moto: installs the emulator's SageMaker behaviour, once.
+
+Pinned to moto 5.2.5; `install` refuses another version so an upgrade is a deliberate change
+(the guard test in tests/integration/emulator checks what is still missing upstream).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import moto
+from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+from smgitops.emulator import models, responses, runtime
+
+MOTO_VERSION = "5.2.5"
+_installed = False
+_lock = threading.Lock()
+
+
+class UnsupportedMotoVersion(RuntimeError):
+    """The installed moto is not the version these patches were written against."""
+
+
+def install() -> None:
+    """Add/replace the backend, response and runtime methods on moto's classes. Idempotent."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        if moto.__version__ != MOTO_VERSION:
+            raise UnsupportedMotoVersion(
+                f"smgitops' emulator patches moto {MOTO_VERSION}, found {moto.__version__}"
+            )
+        for name, method in models.BACKEND_METHODS.items():
+            setattr(SageMakerModelBackend, name, method)
+        for name, method in responses.RESPONSE_METHODS.items():
+            setattr(SageMakerResponse, name, method)
+        FakeEndpointConfig.validate_instance_type = models.validate_instance_type
+        SageMakerRuntimeResponse.invoke_endpoint = runtime.invoke_endpoint
+        _installed = True
+
+
+def is_installed() -> bool:
+    return _installed

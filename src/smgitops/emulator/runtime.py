@@ -1,0 +1,242 @@
+"""InvokeEndpoint that runs the endpoint's real model with the project's serving stack.
+
+For each (model, model data URL, object ETag) the tarball is fetched from the emulated S3,
+extracted, and served by one local serving process, started once and reused until the
+emulator stops. The same pool checks a config before it goes InService (the preparer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+import requests
+from moto.core.common_types import TYPE_RESPONSE
+from moto.sagemaker.models import sagemaker_backends
+
+from smgitops.emulator import artifacts, models
+from smgitops.emulator.models import ServedConfig, ServedContainer, ServedVariant
+from smgitops.errors import UserError
+
+_log = logging.getLogger(__name__)
+# SageMaker's synchronous invocation limit.
+INVOKE_TIMEOUT_SECONDS = 60.0
+# Request headers SageMaker forwards to the container (it strips all others).
+_FORWARDED_HEADERS = (
+    "Content-Type",
+    "Accept",
+    "X-Amzn-SageMaker-Custom-Attributes",
+    "X-Amzn-SageMaker-Target-Model",
+    "X-Amzn-SageMaker-Target-Variant",
+    "X-Amzn-SageMaker-Inference-Id",
+    "X-Amzn-SageMaker-Enable-Explanations",
+)
+
+
+class ModelServer(Protocol):
+    url: str
+
+    def start(self) -> ModelServer: ...
+
+    def stop(self) -> None: ...
+
+
+# (model directory, container environment) -> an unstarted server.
+ServerFactory = Callable[[Path, dict[str, str]], ModelServer]
+
+
+def serving_process_factory(model_dir: Path, environment: dict[str, str]) -> ModelServer:
+    """The project's serving stack as a local process (what the container image runs)."""
+    from smgitops.serving.process import ServingProcess
+
+    return ServingProcess(model_dir, port=0, workers=1, env=environment)
+
+
+class ModelLoadFailed(Exception):
+    """The model's serving process did not come up (the container would fail its ping)."""
+
+
+class ModelServers:
+    """Running model servers keyed by (model name, data URL, ETag); stopped by `stop_all`."""
+
+    def __init__(self, workdir: Path, factory: ServerFactory, load_on_deploy: bool = True):
+        self._workdir = workdir
+        self._factory = factory
+        self._load_on_deploy = load_on_deploy
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._servers: dict[tuple[str, ...], ModelServer] = {}
+        self._failures: dict[tuple[str, ...], str] = {}
+
+    def server_for(self, account: str, region: str, container: ServedContainer) -> ModelServer:
+        """The running server for a container, starting it on first use."""
+        ref = artifacts.parse_s3_url(container.model_data_url or "")
+        found = artifacts.read_s3_object(account, region, ref) if ref else None
+        etag = found[1] if found else ""
+        key = (account, container.model_name, container.model_data_url or "", etag)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key in self._servers:
+                return self._servers[key]
+            if key in self._failures:
+                raise ModelLoadFailed(self._failures[key])
+            model_dir = self._workdir / f"model-{len(self._key_locks)}-{abs(hash(key)):x}"
+            if found is not None:
+                artifacts.extract_model_tarball(found[0], model_dir)
+            else:
+                model_dir.mkdir(parents=True, exist_ok=True)
+            server = self._factory(model_dir, dict(container.environment))
+            try:
+                server.start()
+            except UserError as error:
+                self._failures[key] = error.format_message()
+                _log.warning("model %s did not load: %s", container.model_name, error)
+                raise ModelLoadFailed(self._failures[key]) from error
+            self._servers[key] = server
+            return server
+
+    def prepare(self, account: str, region: str, served: ServedConfig) -> str | None:
+        """Why this config cannot serve (as SageMaker's FailureReason), or None if it can."""
+        for variant in served.variants:
+            reason = self._check_variant(account, region, variant)
+            if reason is not None:
+                return reason
+        return None
+
+    def _check_variant(self, account: str, region: str, variant: ServedVariant) -> str | None:
+        container = variant.container
+        if container.image and not artifacts.image_exists(container.image):
+            return f"Requested image {container.image} not found."
+        if container.model_data_url:
+            ref = artifacts.parse_s3_url(container.model_data_url)
+            if ref is None or artifacts.read_s3_object(account, region, ref) is None:
+                return (
+                    'Failed to download model data for container "container_1" from URL: '
+                    f'"{container.model_data_url}". Please ensure that there is an object '
+                    "located at the URL and that the role passed to CreateModel has permissions "
+                    "to download the object."
+                )
+        if self._load_on_deploy:
+            try:
+                self.server_for(account, region, container)
+            except (ModelLoadFailed, artifacts.UnsafeArchive):
+                return (
+                    f"The primary container for production variant {variant.name} did not pass "
+                    "the ping health check. Please check CloudWatch logs for this endpoint."
+                )
+        return None
+
+    def stop_all(self) -> None:
+        with self._lock:
+            servers = list(self._servers.values())
+            self._servers.clear()
+            self._failures.clear()
+        for server in servers:
+            # close() also removes the server's log file when the implementation has one.
+            getattr(server, "close", server.stop)()
+
+
+_active: ModelServers | None = None
+_rng = random.Random()
+_sessions = threading.local()
+
+
+def activate(servers: ModelServers | None) -> None:
+    """Make `servers` the pool InvokeEndpoint and endpoint checks use (None: checks off)."""
+    global _active
+    _active = servers
+    models.controls.preparer = servers.prepare if servers is not None else None
+
+
+def _http() -> requests.Session:
+    if not hasattr(_sessions, "session"):
+        _sessions.session = requests.Session()
+    return _sessions.session
+
+
+def _json_error(status: int, code: str, body: dict[str, Any]) -> TYPE_RESPONSE:
+    # moto takes the HTTP status from a "status" header, not from the tuple.
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "status": str(status)}
+    return status, headers, json.dumps(body)
+
+
+def _validation_error(message: str) -> TYPE_RESPONSE:
+    return _json_error(400, "ValidationError", {"message": message})
+
+
+def _model_error(
+    account: str, region: str, endpoint: str, status: int, message: str
+) -> TYPE_RESPONSE:
+    kind = "client" if 400 <= status < 500 else "server"
+    log_group = f"/aws/sagemaker/Endpoints/{endpoint}"
+    text = (
+        f'Received {kind} error ({status}) from primary with message "{message}". See '
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#logEventViewer:group={log_group} in account {account} for more information."
+    )
+    body = {
+        "ErrorCode": f"{kind.upper()}_ERROR_FROM_MODEL",
+        "LogStreamArn": f"arn:aws:logs:{region}:{account}:log-group:{log_group}",
+        "message": text,
+        "OriginalMessage": message,
+        "OriginalStatusCode": status,
+    }
+    return _json_error(424, "ModelError", body)
+
+
+def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
+    """SageMakerRuntimeResponse.invoke_endpoint: forward the request to the real model."""
+    endpoint_name = unquote(self.path.split("/")[2])
+    account, region = self.current_account, self.region
+    backend = sagemaker_backends[account][region]
+    served = models.served_config(backend, endpoint_name)
+    if served is None:
+        return _validation_error(f"Endpoint {endpoint_name} of account {account} not found.")
+    target = self.headers.get("X-Amzn-SageMaker-Target-Variant")
+    variant = served.choose_variant(target, _rng)
+    if variant is None:
+        return _validation_error(
+            f'The variant(s) "[{target}]" is/are not present within endpoint configuration '
+            f'"{served.endpoint_config_name}".'
+        )
+    if _active is None:
+        return _model_error(account, region, endpoint_name, 500, "No model servers are running.")
+    try:
+        server = _active.server_for(account, region, variant.container)
+    except (ModelLoadFailed, artifacts.UnsafeArchive) as error:
+        return _model_error(account, region, endpoint_name, 500, str(error))
+    forwarded = {h: self.headers[h] for h in _FORWARDED_HEADERS if self.headers.get(h) is not None}
+    try:
+        answer = _http().post(
+            f"{server.url}/invocations",
+            data=self.raw_body or b"",
+            headers=forwarded,
+            timeout=INVOKE_TIMEOUT_SECONDS,
+        )
+    except requests.Timeout:
+        return _model_error(
+            account,
+            region,
+            endpoint_name,
+            0,
+            "Your invocation timed out while waiting for a response from container primary.",
+        )
+    except requests.ConnectionError as error:
+        return _model_error(account, region, endpoint_name, 0, f"connection failed: {error}")
+    if answer.status_code >= 400:
+        return _model_error(account, region, endpoint_name, answer.status_code, answer.text)
+    headers = {
+        "Content-Type": answer.headers.get("Content-Type", "application/octet-stream"),
+        "x-Amzn-Invoked-Production-Variant": variant.name,
+    }
+    attributes = answer.headers.get("X-Amzn-SageMaker-Custom-Attributes")
+    if attributes is not None:
+        headers["X-Amzn-SageMaker-Custom-Attributes"] = attributes
+    return 200, headers, answer.content
