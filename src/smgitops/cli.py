@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "serve": "smgitops.commands.serve:serve",
     "model": "smgitops.commands.model:model",
     "image": "smgitops.commands.image:image",
+    "bootstrap": "smgitops.commands.bootstrap:bootstrap",
 }
 
 

@@ -1,0 +1,342 @@
+"""IAM documents for GitHub OIDC: the identity provider, a read-only plan role, a deploy role.
+
+Everything here is pure: values in, frozen values (with JSON policy text) out. The deploy role's
+permissions are scoped to the names the reconciler gives an environment's resources:
+models `<env>-<name>-<hash>`, endpoint configs `<env>-<name>-<hash>`, endpoints `<env>-<name>`,
+plus the exact endpoint names of manifests that set `endpointName` (passed in as
+`extra_endpoint_names`). No side effects anywhere in this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from smgitops import naming
+from smgitops.errors import ConfigError
+from smgitops.spec import EnvSettings
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+OIDC_AUDIENCE = "sts.amazonaws.com"
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+AUTOSCALING_LINKED_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_BRANCH = re.compile(r"[A-Za-z0-9_./-]+")
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    url: str
+    audiences: tuple[str, ...]
+
+    def arn(self, account_id: str, partition: str = "aws") -> str:
+        return (
+            f"arn:{partition}:iam::{account_id}:oidc-provider/{self.url.removeprefix('https://')}"
+        )
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """One IAM role: who may assume it (trust) and what it may do (one inline policy)."""
+
+    name: str
+    description: str
+    trust_policy: str  # JSON text
+    policy_name: str
+    policy: str  # JSON text
+
+    @property
+    def trust_document(self) -> Document:
+        return json.loads(self.trust_policy)
+
+    @property
+    def policy_document(self) -> Document:
+        return json.loads(self.policy)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Everything `smgitops bootstrap` prints or creates for one environment."""
+
+    env: str
+    repo: str
+    account_id: str
+    provider: OidcProvider
+    plan_role: RoleDefinition
+    deploy_role: RoleDefinition
+
+    @property
+    def roles(self) -> tuple[RoleDefinition, RoleDefinition]:
+        return (self.plan_role, self.deploy_role)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`). No side effects."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def github_oidc_provider() -> OidcProvider:
+    """GitHub's OIDC issuer, trusted for tokens whose audience is STS. No side effects."""
+    return OidcProvider(url=GITHUB_OIDC_URL, audiences=(OIDC_AUDIENCE,))
+
+
+def _policy(*statements: Document) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
+
+
+def _statement(sid: str, actions: list[str], resources: list[str], **extra: Any) -> Document:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def _trust(provider_arn: str, subjects: list[str]) -> str:
+    return _policy(
+        {
+            "Sid": "GitHubActionsOidc",
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{GITHUB_OIDC_HOST}:aud": OIDC_AUDIENCE,
+                    f"{GITHUB_OIDC_HOST}:sub": subjects if len(subjects) > 1 else subjects[0],
+                }
+            },
+        }
+    )
+
+
+def check_repo(repo: str) -> str:
+    """`OWNER/NAME` as GitHub writes it in OIDC subjects; ConfigError otherwise. No side effects."""
+    if not _REPO.fullmatch(repo):
+        raise ConfigError(f"--repo must look like OWNER/NAME, got {repo!r}")
+    return repo
+
+
+def sagemaker_arns(settings: EnvSettings, extra_endpoint_names: tuple[str, ...] = ()) -> list[str]:
+    """ARN patterns of the models, endpoint configs and endpoints an env may own.
+
+    Models and configs are `<endpoint name>-<hash>` (naming.hashed_name), endpoints are
+    `<env>-<name>` or a manifest's `endpointName`. SageMaker writes names in ARNs in lower case.
+    No side effects.
+    """
+    base = f"arn:{partition_of(settings.region)}:sagemaker:{settings.region}:{settings.account_id}"
+    env_prefix = f"{settings.name}-".lower()
+    custom = sorted({n.lower() for n in extra_endpoint_names} - {""})
+    custom = [n for n in custom if not n.startswith(env_prefix)]
+    hashed_prefixes = [env_prefix] + [
+        naming.hashed_name(n, "0" * naming.HASH_LENGTH)[: -naming.HASH_LENGTH] for n in custom
+    ]
+    arns = [f"{base}:model/{p}*" for p in hashed_prefixes]
+    arns += [f"{base}:endpoint-config/{p}*" for p in hashed_prefixes]
+    arns += [f"{base}:endpoint/{env_prefix}*"] + [f"{base}:endpoint/{n}" for n in custom]
+    return arns
+
+
+def _s3(settings: EnvSettings) -> tuple[str, str]:
+    partition = partition_of(settings.region)
+    bucket = f"arn:{partition}:s3:::{settings.artifact_bucket}"
+    prefix = settings.artifact_prefix.strip("/")
+    return bucket, f"{bucket}/{prefix}/*" if prefix else f"{bucket}/*"
+
+
+def _ecr_repository(settings: EnvSettings) -> str:
+    partition = partition_of(settings.region)
+    return (
+        f"arn:{partition}:ecr:{settings.region}:{settings.account_id}"
+        f":repository/{settings.ecr_repository}"
+    )
+
+
+def plan_policy(settings: EnvSettings) -> str:
+    """Read-only permissions for `plan` and `drift`: describe, list, head. No side effects."""
+    bucket, objects = _s3(settings)
+    sagemaker_any = (
+        f"arn:{partition_of(settings.region)}:sagemaker:{settings.region}:{settings.account_id}:*"
+    )
+    return _policy(
+        _statement("SageMakerDescribe", ["sagemaker:Describe*"], [sagemaker_any]),
+        # List calls (ListEndpoints, ListTags, ...) are not scoped by resource in IAM.
+        _statement("SageMakerList", ["sagemaker:List*"], ["*"]),
+        # HeadObject is authorised by s3:GetObject (there is no s3:HeadObject action).
+        _statement("ArtifactObjectsRead", ["s3:GetObject"], [objects]),
+        _statement("ArtifactBucketList", ["s3:ListBucket"], [bucket]),
+        _statement(
+            "ImageRead",
+            ["ecr:DescribeImages", "ecr:DescribeRepositories"],
+            [_ecr_repository(settings)],
+        ),
+        _statement(
+            "ReadOnlyDescribe",
+            ["application-autoscaling:Describe*", "cloudwatch:DescribeAlarms"],
+            ["*"],
+        ),
+    )
+
+
+def deploy_policy(settings: EnvSettings, extra_endpoint_names: tuple[str, ...] = ()) -> str:
+    """Least privilege for image push + `apply` in one env, scoped by ARN. No side effects."""
+    partition = partition_of(settings.region)
+    bucket, objects = _s3(settings)
+    linked_role = (
+        f"arn:{partition}:iam::{settings.account_id}:role/aws-service-role/"
+        f"{AUTOSCALING_SERVICE}/{AUTOSCALING_LINKED_ROLE}"
+    )
+    return _policy(
+        _statement(
+            "SageMakerEnvResources",
+            [
+                "sagemaker:CreateModel",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:UpdateEndpointWeightsAndCapacities",
+                "sagemaker:DeleteModel",
+                "sagemaker:DeleteEndpointConfig",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
+                "sagemaker:Describe*",
+                "sagemaker:InvokeEndpoint",
+            ],
+            sagemaker_arns(settings, extra_endpoint_names),
+        ),
+        _statement("SageMakerList", ["sagemaker:List*"], ["*"]),
+        _statement(
+            "PassExecutionRoleToSageMaker",
+            ["iam:PassRole"],
+            [settings.execution_role_arn],
+            Condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+        ),
+        _statement(
+            "ArtifactObjects",
+            [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            [objects],
+        ),
+        # The bucket is created on first apply when it does not exist yet.
+        _statement("ArtifactBucket", ["s3:ListBucket", "s3:CreateBucket"], [bucket]),
+        _statement(
+            "ImagePush",
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:CreateRepository",
+                "ecr:DescribeImages",
+                "ecr:DescribeRepositories",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:InitiateLayerUpload",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart",
+            ],
+            [_ecr_repository(settings)],
+        ),
+        # Registry login is account-wide by design; it grants no repository access by itself.
+        _statement("ImageRegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        # Scalable targets get generated ARNs, so IAM cannot name them in advance.
+        _statement(
+            "Autoscaling",
+            [
+                "application-autoscaling:RegisterScalableTarget",
+                "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:DeleteScalingPolicy",
+                "application-autoscaling:Describe*",
+                "cloudwatch:DescribeAlarms",
+            ],
+            ["*"],
+        ),
+        _statement(
+            "AutoscalingServiceLinkedRole",
+            ["iam:CreateServiceLinkedRole"],
+            [linked_role],
+            Condition={"StringLike": {"iam:AWSServiceName": AUTOSCALING_SERVICE}},
+        ),
+    )
+
+
+def plan_subjects(repo: str, branch: str) -> list[str]:
+    """OIDC subjects of the read-only role: PRs of this repo, and `branch` (scheduled drift)."""
+    return [f"repo:{repo}:pull_request", f"repo:{repo}:ref:refs/heads/{branch}"]
+
+
+def deploy_subjects(repo: str, env: str) -> list[str]:
+    """OIDC subject of the deploy role: only jobs running in the GitHub environment `env`."""
+    return [f"repo:{repo}:environment:{env}"]
+
+
+def build_bootstrap(
+    settings: EnvSettings,
+    repo: str,
+    branch: str = "main",
+    extra_endpoint_names: tuple[str, ...] = (),
+) -> Bootstrap:
+    """The OIDC provider and both roles of one environment. No side effects."""
+    check_repo(repo)
+    if not _BRANCH.fullmatch(branch):
+        raise ConfigError(f"--branch is not a branch name: {branch!r}")
+    provider = github_oidc_provider()
+    provider_arn = provider.arn(settings.account_id, partition_of(settings.region))
+    env = settings.name
+    plan_role = RoleDefinition(
+        name=f"smgitops-{env}-plan",
+        description=f"smgitops read-only plan/drift for {env}, assumed by {repo} via GitHub OIDC",
+        trust_policy=_trust(provider_arn, plan_subjects(repo, branch)),
+        policy_name="smgitops-plan",
+        policy=plan_policy(settings),
+    )
+    deploy_role = RoleDefinition(
+        name=f"smgitops-{env}-deploy",
+        description=f"smgitops deploy for {env}, assumed by {repo} in environment {env}",
+        trust_policy=_trust(provider_arn, deploy_subjects(repo, env)),
+        policy_name="smgitops-deploy",
+        policy=deploy_policy(settings, extra_endpoint_names),
+    )
+    return Bootstrap(env, repo, settings.account_id, provider, plan_role, deploy_role)
+
+
+def role_arn(bootstrap: Bootstrap, role: RoleDefinition, region: str) -> str:
+    return f"arn:{partition_of(region)}:iam::{bootstrap.account_id}:role/{role.name}"
+
+
+def render_json(bootstrap: Bootstrap, region: str) -> str:
+    """The documents as one JSON object, for review or for other IaC tools. No side effects."""
+    partition = partition_of(region)
+    return json.dumps(
+        {
+            "env": bootstrap.env,
+            "repo": bootstrap.repo,
+            "oidc_provider": {
+                "arn": bootstrap.provider.arn(bootstrap.account_id, partition),
+                "url": bootstrap.provider.url,
+                "client_ids": list(bootstrap.provider.audiences),
+            },
+            "roles": [
+                {
+                    "name": role.name,
+                    "arn": role_arn(bootstrap, role, region),
+                    "description": role.description,
+                    "trust_policy": role.trust_document,
+                    "policy_name": role.policy_name,
+                    "policy": role.policy_document,
+                }
+                for role in bootstrap.roles
+            ],
+        },
+        indent=2,
+    )

@@ -1,0 +1,74 @@
+"""`smgitops bootstrap`: the IAM OIDC provider and the plan/deploy roles for one environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from smgitops.console import err, out
+
+
+def _variable_suffix(env: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", env.upper())
+
+
+@click.command("bootstrap")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+@click.option("--repo", required=True, help="GitHub repository OWNER/NAME whose workflows deploy.")
+@click.option(
+    "--branch",
+    default="main",
+    show_default=True,
+    help="Branch whose scheduled drift runs may assume the read-only role.",
+)
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Create or update the provider and roles with the current AWS credentials.",
+)
+def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
+    """IAM for GitHub Actions: OIDC provider, read-only plan role, least-privilege deploy role.
+
+    Without --apply, prints the documents as JSON on stdout (review them, or feed them to your
+    own IaC). With --apply, creates or updates them (idempotent) in the env's account. The
+    plan role trusts this repo's pull_request tokens and BRANCH; the deploy role trusts only
+    jobs running in the GitHub environment named like the env. Deploy permissions are scoped
+    to `<env>-*` SageMaker names plus the endpointName of each manifest of the env.
+
+    \b
+    Example:
+      smgitops bootstrap --env staging --repo acme/ml-deploy > iam-staging.json
+      smgitops bootstrap --env staging --repo acme/ml-deploy --apply
+    """
+    from smgitops import aws
+    from smgitops.bootstrap.policies import build_bootstrap, render_json, role_arn
+    from smgitops.manifest import load_env
+
+    desired = load_env(Path.cwd(), env_name)
+    settings = desired.settings
+    names = tuple(endpoint.endpoint_name for endpoint in desired.endpoints)
+    plan = build_bootstrap(settings, repo, branch=branch, extra_endpoint_names=names)
+    if not apply_:
+        out(render_json(plan, settings.region))
+        return
+
+    from smgitops.bootstrap.iam import apply_bootstrap
+
+    with aws.aws_errors(f"creating IAM for {env_name}"):
+        changes = apply_bootstrap(plan, aws.client("iam", settings.region), settings.region)
+    for change in changes:
+        err.print(f"{change.outcome:>9}  {change.kind}  {change.name}")
+    suffix = _variable_suffix(env_name)
+    err.print("Set these in the GitHub repository settings:")
+    err.print(
+        f"  repository variable SMGITOPS_PLAN_ROLE_ARN_{suffix}"
+        f" = {role_arn(plan, plan.plan_role, settings.region)}"
+    )
+    err.print(
+        f"  environment {env_name!r} variable SMGITOPS_DEPLOY_ROLE_ARN"
+        f" = {role_arn(plan, plan.deploy_role, settings.region)}"
+    )
+    err.print(f"  environment {env_name!r} variable AWS_REGION = {settings.region}")

@@ -1,0 +1,227 @@
+"""The IAM documents `smgitops bootstrap` promises: who may assume each role, and what it may do."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import pytest
+
+from smgitops.bootstrap.policies import (
+    build_bootstrap,
+    github_oidc_provider,
+    render_json,
+    sagemaker_arns,
+)
+from smgitops.errors import ConfigError
+from smgitops.spec import EnvSettings
+
+ACCOUNT = "123456789012"
+REPO = "acme/ml-deploy"
+EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
+SM = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
+
+
+def settings(name: str = "staging", region: str = "us-east-1") -> EnvSettings:
+    return EnvSettings(
+        name=name,
+        account_id=ACCOUNT,
+        region=region,
+        execution_role_arn=EXEC_ROLE,
+        artifact_bucket="acme-ml-artifacts",
+        ecr_repository="smgitops-serving",
+        artifact_prefix="smgitops",
+    )
+
+
+def allows(policy: dict, action: str, resource: str) -> bool:
+    """Allow-only evaluation by wildcard match (IAM matches actions case-insensitively)."""
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
+            fnmatch.fnmatchcase(resource, r) for r in resources
+        ):
+            return True
+    return False
+
+
+@pytest.fixture
+def staging():
+    return build_bootstrap(settings(), REPO)
+
+
+def test_provider_is_githubs_issuer_for_sts():
+    provider = github_oidc_provider()
+    assert provider.url == "https://token.actions.githubusercontent.com"
+    assert provider.audiences == ("sts.amazonaws.com",)
+    assert provider.arn(ACCOUNT) == (
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    )
+
+
+def _only_statement(document):
+    (statement,) = document["Statement"]
+    return statement
+
+
+def test_plan_role_trusts_only_this_repos_pull_requests_and_main(staging):
+    statement = _only_statement(staging.plan_role.trust_document)
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {
+        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    }
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": [
+                "repo:acme/ml-deploy:pull_request",
+                "repo:acme/ml-deploy:ref:refs/heads/main",
+            ],
+        }
+    }
+
+
+def test_deploy_role_trusts_only_jobs_in_the_envs_github_environment(staging):
+    condition = _only_statement(staging.deploy_role.trust_document)["Condition"]
+    assert condition["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        "repo:acme/ml-deploy:environment:staging"
+    )
+    assert "StringLike" not in condition  # no wildcards in who may deploy
+
+
+def test_roles_are_named_per_env():
+    prod = build_bootstrap(settings("prod"), REPO)
+    assert [role.name for role in prod.roles] == ["smgitops-prod-plan", "smgitops-prod-deploy"]
+
+
+def test_plan_policy_can_read_but_never_write(staging):
+    policy = staging.plan_role.policy_document
+    assert allows(policy, "sagemaker:DescribeEndpoint", f"{SM}:endpoint/staging-churn")
+    assert allows(policy, "sagemaker:ListTags", f"{SM}:endpoint/staging-churn")
+    assert allows(policy, "s3:GetObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/m/x.tar.gz")
+    assert allows(
+        policy, "ecr:DescribeImages", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"
+    )
+    for action in (
+        "sagemaker:CreateModel",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:AddTags",
+        "sagemaker:InvokeEndpoint",
+        "s3:PutObject",
+        "ecr:PutImage",
+        "iam:PassRole",
+        "application-autoscaling:RegisterScalableTarget",
+    ):
+        assert not allows(policy, action, "*"), action
+        assert not allows(policy, action, f"{SM}:endpoint/staging-churn"), action
+    verbs = {a.split(":")[1].rstrip("*") for s in policy["Statement"] for a in s["Action"]}
+    assert all(v.startswith(("Describe", "List", "Get")) for v in verbs), verbs
+
+
+def test_deploy_policy_allows_the_whole_apply_on_the_envs_names(staging):
+    policy = staging.deploy_role.policy_document
+    for action, resource in (
+        ("sagemaker:CreateModel", f"{SM}:model/staging-churn-0123456789"),
+        ("sagemaker:CreateEndpointConfig", f"{SM}:endpoint-config/staging-churn-0123456789"),
+        ("sagemaker:CreateEndpoint", f"{SM}:endpoint/staging-churn"),
+        # UpdateEndpoint is authorised on the endpoint AND on the new config.
+        ("sagemaker:UpdateEndpoint", f"{SM}:endpoint/staging-churn"),
+        ("sagemaker:UpdateEndpoint", f"{SM}:endpoint-config/staging-churn-abcdef0123"),
+        ("sagemaker:UpdateEndpointWeightsAndCapacities", f"{SM}:endpoint/staging-churn"),
+        ("sagemaker:AddTags", f"{SM}:endpoint/staging-churn"),
+        ("sagemaker:DeleteEndpointConfig", f"{SM}:endpoint-config/staging-churn-0123456789"),
+        ("sagemaker:DeleteModel", f"{SM}:model/staging-churn-0123456789"),
+        ("sagemaker:InvokeEndpoint", f"{SM}:endpoint/staging-churn"),
+        ("sagemaker:DescribeEndpoint", f"{SM}:endpoint/staging-churn"),
+        ("sagemaker:ListEndpoints", "*"),
+        ("s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/models/churn/abc.tar.gz"),
+        ("s3:CreateBucket", "arn:aws:s3:::acme-ml-artifacts"),
+        ("ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
+        ("ecr:CreateRepository", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
+        ("ecr:GetAuthorizationToken", "*"),
+        ("application-autoscaling:PutScalingPolicy", "*"),
+        ("cloudwatch:DescribeAlarms", "*"),
+        ("iam:PassRole", EXEC_ROLE),
+    ):
+        assert allows(policy, action, resource), (action, resource)
+
+
+def test_deploy_policy_denies_other_envs_other_buckets_and_other_roles(staging):
+    policy = staging.deploy_role.policy_document
+    for action, resource in (
+        ("sagemaker:CreateModel", f"{SM}:model/prod-churn-0123456789"),
+        ("sagemaker:UpdateEndpoint", f"{SM}:endpoint/prod-churn"),
+        ("sagemaker:DeleteEndpoint", f"{SM}:endpoint/prod-churn"),
+        ("sagemaker:DeleteEndpoint", f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/staging-x"),
+        ("sagemaker:CreateTrainingJob", f"{SM}:training-job/staging-x"),
+        ("s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/other/x"),
+        ("s3:PutObject", "arn:aws:s3:::someone-else/smgitops/x"),
+        ("s3:DeleteObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/x"),
+        ("ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/other"),
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
+        ("iam:CreateRole", "*"),
+    ):
+        assert not allows(policy, action, resource), (action, resource)
+
+
+def test_pass_role_only_to_sagemaker(staging):
+    (statement,) = [
+        s for s in staging.deploy_role.policy_document["Statement"] if "iam:PassRole" in s["Action"]
+    ]
+    assert statement["Resource"] == [EXEC_ROLE]
+    assert statement["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+def test_wildcard_resources_only_where_iam_cannot_scope_them(staging):
+    for role in staging.roles:
+        for statement in role.policy_document["Statement"]:
+            if "*" in statement["Resource"]:
+                for action in statement["Action"]:
+                    assert action.startswith(
+                        (
+                            "sagemaker:List",
+                            "ecr:GetAuthorizationToken",
+                            "application-autoscaling:",
+                            "cloudwatch:DescribeAlarms",
+                        )
+                    ), (role.name, action)
+
+
+def test_manifest_endpoint_names_outside_the_env_prefix_are_added_exactly():
+    arns = sagemaker_arns(settings(), ("Fraud-API", "staging-churn"))
+    assert f"{SM}:endpoint/fraud-api" in arns
+    assert f"{SM}:model/fraud-api-*" in arns
+    assert f"{SM}:endpoint-config/fraud-api-*" in arns
+    assert f"{SM}:endpoint/fraud-api*" not in arns
+    assert not any("staging-churn" in arn for arn in arns)  # already under staging-*
+
+
+def test_china_regions_use_their_partition():
+    boot = build_bootstrap(settings(region="cn-north-1"), REPO)
+    text = render_json(boot, "cn-north-1")
+    assert "arn:aws-cn:iam::" in text
+    assert "arn:aws-cn:sagemaker:cn-north-1:" in text
+    assert "arn:aws:" not in text.replace(EXEC_ROLE, "")  # the role ARN is taken as given
+
+
+def test_rendered_json_is_stable_and_complete(staging):
+    first = render_json(staging, "us-east-1")
+    assert first == render_json(build_bootstrap(settings(), REPO), "us-east-1")
+    doc = json.loads(first)
+    assert doc["oidc_provider"]["client_ids"] == ["sts.amazonaws.com"]
+    assert [r["arn"] for r in doc["roles"]] == [
+        f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-plan",
+        f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-deploy",
+    ]
+
+
+@pytest.mark.parametrize("repo", ["acme", "acme/ml/deploy", "acme/ml deploy", "*/x", ""])
+def test_a_malformed_repo_is_a_config_error(repo):
+    with pytest.raises(ConfigError, match="OWNER/NAME"):
+        build_bootstrap(settings(), repo)
