@@ -1,0 +1,64 @@
+"""Text, markdown and JSON are views of one plan; JSON is a versioned contract."""
+
+from __future__ import annotations
+
+import json
+
+from factories import desired, live_for, spec
+
+from smgitops.live import LiveState
+from smgitops.plan import plan
+from smgitops.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
+
+
+def _update_plan():
+    before = desired(sha="a" * 64)
+    after = desired(sha="b" * 64)
+    return plan(
+        [after],
+        LiveState(endpoints=(live_for(before, with_config=True),)),
+        env="staging",
+        prune=True,
+    )
+
+
+def test_text_plan_marks_fields_that_force_a_new_config():
+    text = render_text(_update_plan(), markup=False)
+    assert "Plan for env staging: 0 to create, 1 to update, 0 to delete." in text
+    assert "~ staging-churn  update (model or config changed: new endpoint config)" in text
+    assert "model.data:" in text and "# forces a new endpoint config" in text
+    assert "peak 4 instances (blue/green: old and new fleets together)" in text
+
+
+def test_text_plan_without_changes_says_so():
+    d = desired()
+    result = plan([d], LiveState(endpoints=(live_for(d),)), env="staging", prune=True)
+    assert "No changes: SageMaker matches git." in render_text(result, markup=False)
+
+
+def test_json_plan_uses_stable_snake_case_names():
+    document = json.loads(render_json(_update_plan()))
+    assert document["format_version"] == 1
+    assert document["summary"] == {"create": 0, "update": 1, "delete": 0}
+    (endpoint,) = document["endpoints"]
+    assert (endpoint["action"], endpoint["reason"]) == ("update", "config_changed")
+    assert endpoint["changes"][0]["path"] == "model.data"
+    assert endpoint["changes"][0]["forces_new_config"] is True
+    assert endpoint["rollout"]["strategy"] == "all-at-once"
+
+
+def test_markdown_has_a_summary_table_and_a_details_block_per_change():
+    markdown = render_markdown(_update_plan())
+    assert "### smgitops plan: `staging`" in markdown
+    assert "| `staging-churn` | update |" in markdown
+    assert "<details><summary><code>staging-churn</code>: update" in markdown
+
+
+def test_markdown_for_200_endpoints_fits_a_github_comment_and_points_to_the_artifact():
+    many = [desired(spec(f"model-{i:03d}-with-a-rather-long-descriptive-name")) for i in range(200)]
+    result = plan(many, LiveState(), env="staging", prune=True)
+    markdown = render_markdown(result)
+    assert len(markdown) <= MARKDOWN_LIMIT < 65_536
+    assert "more endpoint(s) not shown: see the full plan in the job's artifacts" in markdown
+    # the summary table still lists every endpoint
+    assert markdown.count("| create |") == 200
