@@ -1,0 +1,177 @@
+"""Valid manifest values -> the frozen desired-state dataclasses of `smgitops.spec`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from smgitops.manifest.endpoint_rules import endpoint_name
+from smgitops.manifest.model_folder import MODELS_DIR
+from smgitops.spec import (
+    AutoscalingSpec,
+    DataCaptureSpec,
+    DeploymentSpec,
+    EndpointSpec,
+    EnvSettings,
+    JsonExpectation,
+    ModelSource,
+    ServerlessSpec,
+    SmokeTestSpec,
+    TrafficStep,
+    VariantSpec,
+    pairs,
+)
+
+_STEP_KEYS = {
+    "canary": ("percent", "instanceCount", "bakeSeconds"),
+    "linear": ("stepPercent", "stepInstanceCount", "bakeSeconds"),
+    "rolling": ("batchPercent", "batchInstanceCount", "waitSeconds"),
+}
+
+
+def env_settings(value: dict[str, Any], env: str) -> EnvSettings:
+    """EnvSettings of a valid `_env.yaml`. No side effects."""
+    return EnvSettings(
+        name=env,
+        account_id=value["accountId"],
+        region=value["region"],
+        execution_role_arn=value["executionRoleArn"],
+        artifact_bucket=value["artifactBucket"],
+        ecr_repository=value["ecrRepository"],
+        artifact_prefix=value.get("artifactPrefix", "smgitops"),
+        prune=value.get("prune", False),
+        require_approval=value.get("requireApproval", False),
+        max_parallel=value.get("maxParallel", 4),
+    )
+
+
+def _variant(value: dict[str, Any]) -> VariantSpec:
+    serverless = value.get("serverless")
+    return VariantSpec(
+        name=value["name"],
+        weight=float(value.get("weight", 1)),
+        instance_type=value.get("instanceType"),
+        instance_count=value.get("instanceCount", 1) if "instanceType" in value else None,
+        serverless=ServerlessSpec(
+            memory_size_mb=serverless["memorySizeMB"],
+            max_concurrency=serverless["maxConcurrency"],
+            provisioned_concurrency=serverless.get("provisionedConcurrency"),
+        )
+        if serverless
+        else None,
+        startup_health_check_timeout_s=value.get("containerStartupHealthCheckTimeoutSeconds"),
+        model_download_timeout_s=value.get("modelDataDownloadTimeoutSeconds"),
+    )
+
+
+def _autoscaling(value: dict[str, Any] | None) -> AutoscalingSpec | None:
+    if value is None:
+        return None
+    if "targetInvocationsPerInstance" in value:
+        metric, target = (
+            "SageMakerVariantInvocationsPerInstance",
+            value["targetInvocationsPerInstance"],
+        )
+    else:
+        metric = value.get("metric", "SageMakerVariantInvocationsPerInstance")
+        target = value["target"]
+    return AutoscalingSpec(
+        min_capacity=value["minCapacity"],
+        max_capacity=value["maxCapacity"],
+        target_value=float(target),
+        metric=metric,
+        scale_in_cooldown_s=value.get("scaleInCooldownSeconds", 300),
+        scale_out_cooldown_s=value.get("scaleOutCooldownSeconds", 60),
+    )
+
+
+def _deployment(value: dict[str, Any] | None) -> DeploymentSpec:
+    value = value or {}
+    strategy = value.get("strategy", "all-at-once")
+    step = None
+    bake_seconds = 0
+    if strategy in _STEP_KEYS:
+        percent_key, count_key, bake_key = _STEP_KEYS[strategy]
+        block = value[strategy]
+        if percent_key in block:
+            step = TrafficStep(unit="percent", value=block[percent_key])
+        else:
+            step = TrafficStep(unit="instances", value=block[count_key])
+        bake_seconds = block.get(bake_key, 0)
+    return DeploymentSpec(
+        strategy=strategy,
+        step=step,
+        bake_seconds=bake_seconds,
+        rollback_alarms=tuple(value.get("rollbackAlarms", ())),
+        retain_scaled_capacity=value.get("retainScaledCapacity"),
+        timeout_seconds=value.get("timeoutSeconds", 3600),
+    )
+
+
+def data_capture_uri(value: dict[str, Any], settings: EnvSettings) -> str:
+    """s3Uri as written, or s3Prefix inside the env's artifact bucket. No side effects."""
+    if "s3Uri" in value:
+        return value["s3Uri"]
+    return f"s3://{settings.artifact_bucket}/{value['s3Prefix'].lstrip('/')}"
+
+
+def _data_capture(value: dict[str, Any] | None, settings: EnvSettings) -> DataCaptureSpec | None:
+    if value is None:
+        return None
+    return DataCaptureSpec(
+        sample_percent=value["samplePercent"],
+        s3_uri=data_capture_uri(value, settings),
+        capture_input=value.get("captureInput", True),
+        capture_output=value.get("captureOutput", True),
+    )
+
+
+def _smoke_test(value: dict[str, Any] | None, body: bytes | None) -> SmokeTestSpec | None:
+    if value is None:
+        return None
+    expect_json = None
+    if "expectJson" in value:
+        expectation = value["expectJson"]
+        equals = (
+            json.dumps(expectation["equals"], sort_keys=True) if "equals" in expectation else None
+        )
+        expect_json = JsonExpectation(path=expectation["path"], equals_json=equals)
+    return SmokeTestSpec(
+        content_type=value["contentType"],
+        body=body if body is not None else value["body"].encode("utf-8"),
+        accept=value.get("accept"),
+        expect_status=value.get("expectStatus", 200),
+        expect_json=expect_json,
+        target_variant=value.get("targetVariant"),
+    )
+
+
+def endpoint_spec(
+    value: dict[str, Any],
+    *,
+    env: str,
+    manifest_path: str,
+    settings: EnvSettings,
+    smoke_body: bytes | None = None,
+) -> EndpointSpec:
+    """EndpointSpec of a valid manifest; `smoke_body` is the content of smokeTest.bodyFile.
+
+    No side effects.
+    """
+    metadata, spec = value["metadata"], value["spec"]
+    model_name = spec["model"]
+    return EndpointSpec(
+        name=metadata["name"],
+        endpoint_name=endpoint_name(value, env),
+        env=env,
+        manifest_path=manifest_path,
+        model=ModelSource(kind="folder", name=model_name, path=f"{MODELS_DIR}/{model_name}"),
+        variants=tuple(_variant(variant) for variant in spec["variants"]),
+        shadow_variants=tuple(_variant(variant) for variant in spec.get("shadowVariants", ())),
+        environment=pairs(spec.get("environment")),
+        tags=pairs(metadata.get("tags")),
+        autoscaling=_autoscaling(spec.get("autoscaling")),
+        deployment=_deployment(spec.get("deployment")),
+        data_capture=_data_capture(spec.get("dataCapture"), settings),
+        smoke_test=_smoke_test(spec.get("smokeTest"), smoke_body),
+    )

@@ -1,0 +1,302 @@
+"""Checks of endpoint manifests that a JSON Schema cannot express (cross-field and cross-file).
+
+They run on documents that already passed the schema, so types and required keys are known.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smgitops.manifest import instance_types
+from smgitops.manifest.problems import FieldPath, Problem, format_field
+from smgitops.manifest.yaml_reader import YamlDocument
+
+MAX_ENDPOINT_NAME = 63
+ENDPOINT_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+RESERVED_TAG_PREFIXES = ("aws:", "smgitops:")
+
+# strategy -> (block key, percent key, instance-count key, allowed percent text)
+GUARDRAIL_BLOCKS = {
+    "canary": ("canary", "percent", "instanceCount"),
+    "linear": ("linear", "stepPercent", "stepInstanceCount"),
+    "rolling": ("rolling", "batchPercent", "batchInstanceCount"),
+}
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Makes problems at positions of one document."""
+
+    file: str
+    document: YamlDocument
+
+    def at(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
+        line, column = self.document.position(path, key=key)
+        return Problem(self.file, line, column, format_field(path), message)
+
+
+def endpoint_name(manifest: dict[str, Any], env: str) -> str:
+    """metadata.endpointName, else `<env>-<metadata.name>`. No side effects."""
+    metadata = manifest["metadata"]
+    return metadata.get("endpointName") or f"{env}-{metadata['name']}"
+
+
+def _variant_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    problems = []
+    seen: dict[str, FieldPath] = {}
+    for group in ("variants", "shadowVariants"):
+        for index, variant in enumerate(spec.get(group, [])):
+            path: FieldPath = ("spec", group, index)
+            name = variant["name"]
+            if name in seen:
+                line = report.document.position((*seen[name], "name"))[0]
+                problems.append(
+                    report.at(
+                        (*path, "name"), f"duplicate variant name '{name}' (first at line {line})"
+                    )
+                )
+            seen.setdefault(name, path)
+            weight = variant.get("weight", 1)
+            if not math.isfinite(weight):
+                problems.append(report.at((*path, "weight"), "must be a finite number"))
+            instance_type = variant.get("instanceType")
+            if instance_type is not None and not instance_types.is_known(instance_type):
+                close = instance_types.suggestions(instance_type)
+                hint = f"did you mean {', '.join(close)}?" if close else "e.g. ml.m5.large"
+                problems.append(
+                    report.at(
+                        (*path, "instanceType"),
+                        f"unknown SageMaker hosting instance type '{instance_type}' ({hint})",
+                    )
+                )
+            serverless = variant.get("serverless")
+            if (
+                serverless
+                and serverless.get("provisionedConcurrency", 0) > serverless["maxConcurrency"]
+            ):
+                problems.append(
+                    report.at(
+                        (*path, "serverless", "provisionedConcurrency"),
+                        f"is more than maxConcurrency ({serverless['maxConcurrency']})",
+                    )
+                )
+    weights = [variant.get("weight", 1) for variant in spec["variants"]]
+    if all(math.isfinite(weight) for weight in weights) and sum(weights) <= 0:
+        problems.append(
+            report.at(("spec", "variants"), "weights add up to 0; give a variant a weight above 0")
+        )
+    return problems
+
+
+def _autoscaling_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    autoscaling = spec.get("autoscaling")
+    if autoscaling is None:
+        return []
+    problems = []
+    if autoscaling["minCapacity"] > autoscaling["maxCapacity"]:
+        problems.append(
+            report.at(
+                ("spec", "autoscaling", "minCapacity"),
+                f"is more than maxCapacity ({autoscaling['maxCapacity']})",
+            )
+        )
+    if all("serverless" in variant for variant in spec["variants"]):
+        problems.append(
+            report.at(
+                ("spec", "autoscaling"),
+                "applies to instance-backed variants only; every variant is serverless",
+                key=True,
+            )
+        )
+    return problems
+
+
+def _deployment_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    deployment = spec.get("deployment")
+    if deployment is None:
+        return []
+    base: FieldPath = ("spec", "deployment")
+    strategy = deployment.get("strategy", "all-at-once")
+    problems = []
+    for other, (block, _, _) in GUARDRAIL_BLOCKS.items():
+        if block in deployment and other != strategy:
+            problems.append(
+                report.at(
+                    (*base, block),
+                    f"only used with strategy {other} (strategy is {strategy})",
+                    key=True,
+                )
+            )
+    if strategy not in GUARDRAIL_BLOCKS:
+        return problems
+    block, percent_key, count_key = GUARDRAIL_BLOCKS[strategy]
+    if block not in deployment:
+        problems.append(
+            report.at(
+                (*base, "strategy"), f"strategy {strategy} needs a '{block}' block with its size"
+            )
+        )
+    if not deployment.get("rollbackAlarms"):
+        problems.append(
+            report.at(
+                (*base, "strategy"),
+                f"strategy {strategy} needs rollbackAlarms "
+                "(SageMaker only bakes and rolls back when alarms are watched)",
+            )
+        )
+    variants = spec["variants"]
+    if strategy == "rolling" and (len(variants) > 1 or any("serverless" in v for v in variants)):
+        problems.append(
+            report.at(
+                (*base, "strategy"),
+                "rolling needs exactly one instance-backed variant (SageMaker's rule)",
+            )
+        )
+    for index, variant in enumerate(variants):
+        family = instance_types.family(variant.get("instanceType", ""))
+        if family in instance_types.NO_GUARDRAIL_FAMILIES:
+            problems.append(
+                report.at(
+                    ("spec", "variants", index, "instanceType"),
+                    f"SageMaker ignores strategy {strategy} on {family} instances; use all-at-once",
+                )
+            )
+    size = deployment.get(block, {}).get(count_key)
+    if size is not None:
+        for variant in variants:
+            count_path: FieldPath = (*base, block, count_key)
+            if "serverless" in variant:
+                problems.append(
+                    report.at(
+                        count_path, f"variant '{variant['name']}' is serverless; use {percent_key}"
+                    )
+                )
+                continue
+            total = variant.get("instanceCount", 1)
+            if size * 2 > total:
+                allowed = f"at most {total // 2}" if total >= 2 else f"none: use {percent_key}"
+                problems.append(
+                    report.at(
+                        count_path,
+                        f"{size} is more than half of variant '{variant['name']}' "
+                        f"({total} instance(s)) (allowed: {allowed})",
+                    )
+                )
+    return problems
+
+
+def _smoke_test_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    smoke = spec.get("smokeTest")
+    if not smoke or "targetVariant" not in smoke:
+        return []
+    names = [variant["name"] for variant in spec["variants"]]
+    if smoke["targetVariant"] in names:
+        return []
+    return [
+        report.at(
+            ("spec", "smokeTest", "targetVariant"),
+            f"no production variant named '{smoke['targetVariant']}' (allowed: {', '.join(names)})",
+        )
+    ]
+
+
+def _capture_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    capture = spec.get("dataCapture")
+    if capture and not capture.get("captureInput", True) and not capture.get("captureOutput", True):
+        return [
+            report.at(
+                ("spec", "dataCapture"),
+                "captures nothing: captureInput and captureOutput are both false",
+                key=True,
+            )
+        ]
+    return []
+
+
+def _metadata_problems(report: _Report, manifest: dict[str, Any], env: str) -> list[Problem]:
+    problems = []
+    for key in manifest["metadata"].get("tags", {}):
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            problems.append(
+                report.at(
+                    ("metadata", "tags", key),
+                    "tag keys starting with aws: or smgitops: are reserved",
+                    key=True,
+                )
+            )
+    if "endpointName" not in manifest["metadata"]:
+        name = endpoint_name(manifest, env)
+        if len(name) > MAX_ENDPOINT_NAME:
+            problems.append(
+                report.at(
+                    ("metadata", "name"),
+                    f"endpoint name '{name}' is {len(name)} characters (allowed: at most "
+                    f"{MAX_ENDPOINT_NAME}); shorten the name or set endpointName",
+                )
+            )
+        elif not ENDPOINT_NAME_RE.fullmatch(name):
+            problems.append(
+                report.at(
+                    ("metadata", "name"),
+                    f"endpoint name '{name}' is not valid in SageMaker "
+                    "(allowed: letters, digits and '-', not at the ends); rename the env folder",
+                )
+            )
+    return problems
+
+
+def endpoint_problems(document: YamlDocument, file: str, env: str) -> list[Problem]:
+    """Semantic problems of one schema-valid endpoint manifest. No side effects."""
+    report = _Report(file, document)
+    manifest: dict[str, Any] = document.value  # type: ignore[assignment]
+    spec = manifest["spec"]
+    return [
+        *_metadata_problems(report, manifest, env),
+        *_variant_problems(report, spec),
+        *_autoscaling_problems(report, spec),
+        *_deployment_problems(report, spec),
+        *_smoke_test_problems(report, spec),
+        *_capture_problems(report, spec),
+    ]
+
+
+@dataclass(frozen=True)
+class NamedManifest:
+    """A schema-valid manifest of an env, with where it came from."""
+
+    file: str
+    document: YamlDocument
+    env: str
+
+
+def duplicate_name_problems(manifests: Sequence[NamedManifest]) -> list[Problem]:
+    """Endpoint names (and metadata.name) used twice within one env. No side effects."""
+    problems = []
+    endpoint_owner: dict[tuple[str, str], str] = {}
+    name_owner: dict[tuple[str, str], str] = {}
+    for manifest in sorted(manifests, key=lambda item: item.file):
+        value: dict[str, Any] = manifest.document.value  # type: ignore[assignment]
+        report = _Report(manifest.file, manifest.document)
+        short = (manifest.env, value["metadata"]["name"])
+        full = (manifest.env, endpoint_name(value, manifest.env))
+        if short in name_owner:
+            problems.append(
+                report.at(
+                    ("metadata", "name"), f"name '{short[1]}' is also used by {name_owner[short]}"
+                )
+            )
+        elif full in endpoint_owner:
+            key = "endpointName" if "endpointName" in value["metadata"] else "name"
+            problems.append(
+                report.at(
+                    ("metadata", key),
+                    f"endpoint name '{full[1]}' is also used by {endpoint_owner[full]}",
+                )
+            )
+        name_owner.setdefault(short, manifest.file)
+        endpoint_owner.setdefault(full, manifest.file)
+    return problems

@@ -1,0 +1,71 @@
+"""Checks of `_env.yaml` settings beyond the schema: S3 bucket naming, role account, env name."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from smgitops.manifest.problems import Problem, format_field
+from smgitops.manifest.yaml_reader import YamlDocument
+
+ENV_NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+MAX_ENV_NAME = 24
+
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def env_name_problem(env: str) -> str | None:
+    """Why a deployments/<env> folder name cannot name an environment, or None. No side effects."""
+    if len(env) > MAX_ENV_NAME:
+        return f"environment name '{env}' is longer than {MAX_ENV_NAME} characters"
+    if not ENV_NAME_RE.fullmatch(env):
+        return (
+            f"environment name '{env}' is not valid "
+            "(allowed: lowercase letters, digits and '-', not at the ends)"
+        )
+    return None
+
+
+def bucket_name_problem(bucket: str) -> str | None:
+    """Why `bucket` breaks S3's general purpose bucket naming rules, or None. No side effects."""
+    if ".." in bucket:
+        return "must not contain two adjacent dots"
+    try:
+        ipaddress.IPv4Address(bucket)
+        return "must not look like an IP address"
+    except ValueError:
+        pass
+    for prefix in _BUCKET_PREFIXES:
+        if bucket.startswith(prefix):
+            return f"must not start with '{prefix}' (reserved by S3)"
+    for suffix in _BUCKET_SUFFIXES:
+        if bucket.endswith(suffix):
+            return f"must not end with '{suffix}' (reserved by S3)"
+    return None
+
+
+def env_problems(document: YamlDocument, file: str, env: str) -> list[Problem]:
+    """Semantic problems of one schema-valid `_env.yaml`. No side effects."""
+    settings: dict[str, Any] = document.value  # type: ignore[assignment]
+    problems = []
+
+    def at(key: str, message: str) -> None:
+        line, column = document.position((key,))
+        problems.append(Problem(file, line, column, format_field((key,)), message))
+
+    name_problem = env_name_problem(env)
+    if name_problem:
+        problems.append(Problem(file, 1, 1, "", name_problem))
+    bucket_problem = bucket_name_problem(settings["artifactBucket"])
+    if bucket_problem:
+        at("artifactBucket", f"'{settings['artifactBucket']}' {bucket_problem}")
+    role_account = settings["executionRoleArn"].split(":")[4]
+    if role_account != settings["accountId"]:
+        at(
+            "executionRoleArn",
+            f"role is in account {role_account}, not accountId {settings['accountId']} "
+            "(SageMaker can only pass a role of its own account)",
+        )
+    return problems

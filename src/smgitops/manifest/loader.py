@@ -1,0 +1,253 @@
+"""Find, read and check manifests; turn a valid environment into `DesiredEnv`.
+
+This module is the edge that touches the filesystem; parsing, schema and rule checks it calls
+are pure. Layout: deployments/<env>/_env.yaml (settings) and one *.yaml / *.yml per endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smgitops.errors import ConfigError
+from smgitops.manifest import build
+from smgitops.manifest.endpoint_rules import (
+    NamedManifest,
+    duplicate_name_problems,
+    endpoint_problems,
+)
+from smgitops.manifest.env_rules import env_problems
+from smgitops.manifest.files import display_path, is_inside, read_text
+from smgitops.manifest.model_folder import model_problem
+from smgitops.manifest.problems import ManifestInvalid, Problem, sorted_problems
+from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
+from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
+from smgitops.spec import DesiredEnv
+
+DEPLOYMENTS_DIR = "deployments"
+ENV_FILE = "_env.yaml"
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+# SageMaker's InvokeEndpoint request limit.
+MAX_SMOKE_BODY_BYTES = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """One file after checking: its document when it passed the schema, and its problems."""
+
+    path: Path
+    file: str  # repository-relative posix
+    env: str
+    is_env_settings: bool
+    document: YamlDocument | None
+    problems: tuple[Problem, ...]
+    smoke_body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    files: tuple[str, ...]
+    problems: tuple[Problem, ...] = field(default=())
+
+
+def find_repo_root(start: Path) -> Path:
+    """Nearest folder from `start` upwards holding deployments/ or .git; `start` if none."""
+    start = Path(os.path.abspath(start))
+    for folder in (start, *start.parents):
+        if (folder / DEPLOYMENTS_DIR).is_dir() or (folder / ".git").exists():
+            return folder
+    return start
+
+
+def list_envs(repo_root: Path) -> list[str]:
+    """Names of the environment folders under deployments/, sorted."""
+    root = repo_root / DEPLOYMENTS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in root.iterdir()
+        if entry.is_dir() and not entry.name.startswith((".", "_"))
+    )
+
+
+def _file_problem(file: str, line: int, column: int, message: str) -> Problem:
+    return Problem(file, line, column, "", message)
+
+
+def read_smoke_body(manifest: Path, body_file: str, repo_root: Path) -> bytes | str:
+    """Bytes of smokeTest.bodyFile (relative to the manifest's folder), or why it is unusable."""
+    path = manifest.parent / body_file
+    if not is_inside(path, repo_root):
+        return f"'{body_file}' is outside the repository"
+    if not path.is_file():
+        return f"no such file '{body_file}' (relative to {manifest.parent.name}/)"
+    if path.stat().st_size > MAX_SMOKE_BODY_BYTES:
+        return f"'{body_file}' is larger than the 6 MB InvokeEndpoint limit"
+    return path.read_bytes()
+
+
+def _endpoint_semantics(
+    path: Path, file: str, document: YamlDocument, env: str, repo_root: Path
+) -> tuple[list[Problem], bytes | None]:
+    problems = endpoint_problems(document, file, env)
+    spec: dict[str, Any] = document.value["spec"]  # type: ignore[index]
+    model_issue = model_problem(repo_root, spec["model"])
+    if model_issue:
+        line, column = document.position(("spec", "model"))
+        problems.append(Problem(file, line, column, "spec.model", model_issue))
+    smoke_body = None
+    body_file = spec.get("smokeTest", {}).get("bodyFile")
+    if body_file is not None:
+        body = read_smoke_body(path, body_file, repo_root)
+        if isinstance(body, str):
+            line, column = document.position(("spec", "smokeTest", "bodyFile"))
+            problems.append(Problem(file, line, column, "spec.smokeTest.bodyFile", body))
+        else:
+            smoke_body = body
+    return problems, smoke_body
+
+
+def check_file(path: Path, repo_root: Path) -> CheckedFile:
+    """Read, parse, schema-check and rule-check one manifest or `_env.yaml`."""
+    file = display_path(path, repo_root)
+    env = path.parent.name
+    is_env_settings = path.name == ENV_FILE
+
+    def failed(*problems: Problem) -> CheckedFile:
+        return CheckedFile(path, file, env, is_env_settings, None, tuple(problems))
+
+    text = read_text(path, repo_root)
+    if not isinstance(text, str):
+        return failed(_file_problem(file, text.line, text.column, text.message))
+    parsed = parse_yaml(text)
+    if isinstance(parsed, YamlError):
+        return failed(_file_problem(file, parsed.line, parsed.column, parsed.message))
+    if isinstance(parsed, list):
+        return failed(*(_file_problem(file, e.line, e.column, e.message) for e in parsed))
+    schema = ENV_SCHEMA if is_env_settings else ENDPOINT_SCHEMA
+    problems = schema_problems(parsed, schema, file)
+    if problems:
+        return failed(*problems)
+    smoke_body = None
+    if is_env_settings:
+        problems = env_problems(parsed, file, env)
+    else:
+        problems, smoke_body = _endpoint_semantics(path, file, parsed, env, repo_root)
+    return CheckedFile(path, file, env, is_env_settings, parsed, tuple(problems), smoke_body)
+
+
+def _env_folder_files(env_dir: Path, repo_root: Path) -> tuple[list[Path], list[Problem]]:
+    """The files of one env folder to check, and problems with the folder's layout."""
+    problems = []
+    settings = env_dir / ENV_FILE
+    files = [settings]
+    if not settings.exists() and not settings.is_symlink():
+        shown = display_path(settings, repo_root)
+        problems.append(_file_problem(shown, 0, 0, "missing: every environment folder needs one"))
+        files = []
+    for entry in sorted(env_dir.iterdir()):
+        if entry.name.startswith(".") or not entry.name.endswith(MANIFEST_SUFFIXES):
+            continue
+        if entry.name == ENV_FILE:
+            continue
+        if entry.name.startswith("_"):
+            shown = display_path(entry, repo_root)
+            problems.append(
+                _file_problem(
+                    shown, 0, 0, f"unknown settings file; only {ENV_FILE} starts with '_'"
+                )
+            )
+            continue
+        files.append(entry)
+    return files, problems
+
+
+def _expand(paths: list[Path], repo_root: Path) -> tuple[list[Path], list[Problem]]:
+    deployments = (repo_root / DEPLOYMENTS_DIR).resolve()
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir() and path.resolve() == deployments:
+            for entry in sorted(path.iterdir()):
+                if entry.is_file() and entry.name.endswith(MANIFEST_SUFFIXES):
+                    shown = display_path(entry, repo_root)
+                    problems.append(
+                        _file_problem(shown, 0, 0, "not read: manifests go in deployments/<env>/")
+                    )
+            for env in list_envs(repo_root):
+                found, layout = _env_folder_files(path / env, repo_root)
+                files += found
+                problems += layout
+        elif path.is_dir():
+            found, layout = _env_folder_files(path, repo_root)
+            files += found
+            problems += layout
+        else:
+            files.append(path)
+    unique: dict[str, Path] = {}
+    for path in files:
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values()), problems
+
+
+def _check_all(files: list[Path], repo_root: Path) -> list[CheckedFile]:
+    return [check_file(path, repo_root) for path in files]
+
+
+def _cross_file_problems(checked: list[CheckedFile]) -> list[Problem]:
+    named = [
+        NamedManifest(item.file, item.document, item.env)
+        for item in checked
+        if item.document is not None and not item.is_env_settings
+    ]
+    return duplicate_name_problems(named)
+
+
+def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
+    """Check files and folders (an env folder, or deployments/ for every env)."""
+    files, problems = _expand(paths, repo_root)
+    checked = _check_all(files, repo_root)
+    for item in checked:
+        problems += item.problems
+    problems += _cross_file_problems(checked)
+    return ValidationReport(
+        files=tuple(item.file for item in checked), problems=tuple(sorted_problems(problems))
+    )
+
+
+def validate_paths(repo_root: Path, paths: list[Path]) -> list[Problem]:
+    """Every problem of the given manifests, env settings files and folders, in file order."""
+    return list(check_paths(repo_root, paths).problems)
+
+
+def load_env(repo_root: Path, env: str) -> DesiredEnv:
+    """The desired state of one environment; ConfigError listing every problem if invalid."""
+    env_dir = repo_root / DEPLOYMENTS_DIR / env
+    known = list_envs(repo_root)
+    if env not in known:
+        names = ", ".join(known) or "none"
+        raise ConfigError(f"no environment '{env}' under {DEPLOYMENTS_DIR}/ (known: {names})")
+    files, problems = _env_folder_files(env_dir, repo_root)
+    checked = _check_all(files, repo_root)
+    for item in checked:
+        problems += item.problems
+    problems += _cross_file_problems(checked)
+    if problems:
+        raise ManifestInvalid(env, problems)
+    settings_file = next(item for item in checked if item.is_env_settings)
+    settings = build.env_settings(settings_file.document.value, env)  # type: ignore[union-attr,arg-type]
+    endpoints = tuple(
+        build.endpoint_spec(
+            item.document.value,  # type: ignore[union-attr,arg-type]
+            env=env,
+            manifest_path=item.file,
+            settings=settings,
+            smoke_body=item.smoke_body,
+        )
+        for item in sorted(checked, key=lambda item: item.file)
+        if not item.is_env_settings
+    )
+    return DesiredEnv(settings=settings, endpoints=endpoints)

@@ -1,0 +1,69 @@
+"""Does `models/<name>/` hold a model SageMaker can serve? Read with `ast`, never imported.
+
+Importing user code during validation would run it (and need its dependencies) in CI.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from smgitops.manifest.files import is_inside
+
+MODELS_DIR = "models"
+ENTRY_POINT = "inference.py"
+LOADER_HANDLERS = ("model_fn", "transform_fn")
+MAX_SOURCE_BYTES = 1024 * 1024
+
+
+def model_folder(repo_root: Path, name: str) -> Path:
+    return repo_root / MODELS_DIR / name
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def handler_problem(source: str) -> str | None:
+    """Why this inference.py source cannot load a model, or None. No side effects."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        return f"has a syntax error at line {error.lineno}: {error.msg}"
+    if not set(LOADER_HANDLERS) & _top_level_names(tree):
+        return "defines neither model_fn nor transform_fn"
+    return None
+
+
+def model_problem(repo_root: Path, name: str) -> str | None:
+    """Why `models/<name>` is not a servable model folder, or None."""
+    folder = model_folder(repo_root, name)
+    shown = f"{MODELS_DIR}/{name}"
+    if (
+        not is_inside(folder, repo_root / MODELS_DIR)
+        or folder.resolve() == (repo_root / MODELS_DIR).resolve()
+    ):
+        return f"'{name}' leaves the {MODELS_DIR}/ folder"
+    if not folder.is_dir():
+        return f"no model folder {shown}/ (create it with an {ENTRY_POINT})"
+    entry = folder / ENTRY_POINT
+    if not entry.is_file():
+        return f"{shown}/ has no {ENTRY_POINT}"
+    if entry.stat().st_size > MAX_SOURCE_BYTES:
+        return f"{shown}/{ENTRY_POINT} is larger than 1 MB"
+    try:
+        source = entry.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as error:
+        return f"{shown}/{ENTRY_POINT} cannot be read: {error.__class__.__name__}"
+    problem = handler_problem(source)
+    return f"{shown}/{ENTRY_POINT} {problem}" if problem else None

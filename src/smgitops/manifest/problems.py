@@ -1,0 +1,78 @@
+"""Problems found in manifests: one value per problem, rendered as one `file:line:col:` line."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from smgitops.errors import ConfigError
+
+FieldPath = tuple[str | int, ...]
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def format_field(path: Sequence[str | int]) -> str:
+    """`("spec", "variants", 0, "name")` -> `spec.variants[0].name`. No side effects."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            text += f"[{json.dumps(part)}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong, at a position of a file. `line` 0 means the file itself (e.g. missing)."""
+
+    file: str  # repository-relative posix path
+    line: int
+    column: int
+    field: str  # dotted field path, "" for file-level problems
+    message: str
+
+    def render(self, file: str | None = None) -> str:
+        where = file if file is not None else self.file
+        if self.line > 0:
+            where = f"{where}:{self.line}:{self.column}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+def summary(problems: Sequence[Problem]) -> str:
+    """`3 problems in 2 files`. No side effects."""
+    files = len({problem.file for problem in problems})
+    noun = "problem" if len(problems) == 1 else "problems"
+    file_noun = "file" if files == 1 else "files"
+    return f"{len(problems)} {noun} in {files} {file_noun}"
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in file and position order, duplicates dropped. No side effects."""
+    return sorted(set(problems))
+
+
+class ManifestInvalid(ConfigError):
+    """Manifests of an environment are invalid; carries every problem, not only the first."""
+
+    def __init__(self, env: str, problems: Sequence[Problem]) -> None:
+        self.env = env
+        self.problems = tuple(sorted_problems(problems))
+        lines = "\n".join(problem.render() for problem in self.problems)
+        super().__init__(f"environment '{env}' is invalid ({summary(self.problems)}):\n{lines}")
