@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,22 @@ def http(
     method: str | None = None,
     timeout: float = 30,
 ) -> Reply:
-    """One HTTP request with urllib; 4xx/5xx come back as a Reply, not an exception."""
-    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    """One HTTP request on a new connection, sending exactly the given headers."""
+    parts = urllib.parse.urlsplit(url)
+    connection = HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Reply(
-                response.status,
-                {k.lower(): v for k, v in response.headers.items()},
-                response.read(),
-            )
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+        connection.request(
+            method or ("POST" if body is not None else "GET"),
+            parts.path,
+            body=body,
+            headers=headers or {},
+        )
+        response = connection.getresponse()
+        return Reply(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+    finally:
+        connection.close()
 
 
 def invoke(
@@ -83,6 +89,25 @@ def model_dir(tmp_path: Path) -> Callable[..., Path]:
         return write_model(tmp_path / f"model{next(counter)}", source, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def module_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Like model_dir, for servers shared by a whole test module."""
+
+    def make(source: str, **kwargs: object) -> Path:
+        return write_model(tmp_path_factory.mktemp("model"), source, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+def assert_one_line_json_error(reply: Reply, status: int) -> str:
+    """The error contract: the status, a one-line JSON body, never a traceback."""
+    assert reply.status == status, reply
+    assert reply.headers["content-type"] == "application/json"
+    assert "Traceback" not in reply.text
+    assert "\n" not in reply.text.strip()
+    return json.loads(reply.body)["error"]
 
 
 DOUBLER = """

@@ -1,0 +1,81 @@
+"""`smgitops model ...`: work with one model folder under models/."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from smgitops.console import err
+from smgitops.errors import UserError
+
+
+@click.group("model")
+def model() -> None:
+    """Test, package and publish the models under models/.
+
+    \b
+    Example:
+      python models/demo-regressor/train.py
+      smgitops model test demo-regressor
+    """
+
+
+@model.command("test")
+@click.argument("name")
+@click.option(
+    "--payload",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Request body file (default: the first file in models/NAME/payloads/).",
+)
+@click.option(
+    "--content-type",
+    default=None,
+    help="Request content type (default: from the payload's suffix: .csv, .json, .npy).",
+)
+@click.option(
+    "--accept",
+    default="application/json",
+    show_default=True,
+    help="Accept header of the request.",
+)
+def test(name: str, payload: Path | None, content_type: str | None, accept: str) -> None:
+    """Run a sample payload through models/NAME/ in-process and over HTTP; they must agree.
+
+    The model directory is laid out as SageMaker extracts model.tar.gz (artifact files at
+    the root, code under code/). The payload goes through model_fn -> input_fn ->
+    predict_fn -> output_fn called directly, then through the real serving stack
+    (`smgitops serve`) on a local port. Both responses are shown on stderr, the body on
+    stdout; exit 1 if either fails or they differ.
+
+    \b
+    Example:
+      python models/demo-regressor/train.py
+      smgitops model test demo-regressor
+      smgitops model test demo-regressor --payload models/demo-regressor/payloads/two-rows.csv \\
+        --accept text/csv
+    """
+    from smgitops.serving import localcheck
+
+    model_folder = Path("models") / name
+    localcheck.check_model_folder(model_folder)
+    payload = payload or localcheck.default_payload(model_folder)
+    content_type = content_type or localcheck.content_type_for(payload)
+    body = payload.read_bytes()
+    err.print(f"payload {payload} ({content_type}, {len(body)} bytes), accept {accept}")
+    with tempfile.TemporaryDirectory(prefix=f"smgitops-{name}-") as scratch:
+        model_dir = localcheck.build_model_dir(model_folder, Path(scratch) / "model")
+        local = localcheck.answer_in_process(model_dir, body, content_type, accept)
+        err.print(f"in-process: {local.content_type}: {localcheck.show(local.body)}", markup=False)
+        remote = localcheck.answer_over_http(model_dir, body, content_type, accept)
+        err.print(
+            f"http {remote.status}: {remote.content_type}: {localcheck.show(remote.body)}",
+            markup=False,
+        )
+    mismatch = localcheck.difference(local, remote)
+    if mismatch is not None:
+        raise UserError(f"in-process and HTTP responses differ: {mismatch}")
+    err.print("ok: in-process and HTTP responses match")
+    click.echo(local.body, nl=not local.body.endswith(b"\n"))

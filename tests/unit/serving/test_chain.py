@@ -1,0 +1,125 @@
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from smgitops.serving.chain import InvocationFailed, run_chain, to_response
+from smgitops.serving.context import InferenceContext
+from smgitops.serving.handlers import Handler, HandlerSet, default_predict_fn
+
+
+class Teapot(Exception):
+    status_code = 418
+
+
+def handler_set(**overrides) -> HandlerSet:
+    from smgitops.serving import codecs
+
+    values = {
+        "source": Path("inference.py"),
+        "model_fn": Handler("model_fn", lambda d: None),
+        "input_fn": Handler("input_fn", codecs.decode),
+        "predict_fn": Handler("predict_fn", default_predict_fn),
+        "output_fn": Handler("output_fn", codecs.encode),
+        "transform_fn": None,
+    }
+    values.update(overrides)
+    return HandlerSet(**values)
+
+
+@dataclass
+class Doubler:
+    def predict(self, data):
+        return data * 2
+
+
+def call(
+    handlers,
+    body=b"[1, 2]",
+    content_type="application/json",
+    accept="application/json",
+    context=None,
+):
+    return run_chain(handlers, Doubler(), body, content_type, accept, context or InferenceContext())
+
+
+def test_default_chain_decodes_predicts_and_encodes():
+    response = call(handler_set(), body=b"1,2\n", content_type="text/csv", accept="text/csv")
+    assert (response.body, response.content_type) == (b"2.0,4.0\n", "text/csv")
+
+
+def test_output_fn_may_return_str_bytes_or_a_tuple():
+    for result, expected in [
+        ("text", (b"text", "application/json")),
+        (b"raw", (b"raw", "application/json")),
+        (("a,b", "text/csv"), (b"a,b", "text/csv")),
+    ]:
+        handlers = handler_set(output_fn=Handler("output_fn", lambda p, a, r=result: r))
+        response = call(handlers)
+        assert (response.body, response.content_type) == expected
+
+
+def test_a_bare_body_is_labelled_with_one_media_type_not_the_accept_list():
+    response = to_response(b"x", "text/csv;q=0.2, application/jsonlines", "output_fn")
+    assert response.content_type == "application/jsonlines"
+
+
+def test_an_unsupported_return_type_is_a_500_naming_the_handler():
+    handlers = handler_set(output_fn=Handler("output_fn", lambda p, a: {"not": "bytes"}))
+    with pytest.raises(InvocationFailed, match="output_fn returned dict") as caught:
+        call(handlers)
+    assert caught.value.status == 500
+
+
+def test_a_handler_exception_is_a_500_with_a_one_line_message():
+    def broken(data, model):
+        raise ValueError("shape mismatch\nexpected 6 columns")
+
+    with pytest.raises(InvocationFailed) as caught:
+        call(handler_set(predict_fn=Handler("predict_fn", broken)))
+    assert caught.value.status == 500
+    assert (
+        caught.value.message == "predict_fn failed: ValueError: shape mismatch expected 6 columns"
+    )
+
+
+def test_an_exception_with_a_status_code_keeps_its_status():
+    def refuse(body, content_type):
+        raise Teapot("short and stout")
+
+    with pytest.raises(InvocationFailed) as caught:
+        call(handler_set(input_fn=Handler("input_fn", refuse)))
+    assert caught.value.status == 418
+
+
+def test_default_codecs_map_to_415_and_406():
+    with pytest.raises(InvocationFailed) as unsupported:
+        call(handler_set(), content_type="application/xml")
+    assert unsupported.value.status == 415
+    assert "unsupported content type 'application/xml'" in unsupported.value.message
+    with pytest.raises(InvocationFailed) as unacceptable:
+        call(handler_set(), accept="application/xml")
+    assert unacceptable.value.status == 406
+
+
+def test_transform_fn_replaces_the_three_handlers():
+    def transform(model, body, content_type, accept):
+        return json.dumps({"body": body, "ct": content_type, "accept": accept}), "application/json"
+
+    response = call(handler_set(transform_fn=Handler("transform_fn", transform)), body=b"[5]")
+    assert json.loads(response.body) == {
+        "body": "[5]",
+        "ct": "application/json",
+        "accept": "application/json",
+    }
+
+
+def test_handlers_with_context_can_set_response_custom_attributes():
+    def output(prediction, accept, context):
+        context.response_custom_attributes = "echo=" + (context.custom_attributes or "")
+        return "ok"
+
+    context = InferenceContext(headers={"x-amzn-sagemaker-custom-attributes": "trace=1"})
+    call(handler_set(output_fn=Handler("output_fn", output, takes_context=True)), context=context)
+    assert context.response_custom_attributes == "echo=trace=1"

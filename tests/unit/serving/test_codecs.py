@@ -1,0 +1,82 @@
+import io
+
+import numpy as np
+import pytest
+
+from smgitops.serving import codecs
+from smgitops.serving.errors import BadRequest, UnsupportedAccept, UnsupportedContentType
+
+
+def test_json_body_decodes_to_an_array():
+    assert codecs.decode("[[1, 2], [3, 4]]", "application/json").tolist() == [[1, 2], [3, 4]]
+
+
+def test_csv_body_with_several_rows_decodes_to_a_float_matrix():
+    decoded = codecs.decode("1,2.5\n3,4\n", "text/csv; charset=utf-8")
+    assert decoded.dtype == np.float64
+    assert decoded.tolist() == [[1.0, 2.5], [3.0, 4.0]]
+
+
+def test_npy_body_round_trips():
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(6).reshape(2, 3))
+    assert codecs.decode(buffer.getvalue(), "application/x-npy").tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_npy_with_pickled_objects_is_refused():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(BadRequest, match="NPY"):
+        codecs.decode(buffer.getvalue(), "application/x-npy")
+
+
+def test_unknown_content_type_is_415():
+    with pytest.raises(UnsupportedContentType) as caught:
+        codecs.decode(b"<x/>", "application/xml")
+    assert caught.value.status_code == 415
+
+
+def test_invalid_json_and_csv_are_400():
+    with pytest.raises(BadRequest):
+        codecs.decode("[1, 2", "application/json")
+    with pytest.raises(BadRequest):
+        codecs.decode("1,two\n", "text/csv")
+
+
+def test_text_bodies_are_decoded_with_their_charset():
+    assert codecs.body_for_handlers("é".encode("latin-1"), "text/csv; charset=latin-1") == "é"
+    assert codecs.body_for_handlers(b"\x01\x02", "application/x-npy") == b"\x01\x02"
+    with pytest.raises(BadRequest):
+        codecs.body_for_handlers(b"\xff\xfe", "application/json")
+
+
+@pytest.mark.parametrize(
+    ("prediction", "expected"),
+    [
+        (np.array([1.5, 2.0]), b"[1.5, 2.0]"),
+        ([1, 2], b"[1, 2]"),
+        (np.float32(0.5), b"0.5"),
+        (3, b"3"),
+        ({"scores": np.array([1, 2])}, b'{"scores": [1, 2]}'),
+    ],
+)
+def test_json_encoding_handles_arrays_lists_and_scalars(prediction, expected):
+    assert codecs.encode(prediction, "application/json") == (expected, "application/json")
+
+
+def test_csv_encoding_writes_one_row_per_line():
+    assert codecs.encode(np.array([[1, 2], [3, 4]]), "text/csv") == (b"1,2\n3,4\n", "text/csv")
+    assert codecs.encode(np.array([1.5, 2.5]), "text/csv") == (b"1.5\n2.5\n", "text/csv")
+    assert codecs.encode(7, "text/csv") == (b"7\n", "text/csv")
+
+
+def test_npy_encoding_round_trips():
+    body, content_type = codecs.encode(np.array([[1.0, 2.0]]), "application/x-npy")
+    assert content_type == "application/x-npy"
+    assert np.load(io.BytesIO(body)).tolist() == [[1.0, 2.0]]
+
+
+def test_unsupported_accept_is_406():
+    with pytest.raises(UnsupportedAccept) as caught:
+        codecs.encode([1], "application/xml")
+    assert caught.value.status_code == 406

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from smgitops.serving.settings import SettingsError, settings_from_env
+
+
+def test_defaults_follow_the_sagemaker_contract():
+    settings = settings_from_env({}, cpu_count=4)
+    assert settings.model_dir == Path("/opt/ml/model")
+    assert settings.port == 8080
+    assert settings.workers == 4
+    assert settings.program == "inference.py"
+    assert settings.default_accept == "application/json"
+    assert settings.max_payload_bytes == 6 * 1024 * 1024
+    assert settings.timeout_seconds == 60
+
+
+def test_environment_variables_override_defaults():
+    env = {
+        "SM_MODEL_DIR": "/models/x",
+        "SAGEMAKER_BIND_TO_PORT": "9090",
+        "SAGEMAKER_MODEL_SERVER_WORKERS": "3",
+        "SAGEMAKER_PROGRAM": "serve_me.py",
+        "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
+        "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1",
+        "SAGEMAKER_MODEL_SERVER_TIMEOUT": "5",
+    }
+    settings = settings_from_env(env, cpu_count=2)
+    assert settings.model_dir == Path("/models/x")
+    assert (settings.port, settings.workers, settings.program) == (9090, 3, "serve_me.py")
+    assert settings.default_accept == "text/csv"
+    assert settings.max_payload_bytes == 1024 * 1024
+    assert settings.timeout_seconds == 5
+
+
+def test_explicit_flags_win_over_environment():
+    env = {"SAGEMAKER_BIND_TO_PORT": "9090", "SAGEMAKER_MODEL_SERVER_WORKERS": "3"}
+    settings = settings_from_env(env, cpu_count=2, port=7000, workers=1, model_dir=Path("m"))
+    assert (settings.port, settings.workers, settings.model_dir) == (7000, 1, Path("m"))
+
+
+def test_invalid_numbers_are_reported_by_variable_name():
+    with pytest.raises(SettingsError, match="SAGEMAKER_MODEL_SERVER_WORKERS='many'"):
+        settings_from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "many"}, cpu_count=2)
+    with pytest.raises(SettingsError, match="SAGEMAKER_MODEL_SERVER_WORKERS"):
+        settings_from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "0"}, cpu_count=2)
