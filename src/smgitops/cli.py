@@ -14,6 +14,7 @@ from smgitops import __version__
 
 # name -> "module:attribute" of a click command; the order is the order in --help.
 COMMANDS: dict[str, str] = {
+    "validate": "smgitops.commands.validate:validate",
     "plan": "smgitops.commands.reconcile:plan",
     "apply": "smgitops.commands.reconcile:apply",
     "drift": "smgitops.commands.reconcile:drift",

@@ -55,8 +55,11 @@ def read_text(path: Path, repo_root: Path, limit: int = MAX_MANIFEST_BYTES) -> s
         return ReadFailure(
             0, 0, f"file is {_describe_size(size)}; the limit is {_describe_size(limit)}"
         )
-    with path.open("rb") as stream:
-        data = stream.read(limit + 1)  # the size may change between stat and read
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)  # the size may change between stat and read
+    except OSError as error:
+        return ReadFailure(0, 0, f"cannot read: {error.strerror}")
     if len(data) > limit:
         return ReadFailure(0, 0, f"file is larger than {_describe_size(limit)}")
     try:

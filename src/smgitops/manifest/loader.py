@@ -86,7 +86,10 @@ def read_smoke_body(manifest: Path, body_file: str, repo_root: Path) -> bytes | 
         return f"no such file '{body_file}' (relative to {manifest.parent.name}/)"
     if path.stat().st_size > MAX_SMOKE_BODY_BYTES:
         return f"'{body_file}' is larger than the 6 MB InvokeEndpoint limit"
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        return f"cannot read '{body_file}': {error.strerror}"
 
 
 def _endpoint_semantics(
@@ -112,6 +115,7 @@ def _endpoint_semantics(
 
 def check_file(path: Path, repo_root: Path) -> CheckedFile:
     """Read, parse, schema-check and rule-check one manifest or `_env.yaml`."""
+    path = Path(os.path.abspath(path))  # a bare file name still has an env folder
     file = display_path(path, repo_root)
     env = path.parent.name
     is_env_settings = path.name == ENV_FILE

@@ -6,6 +6,7 @@ into one short sentence naming the field and, where there is one, what is allowe
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -29,6 +30,20 @@ _PATTERN_HINTS = {
     "^[A-Za-z0-9][A-Za-z0-9._-]*$": "a folder name under models/: letters, digits, '.', '_', '-'",
     "^[0-9]{12}$": "12 digits, quoted",
     "^[A-Za-z_][A-Za-z0-9_]*$": "letters, digits and '_', not starting with a digit",
+    "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$": "an AWS region such as us-east-1",
+    "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$": (
+        "arn:aws:iam::<12-digit account>:role/<name>"
+    ),
+    "^[a-z0-9][a-z0-9.-]*[a-z0-9]$": "lowercase letters, digits, '.' and '-', not at the ends",
+    "^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$": (
+        "lowercase letters, digits, '.', '_', '-', and '/' between parts"
+    ),
+    "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$": "key parts joined by '/', none at the ends",
+    "^[^/]": "a key prefix not starting with '/'",
+    "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$": "s3://<bucket>/<prefix>",
+    "^ml\\.[a-z0-9-]+\\.[a-z0-9]+$": "ml.<family>.<size>, e.g. ml.m5.large",
+    "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?$": "type/subtype, e.g. text/csv",
+    "^\\$(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[[0-9]+\\])*$": "$ then .key or [index] steps, e.g. $[0]",
 }
 
 _YAML_TYPE_NAMES = {
@@ -133,7 +148,9 @@ def _messages(error: ValidationError) -> Iterator[tuple[FieldPath, bool, str]]:
         known = sorted(schema.get("properties", {}))
         for key in instance:
             if key not in known:
-                yield (*path, key), True, f"unknown key (allowed: {', '.join(known)})"
+                close = difflib.get_close_matches(key, known, n=1)
+                guess = f", did you mean '{close[0]}'?" if close else ""
+                yield (*path, key), True, f"unknown key{guess} (allowed: {', '.join(known)})"
     elif keyword == "required" and isinstance(instance, dict):
         for key in error.validator_value:
             if key not in instance:
@@ -179,7 +196,8 @@ def _messages(error: ValidationError) -> Iterator[tuple[FieldPath, bool, str]]:
         hint = _PATTERN_HINTS.get(error.validator_value, f"pattern {error.validator_value}")
         yield path, False, f"'{instance}' is not valid (allowed: {hint})"
     elif keyword == "minItems":
-        yield path, False, f"needs at least {error.validator_value} item(s)"
+        count = error.validator_value
+        yield path, False, f"needs at least {count} item{'s' if count != 1 else ''}"
     elif keyword == "maxItems":
         yield path, False, f"too many items (allowed: at most {error.validator_value})"
     elif keyword == "maxProperties":
