@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from smgitops.commands.model_artifacts import package, publish
 from smgitops.console import err
 from smgitops.errors import UserError
 
@@ -79,3 +80,8 @@ def test(name: str, payload: Path | None, content_type: str | None, accept: str)
         raise UserError(f"in-process and HTTP responses differ: {mismatch}")
     err.print("ok: in-process and HTTP responses match")
     click.echo(local.body, nl=not local.body.endswith(b"\n"))
+
+
+# Packaging and publishing live with the artifact code; listed here under `smgitops model`.
+model.add_command(package)
+model.add_command(publish)

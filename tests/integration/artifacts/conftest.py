@@ -3,21 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from smgitops.spec import EnvSettings
-
-
-@pytest.fixture
-def mocked_aws(monkeypatch):
-    """moto in-process, with dummy credentials and no endpoint override."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_ECR", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with mock_aws():
-        yield
 
 
 def env_settings(region: str = "eu-west-1", **overrides: object) -> EnvSettings:

@@ -4,18 +4,16 @@ import os
 
 import pytest
 
-from smgitops import aws
 from smgitops.artifacts.package import package_model
 from smgitops.artifacts.publish import model_data_key, publish_model
+from smgitops.aws import client as aws_client
 
 pytestmark = pytest.mark.integration
 
 
-def test_first_publish_uploads_the_tarball_under_its_content_key(
-    mocked_aws, repo, tmp_path, env_settings
-):
+def test_first_publish_uploads_the_tarball_under_its_content_key(aws, repo, tmp_path, env_settings):
     settings = env_settings()
-    s3 = aws.client("s3", settings.region)
+    s3 = aws_client("s3", settings.region)
     package = package_model(repo, "demo", tmp_path / "out")
 
     published = publish_model(s3, settings, package)
@@ -28,11 +26,9 @@ def test_first_publish_uploads_the_tarball_under_its_content_key(
     assert stored["Metadata"] == {"sha256": package.sha256}
 
 
-def test_second_publish_of_unchanged_model_uploads_nothing(
-    mocked_aws, repo, tmp_path, env_settings
-):
+def test_second_publish_of_unchanged_model_uploads_nothing(aws, repo, tmp_path, env_settings):
     settings = env_settings()
-    s3 = aws.client("s3", settings.region)
+    s3 = aws_client("s3", settings.region)
     publish_model(s3, settings, package_model(repo, "demo", tmp_path / "one"))
     before = s3.list_objects_v2(Bucket="acme-ml-artifacts")["Contents"]
 
@@ -45,11 +41,9 @@ def test_second_publish_of_unchanged_model_uploads_nothing(
     ]
 
 
-def test_changed_model_is_uploaded_beside_the_previous_one(
-    mocked_aws, repo, tmp_path, env_settings
-):
+def test_changed_model_is_uploaded_beside_the_previous_one(aws, repo, tmp_path, env_settings):
     settings = env_settings()
-    s3 = aws.client("s3", settings.region)
+    s3 = aws_client("s3", settings.region)
     first = publish_model(s3, settings, package_model(repo, "demo", tmp_path / "one"))
     (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(b"retrained weights")
 
@@ -62,11 +56,9 @@ def test_changed_model_is_uploaded_beside_the_previous_one(
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", "us-east-1"])
-def test_missing_bucket_is_created_in_the_env_region(
-    mocked_aws, repo, tmp_path, env_settings, region
-):
+def test_missing_bucket_is_created_in_the_env_region(aws, repo, tmp_path, env_settings, region):
     settings = env_settings(region=region)
-    s3 = aws.client("s3", region)
+    s3 = aws_client("s3", region)
 
     publish_model(s3, settings, package_model(repo, "demo", tmp_path / "out"))
 
@@ -75,7 +67,7 @@ def test_missing_bucket_is_created_in_the_env_region(
 
 
 def test_large_tarball_goes_up_in_parts_and_round_trips(
-    mocked_aws, repo, tmp_path, env_settings, monkeypatch
+    aws, repo, tmp_path, env_settings, monkeypatch
 ):
     from boto3.s3.transfer import TransferConfig
 
@@ -88,7 +80,7 @@ def test_large_tarball_goes_up_in_parts_and_round_trips(
     # Random bytes do not compress, so the tarball stays above the multipart threshold.
     (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(os.urandom(12 * mb))
     settings = env_settings()
-    s3 = aws.client("s3", settings.region)
+    s3 = aws_client("s3", settings.region)
     package = package_model(repo, "demo", tmp_path / "out")
 
     publish_model(s3, settings, package)

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from smgitops import aws
 from smgitops.artifacts.image import image_exists, image_tag, image_uri, push_image
+from smgitops.aws import client as aws_client
 
 pytestmark = pytest.mark.integration
 
 
-def test_register_pushes_a_missing_image_once(mocked_aws, repo, env_settings):
+def test_register_pushes_a_missing_image_once(aws, repo, env_settings):
     settings = env_settings()
-    ecr = aws.client("ecr", settings.region)
+    ecr = aws_client("ecr", settings.region)
     tag = image_tag(repo, "demo")
     assert not image_exists(ecr, settings, tag)
 
@@ -26,9 +26,9 @@ def test_register_pushes_a_missing_image_once(mocked_aws, repo, env_settings):
     assert second.digest == first.digest
 
 
-def test_missing_repository_is_created_with_immutable_tags(mocked_aws, repo, env_settings):
+def test_missing_repository_is_created_with_immutable_tags(aws, repo, env_settings):
     settings = env_settings()
-    ecr = aws.client("ecr", settings.region)
+    ecr = aws_client("ecr", settings.region)
 
     push_image(ecr, settings, repo, "demo", builder="register")
 
@@ -36,9 +36,9 @@ def test_missing_repository_is_created_with_immutable_tags(mocked_aws, repo, env
     assert repository["imageTagMutability"] == "IMMUTABLE"
 
 
-def test_changed_container_gets_a_new_tag_and_a_new_digest(mocked_aws, repo, env_settings):
+def test_changed_container_gets_a_new_tag_and_a_new_digest(aws, repo, env_settings):
     settings = env_settings()
-    ecr = aws.client("ecr", settings.region)
+    ecr = aws_client("ecr", settings.region)
     old = push_image(ecr, settings, repo, "demo", builder="register")
     dockerfile = repo / "container" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "RUN echo changed\n")
@@ -51,9 +51,9 @@ def test_changed_container_gets_a_new_tag_and_a_new_digest(mocked_aws, repo, env
     assert image_exists(ecr, settings, old.tag)  # the previous image stays for rollback
 
 
-def test_every_model_gets_its_own_image(mocked_aws, repo, env_settings):
+def test_every_model_gets_its_own_image(aws, repo, env_settings):
     settings = env_settings()
-    ecr = aws.client("ecr", settings.region)
+    ecr = aws_client("ecr", settings.region)
 
     refs = [push_image(ecr, settings, repo, m, builder="register") for m in ("demo", "other")]
 
@@ -62,10 +62,10 @@ def test_every_model_gets_its_own_image(mocked_aws, repo, env_settings):
 
 
 def test_auto_builder_is_not_needed_when_the_image_exists(
-    mocked_aws, repo, env_settings, monkeypatch, tmp_path
+    aws, repo, env_settings, monkeypatch, tmp_path
 ):
     settings = env_settings()
-    ecr = aws.client("ecr", settings.region)
+    ecr = aws_client("ecr", settings.region)
     push_image(ecr, settings, repo, "demo", builder="register")
     # Neither a Docker engine nor an emulator endpoint: auto could not build anything.
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
