@@ -111,7 +111,8 @@ class _Transition:
     """An endpoint's in-flight operation (mutable, private to this module)."""
 
     kind: str  # create | update | weights | delete | rollback
-    deadline: float
+    started: float = field(default_factory=time.monotonic)
+    steps: int = 1  # traffic-shifting steps; each lasts `controls.transition_seconds`
     target: ServedConfig | None = None
     target_variants: list[dict[str, Any]] = field(default_factory=list)
     target_data_capture: dict[str, Any] | None = None
@@ -316,7 +317,8 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
             if alarm is not None:
                 _begin_rollback(backend, endpoint, transition, alarm)
                 return
-        if _now() < transition.deadline:
+        # Read the knob now, so slowing or speeding transitions applies to those in flight.
+        if _now() < transition.started + transition.steps * controls.transition_seconds:
             return
         finished, failure = _preparation_outcome(transition)
         if not finished:
@@ -383,9 +385,7 @@ def _begin_rollback(backend, endpoint, transition: _Transition, alarm: str) -> N
     )
     if transition.deployment_config:
         endpoint.last_deployment_config = transition.deployment_config
-    _transitions(backend)[endpoint.endpoint_name] = _Transition(
-        kind="rollback", deadline=_now() + controls.transition_seconds
-    )
+    _transitions(backend)[endpoint.endpoint_name] = _Transition(kind="rollback")
     endpoint.last_modified_time = utcnow()
 
 
@@ -465,7 +465,6 @@ def backend_create_endpoint(
         injected = INJECTED_CREATE_FAILURE if controls.take_failure("create") else None
         _transitions(self)[endpoint_name] = _Transition(
             kind="create",
-            deadline=_now() + controls.transition_seconds,
             target=served,
             target_variants=variants,
             preparation=None if injected else _start_preparation(self, served),
@@ -497,9 +496,7 @@ def backend_delete_endpoint(self, endpoint_name: str) -> None:
         _reject_in_progress(self, endpoint, "delete")
         endpoint.endpoint_status = "Deleting"
         endpoint.last_modified_time = utcnow()
-        _transitions(self)[endpoint_name] = _Transition(
-            kind="delete", deadline=_now() + controls.transition_seconds
-        )
+        _transitions(self)[endpoint_name] = _Transition(kind="delete")
 
 
 def backend_update_endpoint(
@@ -530,10 +527,9 @@ def backend_update_endpoint(
         if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
             data_capture = None
         injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
-        steps = _steps(deployment_config)
         _transitions(self)[endpoint_name] = _Transition(
             kind="update",
-            deadline=_now() + controls.transition_seconds * steps,
+            steps=_steps(deployment_config),
             target=served,
             target_variants=variants,
             target_data_capture=data_capture,
@@ -603,9 +599,7 @@ def backend_update_endpoint_weights_and_capacities(
         _update_served_weights(self, endpoint_name, desired_weights_and_capacities)
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
-        _transitions(self)[endpoint_name] = _Transition(
-            kind="weights", deadline=_now() + controls.transition_seconds
-        )
+        _transitions(self)[endpoint_name] = _Transition(kind="weights")
         return endpoint.arn
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from smgitops.emulator.models import ServedConfig, ServedContainer, ServedVarian
 from smgitops.errors import UserError
 
 _log = logging.getLogger(__name__)
+# Least recently used model servers beyond this many are stopped (restarted on next use).
+MAX_RUNNING_SERVERS = 6
 # SageMaker's synchronous invocation limit.
 INVOKE_TIMEOUT_SECONDS = 60.0
 # Request headers SageMaker forwards to the container (it strips all others).
@@ -65,13 +68,20 @@ class ModelLoadFailed(Exception):
 class ModelServers:
     """Running model servers keyed by (model name, data URL, ETag); stopped by `stop_all`."""
 
-    def __init__(self, workdir: Path, factory: ServerFactory, load_on_deploy: bool = True):
+    def __init__(
+        self,
+        workdir: Path,
+        factory: ServerFactory,
+        load_on_deploy: bool = True,
+        max_running: int = MAX_RUNNING_SERVERS,
+    ):
         self._workdir = workdir
         self._factory = factory
         self._load_on_deploy = load_on_deploy
+        self._max_running = max_running
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
-        self._servers: dict[tuple[str, ...], ModelServer] = {}
+        self._servers: OrderedDict[tuple[str, ...], ModelServer] = OrderedDict()
         self._failures: dict[tuple[str, ...], str] = {}
 
     def server_for(self, account: str, region: str, container: ServedContainer) -> ModelServer:
@@ -81,26 +91,43 @@ class ModelServers:
         etag = found[1] if found else ""
         key = (account, container.model_name, container.model_data_url or "", etag)
         with self._lock:
+            if key in self._servers:
+                self._servers.move_to_end(key)
+                return self._servers[key]
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
-            if key in self._servers:
-                return self._servers[key]
-            if key in self._failures:
-                raise ModelLoadFailed(self._failures[key])
-            model_dir = self._workdir / f"model-{len(self._key_locks)}-{abs(hash(key)):x}"
-            if found is not None:
-                artifacts.extract_model_tarball(found[0], model_dir)
+            with self._lock:
+                if key in self._servers:
+                    return self._servers[key]
+                if key in self._failures:
+                    raise ModelLoadFailed(self._failures[key])
+            server = self._start(key, container, found[0] if found else None)
+            with self._lock:
+                self._servers[key] = server
+                evicted = []
+                while len(self._servers) > self._max_running:
+                    evicted.append(self._servers.popitem(last=False)[1])
+        for old in evicted:
+            _close(old)
+        return server
+
+    def _start(
+        self, key: tuple[str, ...], container: ServedContainer, tarball: bytes | None
+    ) -> ModelServer:
+        model_dir = self._workdir / f"model-{abs(hash(key)):x}"
+        if not model_dir.exists():
+            if tarball is not None:
+                artifacts.extract_model_tarball(tarball, model_dir)
             else:
-                model_dir.mkdir(parents=True, exist_ok=True)
-            server = self._factory(model_dir, dict(container.environment))
-            try:
-                server.start()
-            except UserError as error:
+                model_dir.mkdir(parents=True)
+        server = self._factory(model_dir, dict(container.environment))
+        try:
+            return server.start()
+        except UserError as error:
+            with self._lock:
                 self._failures[key] = error.format_message()
-                _log.warning("model %s did not load: %s", container.model_name, error)
-                raise ModelLoadFailed(self._failures[key]) from error
-            self._servers[key] = server
-            return server
+            _log.warning("model %s did not load: %s", container.model_name, error)
+            raise ModelLoadFailed(error.format_message()) from error
 
     def prepare(self, account: str, region: str, served: ServedConfig) -> str | None:
         """Why this config cannot serve (as SageMaker's FailureReason), or None if it can."""
@@ -139,8 +166,12 @@ class ModelServers:
             self._servers.clear()
             self._failures.clear()
         for server in servers:
-            # close() also removes the server's log file when the implementation has one.
-            getattr(server, "close", server.stop)()
+            _close(server)
+
+
+def _close(server: ModelServer) -> None:
+    # close() also removes the server's log file when the implementation has one.
+    getattr(server, "close", server.stop)()
 
 
 _active: ModelServers | None = None

@@ -3,6 +3,7 @@ that deploy it on the emulator with plain boto3 calls, the way a user would."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 import textwrap
@@ -61,7 +62,11 @@ def model_tarball(source: str, files: dict[str, str] | None = None) -> bytes:
     """A model.tar.gz: code/inference.py plus artifact files at the root."""
     entries = {"code/inference.py": textwrap.dedent(source), **(files or {})}
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # Fixed gzip mtime: equal content gives equal bytes, so the emulator reuses its server.
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed,
+        tarfile.open(fileobj=compressed, mode="w") as archive,
+    ):
         for name, text in sorted(entries.items()):
             data = text.encode()
             info = tarfile.TarInfo(name)
