@@ -1,0 +1,138 @@
+"""The real `smgitops` commands, run with the credentials of the roles bootstrap creates,
+on the emulator with IAM enforced: the deploy role can push and apply, the plan role can plan
+and check drift, so the policies cover what the tool actually calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from smgitops.cli import main
+
+from .conftest import ACCOUNT
+
+ENV_YAML = f"""\
+accountId: "{ACCOUNT}"
+region: us-east-1
+executionRoleArn: arn:aws:iam::{ACCOUNT}:role/smgitops-execution
+artifactBucket: smgitops-iam-artifacts
+artifactPrefix: smgitops
+ecrRepository: smgitops-serving
+prune: true
+"""
+
+MANIFEST = """\
+apiVersion: smgitops/v1
+kind: Endpoint
+metadata:
+  name: scorer
+spec:
+  model: scorer
+  variants:
+    - name: primary
+      instanceType: ml.m5.large
+      instanceCount: 1
+      weight: 1
+  smokeTest:
+    contentType: text/csv
+    body: "1,2,3"
+    expectStatus: 200
+"""
+
+INFERENCE_PY = """\
+import json
+from pathlib import Path
+
+
+def model_fn(model_dir):
+    return float(Path(model_dir, "weight.txt").read_text())
+
+
+def input_fn(body, content_type):
+    text = body.decode() if isinstance(body, bytes) else body
+    return [float(x) for x in text.strip().split(",")]
+
+
+def predict_fn(row, weight):
+    return sum(row) * weight
+
+
+def output_fn(prediction, accept):
+    return json.dumps([prediction]), "application/json"
+"""
+
+PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-plan"
+DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-deploy"
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    write(tmp_path, "deployments/staging/_env.yaml", ENV_YAML)
+    write(tmp_path, "deployments/staging/scorer.yaml", MANIFEST)
+    write(tmp_path, "models/scorer/inference.py", INFERENCE_PY)
+    write(tmp_path, "models/scorer/artifact/weight.txt", "1.0\n")
+    write(tmp_path, "container/Dockerfile", "FROM scratch\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def use(monkeypatch, session) -> None:
+    """Make the CLI (boto3's default credential chain) act as this session."""
+    credentials = session.get_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+    if credentials.token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
+    else:
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+def smgitops(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_deploy_role_pushes_and_applies_and_plan_role_plans_and_checks_drift(
+    repo, enforced, assume, monkeypatch
+):
+    use(monkeypatch, enforced)
+    assert smgitops("bootstrap", "--env", "staging", "--repo", "acme/ml", "--apply").exit_code == 0
+    deploy, plan = assume(DEPLOY_ROLE), assume(PLAN_ROLE)
+
+    use(monkeypatch, deploy)
+    pushed = smgitops("image", "push", "--env", "staging")
+    assert pushed.exit_code == 0, pushed.output
+    applied = smgitops("apply", "--env", "staging", "--yes")
+    assert applied.exit_code == 0, applied.output
+
+    use(monkeypatch, plan)
+    unchanged = smgitops("plan", "--env", "staging", "--detailed-exitcode")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert smgitops("drift", "--env", "staging").exit_code == 0
+    # The plan role may not deploy: the same apply as the plan role is refused by IAM.
+    write(repo, "models/scorer/artifact/weight.txt", "2.0\n")
+    changed = smgitops("plan", "--env", "staging", "--detailed-exitcode")
+    assert changed.exit_code == 2, changed.output
+    sagemaker = enforced.client("sagemaker")
+    serving = sagemaker.describe_endpoint(EndpointName="staging-scorer")["EndpointConfigName"]
+    refused = smgitops("apply", "--env", "staging", "--yes")
+    assert refused.exit_code != 0
+    assert "AccessDenied" in f"{refused.output} {refused.exception}"
+    assert sagemaker.describe_endpoint(EndpointName="staging-scorer")["EndpointConfigName"] == (
+        serving
+    )
+
+    use(monkeypatch, deploy)
+    updated = smgitops("apply", "--env", "staging", "--yes")
+    assert updated.exit_code == 0, updated.output
+    answer = deploy.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="staging-scorer", ContentType="text/csv", Body=b"1,2,3"
+    )
+    assert answer["Body"].read() == b"[12.0]"
