@@ -75,9 +75,19 @@ def archive_entries(files: list[tuple[str, Path]]) -> list[tuple[str, Path | Non
     for name, source in files:
         for parent in PurePosixPath(name).parents:
             if str(parent) != ".":
-                entries.setdefault(str(parent), None)
+                if entries.get(str(parent)) is not None:
+                    raise _clash(str(parent), entries[str(parent)], source)
+                entries[str(parent)] = None
+        if name in entries:
+            raise _clash(name, entries[name], source)
         entries[name] = source
     return sorted(entries.items())
+
+
+def _clash(name: str, first: Path | None, second: Path) -> ConfigError:
+    # e.g. artifact/code/inference.py and inference.py would both land at code/inference.py.
+    other = f"{first} and " if first is not None else ""
+    return ConfigError(f"{other}{second} both map to {name} in model.tar.gz: rename one")
 
 
 def _header(name: str, *, size: int, is_dir: bool) -> tarfile.TarInfo:

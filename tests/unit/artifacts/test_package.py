@@ -199,3 +199,17 @@ def test_model_files_written_as_symlinks_are_packaged_by_content(repo, tmp_path)
     assert after.sha256 == before.sha256
     with tarfile.open(after.path) as archive:
         assert archive.getmember("model.bin").isfile()
+
+
+def test_artifact_file_that_would_overwrite_user_code_is_a_config_error(repo, tmp_path, write):
+    write(repo / "models" / "demo" / "artifact" / "code" / "inference.py", "shadow = 1\n")
+
+    with pytest.raises(ConfigError, match=r"both map to code/inference.py in model.tar.gz"):
+        package_model(repo, "demo", tmp_path / "out")
+
+
+def test_artifact_file_named_like_the_code_folder_is_a_config_error(repo, tmp_path, write):
+    write(repo / "models" / "demo" / "artifact" / "code", "not a folder\n")
+
+    with pytest.raises(ConfigError, match=r"both map to code in model.tar.gz"):
+        package_model(repo, "demo", tmp_path / "out")
