@@ -153,3 +153,14 @@ def test_image_push_for_a_model_the_env_does_not_use_is_an_error(checkout, aws):
 
     assert result.exit_code == 1
     assert result.stderr.strip() == ("Error: env staging does not use model other (it uses: demo)")
+
+
+def test_image_build_without_a_docker_engine_is_one_error_line(checkout, monkeypatch, tmp_path):
+    (checkout / "container" / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+
+    result = CliRunner().invoke(main, ["image", "build", "--env", "staging"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no Docker engine answered")
+    assert len(result.stderr.strip().splitlines()) == 1

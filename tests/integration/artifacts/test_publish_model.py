@@ -90,3 +90,22 @@ def test_large_tarball_goes_up_in_parts_and_round_trips(
     assert head["ETag"].strip('"').endswith("-3")  # three parts
     body = s3.get_object(Bucket="acme-ml-artifacts", Key=key)["Body"].read()
     assert body == package.path.read_bytes()
+
+
+def test_upload_on_a_terminal_shows_progress(aws, repo, tmp_path, env_settings, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from smgitops.artifacts import publish
+
+    screen = io.StringIO()
+    monkeypatch.setattr(publish, "err", Console(file=screen, force_terminal=True, width=80))
+    settings = env_settings()
+
+    published = publish_model(
+        aws_client("s3", settings.region), settings, package_model(repo, "demo", tmp_path / "o")
+    )
+
+    assert published.uploaded is True
+    assert "uploading demo" in screen.getvalue()

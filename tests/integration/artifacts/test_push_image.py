@@ -73,3 +73,13 @@ def test_auto_builder_is_not_needed_when_the_image_exists(
     ref = push_image(ecr, settings, repo, "demo", builder="auto")
 
     assert ref.pushed is False
+
+
+def test_docker_login_credentials_come_from_ecr(aws, env_settings):
+    from smgitops.artifacts.builders import ecr_credentials
+
+    credentials = ecr_credentials(aws_client("ecr", "eu-west-1"))
+
+    assert credentials["username"] == "AWS"
+    assert credentials["password"]
+    assert credentials["registry"].startswith("https://")
