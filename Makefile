@@ -34,6 +34,9 @@ lint: install node_modules/.installed
 	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/hadolint container/Dockerfile
+	$(BIN)/check-jsonschema --check-metaschema schema/*.json
+	$(BIN)/check-jsonschema --schemafile schema/endpoint.schema.json deployments/*/[!_]*.yaml
+	$(BIN)/check-jsonschema --schemafile schema/env.schema.json deployments/*/_env.yaml
 
 pytest: install
 	$(BIN)/pytest

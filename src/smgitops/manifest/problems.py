@@ -14,6 +14,13 @@ FieldPath = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def one_line(text: str) -> str:
+    """`text` with unprintable characters (newlines, U+0085, NUL...) escaped. No side effects."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
 def format_field(path: Sequence[str | int]) -> str:
     """`("spec", "variants", 0, "name")` -> `spec.variants[0].name`. No side effects."""
     text = ""
@@ -38,11 +45,12 @@ class Problem:
     message: str
 
     def render(self, file: str | None = None) -> str:
-        where = file if file is not None else self.file
+        where = one_line(file if file is not None else self.file)
         if self.line > 0:
             where = f"{where}:{self.line}:{self.column}"
+        message = one_line(self.message)
         return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+            f"{where}: {one_line(self.field)}: {message}" if self.field else f"{where}: {message}"
         )
 
     def as_json(self) -> dict[str, object]:

@@ -169,3 +169,17 @@ def test_deep_nesting_is_refused_without_recursion_error(repo):
     assert result.stderr.splitlines()[0] == (
         "deployments/staging/deep.yaml:1:43: nested deeper than 40 levels"
     )
+
+
+def test_unprintable_characters_in_keys_stay_on_one_line(repo):
+    manifest = repo.root / "deployments/staging/demo-regressor.yaml"
+    manifest.write_text(manifest.read_text() + '  environment:\n    "A\\u0085B": x\n')
+
+    result = _run([], repo.root)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        'deployments/staging/demo-regressor.yaml:15:5: spec.environment["A\\u0085B"]: '
+        "invalid key name 'A\\x85B' (allowed: letters, digits and '_', not starting with a digit)",
+        "1 problem in 1 file",
+    ]
