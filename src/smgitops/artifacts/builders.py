@@ -74,6 +74,7 @@ def register_image(ecr: Any, settings: EnvSettings, model: str, tag: str) -> str
     """Record the image in ECR without Docker; returns the digest ECR assigned."""
     try:
         response = ecr.put_image(
+            registryId=settings.account_id,
             repositoryName=settings.ecr_repository,
             imageManifest=registration_manifest(model, tag),
             imageManifestMediaType=MANIFEST_MEDIA_TYPE,
@@ -87,7 +88,9 @@ def register_image(ecr: Any, settings: EnvSettings, model: str, tag: str) -> str
             raise
         # Registered concurrently by another run: read back what is there.
         found = ecr.describe_images(
-            repositoryName=settings.ecr_repository, imageIds=[{"imageTag": tag}]
+            registryId=settings.account_id,
+            repositoryName=settings.ecr_repository,
+            imageIds=[{"imageTag": tag}],
         )
         return str(found["imageDetails"][0]["imageDigest"])
     return str(response["image"]["imageId"]["imageDigest"])

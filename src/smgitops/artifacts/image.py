@@ -85,10 +85,16 @@ def image_uri(settings: EnvSettings, tag: str) -> str:
 
 
 def image_digest(ecr: Any, settings: EnvSettings, tag: str) -> str | None:
-    """The digest ECR reports for `tag`, or None when the tag (or the repository) is missing."""
+    """The digest ECR reports for `tag`, or None when the tag (or the repository) is missing.
+
+    Every ECR call names the env's account as the registry, so credentials for another
+    account fail loudly instead of pushing where the image URI does not point.
+    """
     try:
         found = ecr.describe_images(
-            repositoryName=settings.ecr_repository, imageIds=[{"imageTag": tag}]
+            registryId=settings.account_id,
+            repositoryName=settings.ecr_repository,
+            imageIds=[{"imageTag": tag}],
         )
     except ClientError as error:
         if error_code(error) in _NOT_FOUND:
@@ -106,7 +112,7 @@ def ensure_repository(ecr: Any, settings: EnvSettings) -> bool:
     """Create the env's ECR repository if it does not exist; True when it was created."""
     name = settings.ecr_repository
     try:
-        ecr.describe_repositories(repositoryNames=[name])
+        ecr.describe_repositories(registryId=settings.account_id, repositoryNames=[name])
         return False
     except ClientError as error:
         if error_code(error) != "RepositoryNotFoundException":
@@ -114,7 +120,9 @@ def ensure_repository(ecr: Any, settings: EnvSettings) -> bool:
     err.print(f"creating ECR repository {name} in {settings.region}")
     try:
         # Content tags never move, so the repository refuses to overwrite one.
-        ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
+        ecr.create_repository(
+            registryId=settings.account_id, repositoryName=name, imageTagMutability="IMMUTABLE"
+        )
     except ClientError as error:
         if error_code(error) != "RepositoryAlreadyExistsException":
             raise
