@@ -2,6 +2,8 @@
 
 The tag `<model>-<hash12>` covers `container/`, the model's `requirements.txt` and this
 package's own source and pins, so an image is built and pushed only when one of them changed.
+README.md is copied into the image only as package metadata; it is left out of the hash so
+documentation edits never rebuild images.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Same files in, same bytes out, whatever the files' mtimes, owners, permissions, the order the
 file system lists them in, or the umask: entries are sorted, every header field that could vary
-is fixed, and the gzip header carries no file name and a fixed timestamp.
+is fixed, and the gzip header carries no file name and a fixed timestamp. Every file is 0644
+(the executable bit differs between checkouts and the serving stack never executes model
+files); directories get explicit 0755 entries. The compressed bytes depend on zlib too, which
+is the same stream format and level everywhere CPython ships its standard zlib.
 """
 
 from __future__ import annotations
