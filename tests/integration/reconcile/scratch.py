@@ -1,0 +1,87 @@
+"""A scratch GitOps repository with one tiny model, and the CLI run inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from smgitops.cli import main
+
+ENV_YAML = """\
+accountId: "123456789012"
+region: us-east-1
+executionRoleArn: arn:aws:iam::123456789012:role/smgitops-execution
+artifactBucket: smgitops-test-artifacts
+artifactPrefix: smgitops
+ecrRepository: smgitops-serving
+prune: true
+"""
+
+# A model whose prediction is the row sum times a weight read from its artifact, so every
+# model change is visible in the prediction.
+INFERENCE_PY = """\
+import json
+from pathlib import Path
+
+
+def model_fn(model_dir):
+    return float(Path(model_dir, "weight.txt").read_text())
+
+
+def input_fn(body, content_type):
+    if isinstance(body, bytes):
+        body = body.decode()
+    return [float(x) for x in body.strip().split(",")]
+
+
+def predict_fn(row, weight):
+    return sum(row) * weight
+
+
+def output_fn(prediction, accept):
+    return json.dumps([prediction]), "application/json"
+"""
+
+
+def manifest(name: str = "scorer", count: int = 1, smoke: str = "") -> str:
+    """An endpoint manifest for the scorer model; `smoke` adds lines under smokeTest."""
+    return (
+        "apiVersion: smgitops/v1\n"
+        "kind: Endpoint\n"
+        "metadata:\n"
+        f"  name: {name}\n"
+        "spec:\n"
+        "  model: scorer\n"
+        "  variants:\n"
+        "    - name: primary\n"
+        "      instanceType: ml.m5.large\n"
+        f"      instanceCount: {count}\n"
+        "      weight: 1\n"
+        "  smokeTest:\n"
+        "    contentType: text/csv\n"
+        '    body: "1,2,3"\n'
+        "    expectStatus: 200\n" + "".join(f"    {line}\n" for line in smoke.splitlines())
+    )
+
+
+@dataclass
+class Repo:
+    root: Path
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def set_weight(self, weight: float) -> None:
+        self.write("models/scorer/artifact/weight.txt", f"{weight}\n")
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def mutating(calls) -> list[str]:
+    readonly = ("Describe", "List", "Get", "Head", "Invoke")
+    return [c.operation for c in calls if not c.operation.startswith(readonly)]
