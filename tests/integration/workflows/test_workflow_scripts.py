@@ -1,0 +1,250 @@
+"""The workflows' own `run:` scripts, executed with bash as GitHub runs them, against a scratch
+repository on the emulator: the outputs, files and exit codes the next jobs depend on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+ENV_YAML = """\
+accountId: "123456789012"
+region: us-east-1
+executionRoleArn: arn:aws:iam::123456789012:role/smgitops-execution
+artifactBucket: smgitops-workflow-artifacts
+artifactPrefix: smgitops
+ecrRepository: smgitops-serving
+prune: true
+"""
+
+MANIFEST = """\
+apiVersion: smgitops/v1
+kind: Endpoint
+metadata:
+  name: scorer
+spec:
+  model: scorer
+  variants:
+    - name: primary
+      instanceType: ml.m5.large
+      instanceCount: 1
+      weight: 1
+  smokeTest:
+    contentType: text/csv
+    body: "1,2,3"
+    expectStatus: 200
+"""
+
+INFERENCE_PY = """\
+import json
+
+
+def model_fn(model_dir):
+    return 1.0
+
+
+def input_fn(body, content_type):
+    text = body.decode() if isinstance(body, bytes) else body
+    return [float(x) for x in text.strip().split(",")]
+
+
+def predict_fn(row, weight):
+    return sum(row) * weight
+
+
+def output_fn(prediction, accept):
+    return json.dumps([prediction]), "application/json"
+"""
+
+
+def step(workflow: str, job: str, name: str) -> dict:
+    """The step of `job` whose name (or run script) contains `name`."""
+    doc = yaml.safe_load((WORKFLOWS / f"{workflow}.yml").read_text())
+    for candidate in doc["jobs"][job]["steps"]:
+        if name in str(candidate.get("name", "")) or name in str(candidate.get("run", "")):
+            return candidate
+    raise AssertionError(f"{workflow}.{job} has no step {name!r}")
+
+
+class Runner:
+    """Runs a step's script like GitHub: bash -eo pipefail, GITHUB_OUTPUT and summary files."""
+
+    def __init__(self, workdir: Path, tmp: Path):
+        self.workdir = workdir
+        self.output = tmp / "github_output"
+        self.summary = tmp / "step_summary"
+        self.bin = tmp / "bin"
+        self.bin.mkdir()
+
+    def run(self, step_: dict, matrix: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        self.output.write_text("")
+        self.summary.write_text("")
+        env = dict(os.environ)
+        for key, value in (step_.get("env") or {}).items():
+            for name, matrix_value in (matrix or {}).items():
+                value = str(value).replace(f"${{{{ matrix.{name} }}}}", matrix_value)
+            assert "${{" not in str(value), f"test does not know how to expand {value}"
+            env[key] = str(value)
+        env.update(
+            GITHUB_OUTPUT=str(self.output),
+            GITHUB_STEP_SUMMARY=str(self.summary),
+            GITHUB_SERVER_URL="https://github.com",
+            GITHUB_REPOSITORY="acme/ml-deploy",
+            GITHUB_RUN_ID="42",
+            PATH=f"{self.bin}:{env['PATH']}",
+        )
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step_["run"]],
+            cwd=self.workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def outputs(self) -> dict[str, str]:
+        lines = self.output.read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture
+def repo(tmp_path, aws) -> Path:
+    root = tmp_path / "repo"
+    write(root, "deployments/staging/_env.yaml", ENV_YAML)
+    write(root, "deployments/staging/scorer.yaml", MANIFEST)
+    write(root, "models/scorer/inference.py", INFERENCE_PY)
+    write(root, "models/scorer/artifact/weight.txt", "1.0\n")
+    write(root, "container/Dockerfile", "FROM scratch\n")
+    (root / ".venv").symlink_to(ROOT / ".venv")  # the scripts call .venv/bin/smgitops
+    return root
+
+
+@pytest.fixture
+def runner(repo, tmp_path) -> Runner:
+    return Runner(repo, tmp_path)
+
+
+def smgitops(repo: Path, *args: str) -> None:
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "smgitops"), *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_deploy_tags_step_lists_only_missing_images_as_a_matrix(repo, runner):
+    tags = step("deploy", "tags-staging", "image tag")
+    result = runner.run(tags)
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(runner.outputs()["images"])
+    assert entry["model"] == "scorer"
+    assert entry["missing"] is True
+    assert entry["image"].startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/")
+
+    smgitops(repo, "image", "push", "--env", "staging")
+    result = runner.run(tags)
+    assert result.returncode == 0, result.stderr
+    assert runner.outputs()["images"] == "[]"  # the build job is skipped
+
+
+def test_plan_step_writes_markdown_json_and_the_job_summary(repo, runner):
+    smgitops(repo, "image", "push", "--env", "staging")
+    result = runner.run(step("plan", "plan", "Plan"), {"env": "staging"})
+    assert result.returncode == 0, result.stderr
+    markdown = (repo / "plan-staging.md").read_text()
+    assert "staging-scorer" in markdown
+    assert json.loads((repo / "plan-staging.json").read_text())
+    assert runner.summary.read_text() == markdown
+
+
+def test_plan_comment_holds_every_env_in_one_body(runner):
+    write(runner.workdir, "plans/plan-staging.md", "staging plan body\n")
+    write(runner.workdir, "plans/plan-prod.md", "prod plan body\n")
+    result = runner.run(step("plan", "comment", "Assemble"))
+    assert result.returncode == 0, result.stderr
+    comment = (runner.workdir / "plan-comment.md").read_text()
+    assert comment.index("### staging") < comment.index("staging plan body")
+    assert comment.index("### prod") < comment.index("prod plan body")
+
+
+def test_drift_step_reports_status_and_fails_only_on_errors(repo, runner):
+    drift = step("drift", "drift", "Drift report")
+    smgitops(repo, "image", "push", "--env", "staging")
+    smgitops(repo, "apply", "--env", "staging", "--yes")
+
+    result = runner.run(drift, {"env": "staging"})
+    assert result.returncode == 0, result.stderr
+    assert (repo / "report" / "status").read_text().strip() == "0"
+    assert runner.summary.read_text() == ""
+
+    boto3.client("sagemaker").update_endpoint_weights_and_capacities(
+        EndpointName="staging-scorer",
+        DesiredWeightsAndCapacities=[{"VariantName": "primary", "DesiredInstanceCount": 3}],
+    )
+    result = runner.run(drift, {"env": "staging"})
+    assert result.returncode == 0, result.stderr
+    assert (repo / "report" / "status").read_text().strip() == "2"
+    assert "staging-scorer" in (repo / "report" / "drift.md").read_text()
+    assert "staging-scorer" in runner.summary.read_text()
+
+    result = runner.run(drift, {"env": "nowhere"})
+    assert result.returncode == 1
+    assert (repo / "report" / "status").read_text().strip() == "1"
+
+
+FAKE_GH = """\
+#!/usr/bin/env bash
+# Records each call; `issue list` answers with the open drift issue number in $GH_OPEN_ISSUE.
+echo "$*" >> "$GH_CALLS"
+if [ "$1 $2" = "issue list" ]; then echo "${GH_OPEN_ISSUE:-}"; fi
+"""
+
+
+@pytest.mark.parametrize(
+    ("status", "open_issue", "expected"),
+    [
+        ("2", "", "issue create --title Drift detected in prod --label drift"),
+        ("2", "7", "issue edit 7 --body-file report/drift.md"),
+        ("0", "7", "issue close 7 --comment No drift in prod any more"),
+    ],
+)
+def test_drift_issue_is_opened_updated_or_closed(runner, monkeypatch, status, open_issue, expected):
+    # A stand-in for the GitHub CLI that only records its arguments.
+    gh = runner.bin / "gh"
+    gh.write_text(FAKE_GH)
+    gh.chmod(0o755)
+    calls = runner.workdir / "gh-calls"
+    write(runner.workdir, "report/status", f"{status}\n")
+    write(runner.workdir, "report/drift.md", "drift report\n")
+    issue_step = step("drift", "issue", "Open, update or close")
+    monkeypatch.setenv("GH_CALLS", str(calls))  # read by the stand-in
+    monkeypatch.setenv("GH_OPEN_ISSUE", open_issue)
+    result = runner.run(
+        {**issue_step, "env": {**issue_step["env"], "GH_TOKEN": "t", "GH_REPO": "acme/x"}},
+        {"env": "prod"},
+    )
+    assert result.returncode == 0, result.stderr
+    recorded = calls.read_text().splitlines()
+    assert recorded[0].startswith("issue list --label drift --state open")
+    assert any(line.startswith(expected) for line in recorded), recorded
+    mutations = [line for line in recorded if line.startswith("issue ") and "list" not in line]
+    assert len(mutations) == 1, recorded
