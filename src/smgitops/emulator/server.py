@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from smgitops.emulator import iam, models, patch, runtime
 from smgitops.emulator.control import ControlApi
 from smgitops.emulator.faults import ApiCall, FaultInjector
+from smgitops.emulator.wire import JsonAuthErrors
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
@@ -84,7 +85,8 @@ class Emulator:
         )
         runtime.activate(self._model_servers)
         models.controls.reset(self._default_transition)
-        self._faults = FaultInjector(DomainDispatcherApplication(create_backend_app))
+        moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
+        self._faults = FaultInjector(moto_app)
         app = ControlApi(self, self._faults)
         self._server = make_server(
             self._host,
