@@ -1,0 +1,537 @@
+"""Serving benchmark: /invocations throughput and latency, three stacks side by side.
+
+Stacks, each with 2 workers, serving the same model and payload:
+  * smgitops serve (Starlette + uvicorn/httptools/uvloop, this repository)
+  * AWS sagemaker-inference toolkit on Multi Model Server (Java; the toolkit's own launcher)
+  * gunicorn (sync workers) + Flask, laid out like AWS's scikit_bring_your_own example
+    (predictor.py with a lazily loaded model; without its nginx in front)
+plus the in-process handler-chain floor (no HTTP at all).
+
+Models: a tiny linear regression and a 20-tree random forest (scikit-learn, six features).
+Client: wrk, one thread, keep-alive, loopback only, concurrency 1 and 8, bounded duration.
+The toolkit, MMS, gunicorn and Flask are installed into a separate virtualenv under
+.smgitops/bench/ (created on first run, reused afterwards; delete it to rebuild).
+
+Usage (from the repository root, after `make install`; needs `wrk` and Java 17):
+    .venv/bin/python bench/serving.py
+    .venv/bin/python bench/serving.py --duration 10 --stacks smgitops,toolkit
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LinearRegression
+
+from smgitops.serving.chain import run_chain
+from smgitops.serving.context import InferenceContext
+from smgitops.serving.handlers import load_handlers, load_model
+from smgitops.serving.process import ServingProcess
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_VENV = REPO / ".smgitops" / "bench" / "venv"
+# Exact versions for the comparison stacks; numpy/scikit-learn/joblib come from constraints.txt.
+BENCH_PACKAGES = [
+    "sagemaker-inference==1.10.1",
+    "multi-model-server==1.1.11",
+    "gunicorn==27.0.1",
+    "Flask==3.1.3",
+    "numpy",
+    "scikit-learn",
+    "joblib",
+]
+HANDLERS = REPO / "models" / "demo-regressor" / "inference.py"
+PAYLOAD = b"1.0,2.0,3.2,2.2,1.23,11.5\n"
+CONTENT_TYPE = "text/csv"
+ACCEPT = "application/json"
+WORKERS = 2
+CONCURRENCY = (1, 8)
+MMS_MAX_PORT = 32767  # MMS refuses ports at or above this
+
+
+@dataclass(frozen=True)
+class Measurement:
+    model: str
+    stack: str
+    concurrency: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+
+
+# ---------------------------------------------------------------- models and model dirs
+
+
+def training_data(rows: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    features = rng.uniform(0.0, 12.0, size=(rows, 6))
+    target = features @ np.array([1.5, -2.0, 0.8, 3.1, -0.5, 0.25]) + rng.normal(0, 0.5, rows)
+    return features, target
+
+
+def build_model_dir(root: Path, kind: str) -> Path:
+    """A model directory as SageMaker extracts it: model.joblib at the root, code/ beside."""
+    features, target = training_data()
+    if kind == "linear":
+        estimator = LinearRegression()
+    else:
+        estimator = RandomForestRegressor(n_estimators=20, random_state=0, n_jobs=None)
+    model_dir = root / kind / "model"
+    (model_dir / "code").mkdir(parents=True)
+    joblib.dump(estimator.fit(features, target), model_dir / "model.joblib")
+    shutil.copyfile(HANDLERS, model_dir / "code" / "inference.py")
+    return model_dir
+
+
+# ---------------------------------------------------------------- in-process floor
+
+
+def measure_floor(model_dir: Path, model: str, duration: float) -> Measurement:
+    """The handler chain called in a loop in this process: the cost no server can avoid."""
+    handlers = load_handlers(model_dir)
+    loaded = load_model(handlers, model_dir)
+    context = InferenceContext()
+    for _ in range(200):
+        run_chain(handlers, loaded, PAYLOAD, CONTENT_TYPE, ACCEPT, context)
+    samples = []
+    deadline = time.perf_counter() + duration
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        run_chain(handlers, loaded, PAYLOAD, CONTENT_TYPE, ACCEPT, context)
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    return Measurement(
+        model,
+        "in-process handler chain (floor)",
+        1,
+        len(samples) / sum(samples),
+        statistics.median(samples) * 1e3,
+        samples[int(len(samples) * 0.99)] * 1e3,
+        0,
+    )
+
+
+# ---------------------------------------------------------------- wrk
+
+
+def wrk_script(directory: Path) -> Path:
+    script = directory / "post.lua"
+    body = PAYLOAD.decode().replace("\n", "\\n")
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+        f'wrk.headers["Content-Type"] = "{CONTENT_TYPE}"\n'
+        f'wrk.headers["Accept"] = "{ACCEPT}"\n'
+    )
+    return script
+
+
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _latency_ms(text: str, percentile: str) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"no {percentile}% latency in wrk output:\n{text}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(text: str) -> tuple[float, float, float, int]:
+    """(req/s, p50 ms, p99 ms, failed responses) from `wrk --latency` output."""
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
+    if not rate:
+        raise RuntimeError(f"no Requests/sec in wrk output:\n{text}")
+    failures = 0
+    for pattern in (r"Non-2xx or 3xx responses:\s+(\d+)", r"Socket errors:.*"):
+        found = re.search(pattern, text)
+        if found and found.groups():
+            failures += int(found.group(1))
+        elif found:
+            failures += sum(int(n) for n in re.findall(r"\d+", found.group(0)))
+    return float(rate.group(1)), _latency_ms(text, "50"), _latency_ms(text, "99"), failures
+
+
+def run_wrk(url: str, script: Path, concurrency: int, duration: float) -> str:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{max(int(duration), 1)}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        url + "/invocations",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+# ---------------------------------------------------------------- servers
+
+
+def free_port(below: int = MMS_MAX_PORT) -> int:
+    """A free loopback port under `below` (MMS refuses high ports)."""
+    for _ in range(200):
+        port = random.randint(20000, below - 1)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
+
+
+def wait_for_ping(url: str, process: subprocess.Popen[bytes], log: Path, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}); log:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {limit:g} s; log:\n{log.read_text()}")
+
+
+def warm_up(url: str, script: Path, limit: float = 180.0) -> None:
+    """Until every worker answers: MMS says /ping 200 before its workers have loaded the
+    model, and gunicorn+Flask loads it lazily on a worker's first request."""
+    deadline = time.monotonic() + limit
+    request = urllib.request.Request(
+        url + "/invocations",
+        data=PAYLOAD,
+        headers={"Content-Type": CONTENT_TYPE, "Accept": ACCEPT},
+        method="POST",
+    )
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    else:
+        raise RuntimeError(f"{url} never answered an invocation within {limit:g} s")
+    # Both workers busy for a while, until a run completes without a failed request.
+    for _ in range(10):
+        rate, _, _, failures = parse_wrk(run_wrk(url, script, 8, 2))
+        if rate > 0 and failures == 0:
+            return
+    raise RuntimeError(f"{url} did not settle during warm-up")
+
+
+@contextlib.contextmanager
+def process_group(
+    command: list[str], *, env: dict[str, str], cwd: Path, log: Path, url: str
+) -> Iterator[str]:
+    """Run a server in its own process group until the block ends, then stop the group."""
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_ping(url, process, log, limit=120)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def smgitops_stack(model_dir: Path, work: Path) -> Iterator[str]:
+    with ServingProcess(model_dir, workers=WORKERS) as server:
+        yield server.url
+
+
+TOOLKIT_HANDLER_SERVICE = '''
+from sagemaker_inference.default_handler_service import DefaultHandlerService
+from sagemaker_inference.default_inference_handler import DefaultInferenceHandler
+from sagemaker_inference.transformer import Transformer
+
+
+class HandlerService(DefaultHandlerService):
+    """The toolkit's handler service with user handlers from code/inference.py."""
+
+    def __init__(self):
+        handler = DefaultInferenceHandler()
+        super().__init__(transformer=Transformer(default_inference_handler=handler))
+'''
+
+# The toolkit's own launcher; only its properties file moves out of /etc.
+TOOLKIT_LAUNCHER = """
+import sys
+from sagemaker_inference import model_server
+model_server.MMS_CONFIG_FILE = sys.argv[1]
+model_server.start_model_server(handler_service="bench_handler_service")
+"""
+
+
+@contextlib.contextmanager
+def toolkit_stack(model_dir: Path, work: Path) -> Iterator[str]:
+    service = work / "toolkit"
+    service.mkdir(parents=True, exist_ok=True)
+    (service / "bench_handler_service.py").write_text(TOOLKIT_HANDLER_SERVICE)
+    (service / "launch.py").write_text(TOOLKIT_LAUNCHER)
+    port = free_port()
+    # The toolkit finds the model at $SAGEMAKER_BASE_DIR/model.
+    base = model_dir.parent
+    env = {
+        **os.environ,
+        "PATH": f"{BENCH_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(service),
+        "SAGEMAKER_BASE_DIR": str(base),
+        "SAGEMAKER_BIND_TO_PORT": str(port),
+        "SAGEMAKER_MODEL_SERVER_WORKERS": str(WORKERS),
+    }
+    command = [str(BENCH_VENV / "bin" / "python"), "launch.py", str(service / "mms.properties")]
+    log = work / "toolkit.log"
+    with process_group(command, env=env, cwd=service, log=log, url=f"http://127.0.0.1:{port}"):
+        yield f"http://127.0.0.1:{port}"
+
+
+FLASK_PREDICTOR = '''
+"""scikit_bring_your_own's predictor.py shape, calling the same handlers."""
+import os
+import sys
+
+import flask
+
+MODEL_DIR = os.environ["BENCH_MODEL_DIR"]
+sys.path.insert(0, os.path.join(MODEL_DIR, "code"))
+import inference  # noqa: E402
+
+
+class ScoringService:
+    model = None
+
+    @classmethod
+    def get_model(cls):
+        if cls.model is None:
+            cls.model = inference.model_fn(MODEL_DIR)
+        return cls.model
+
+
+app = flask.Flask(__name__)
+
+
+@app.route("/ping", methods=["GET"])
+def ping():
+    status = 200 if ScoringService.get_model() is not None else 404
+    return flask.Response(response="\\n", status=status, mimetype="application/json")
+
+
+@app.route("/invocations", methods=["POST"])
+def invocations():
+    data = inference.input_fn(flask.request.data.decode("utf-8"), flask.request.content_type)
+    prediction = inference.predict_fn(data, ScoringService.get_model())
+    accept = flask.request.headers.get("Accept", "application/json")
+    body, content_type = inference.output_fn(prediction, accept)
+    return flask.Response(response=body, status=200, mimetype=content_type)
+'''
+
+
+@contextlib.contextmanager
+def flask_stack(model_dir: Path, work: Path) -> Iterator[str]:
+    app_dir = work / "flask"
+    app_dir.mkdir(parents=True, exist_ok=True)
+    (app_dir / "predictor.py").write_text(FLASK_PREDICTOR)
+    port = free_port()
+    env = {**os.environ, "BENCH_MODEL_DIR": str(model_dir)}
+    command = [
+        str(BENCH_VENV / "bin" / "gunicorn"),
+        "--timeout",
+        "60",
+        "-k",
+        "sync",
+        "-w",
+        str(WORKERS),
+        "-b",
+        f"127.0.0.1:{port}",
+        "predictor:app",
+    ]
+    log = work / "flask.log"
+    with process_group(command, env=env, cwd=app_dir, log=log, url=f"http://127.0.0.1:{port}"):
+        yield f"http://127.0.0.1:{port}"
+
+
+STACKS = {
+    "smgitops": ("smgitops serve (uvicorn+httptools+uvloop)", smgitops_stack),
+    "toolkit": ("sagemaker-inference on MMS", toolkit_stack),
+    "flask": ("gunicorn sync + Flask", flask_stack),
+}
+
+
+# ---------------------------------------------------------------- setup checks
+
+
+def require_tools(stacks: list[str]) -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk")
+    if "toolkit" in stacks and shutil.which("java") is None:
+        sys.exit("java is not installed: Multi Model Server needs Java 17 (openjdk-17-jre)")
+
+
+def ensure_bench_venv() -> None:
+    """Create the comparison stacks' virtualenv once (it never touches the project's .venv)."""
+    marker = BENCH_VENV / ".installed"
+    if marker.exists():
+        return
+    print(f"creating {BENCH_VENV.relative_to(REPO)} (one-off) ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    subprocess.run(
+        [
+            str(BENCH_VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(REPO / "constraints.txt"),
+            *BENCH_PACKAGES,
+        ],
+        check=True,
+    )
+    marker.touch()
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(rows: list[Measurement]) -> str:
+    header = (
+        f"{'model':<7} {'stack':<42} {'c':>2} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row.model:<7} {row.stack:<42} {row.concurrency:>2} "
+            f"{row.requests_per_second:>9.0f} {row.p50_ms:>8.3f} {row.p99_ms:>8.3f} "
+            f"{row.failures:>5}"
+        )
+    return "\n".join(lines)
+
+
+def find(rows: list[Measurement], model: str, stack: str, c: int) -> Measurement | None:
+    for row in rows:
+        if row.model == model and row.stack.startswith(stack) and row.concurrency == c:
+            return row
+    return None
+
+
+def verdicts(rows: list[Measurement]) -> list[str]:
+    lines = []
+    ours = find(rows, "linear", "smgitops", 8)
+    toolkit = find(rows, "linear", "sagemaker-inference", 8)
+    if ours and toolkit and toolkit.requests_per_second > 0:
+        ratio = ours.requests_per_second / toolkit.requests_per_second
+        verdict = "met" if ratio >= 2 and ours.p99_ms <= toolkit.p99_ms else "NOT met"
+        lines.append(
+            f"linear, c=8: smgitops {ours.requests_per_second:.0f} req/s = {ratio:.1f}x the "
+            f"toolkit's {toolkit.requests_per_second:.0f}; p99 {ours.p99_ms:.2f} ms vs "
+            f"{toolkit.p99_ms:.2f} ms (target >= 2x with p99 no worse: {verdict})"
+        )
+    floor = find(rows, "forest", "in-process", 1)
+    for concurrency in CONCURRENCY:
+        forest = find(rows, "forest", "smgitops", concurrency)
+        if floor and forest:
+            # One connection can use one worker; eight keep both workers busy.
+            busy_workers = min(concurrency, WORKERS)
+            ceiling = floor.requests_per_second * busy_workers
+            gap = 1 - forest.requests_per_second / ceiling
+            verdict = "met" if gap <= 0.15 else "NOT met"
+            lines.append(
+                f"forest, c={concurrency}: smgitops {forest.requests_per_second:.0f} req/s vs "
+                f"in-process floor x{busy_workers} worker(s) = {ceiling:.0f} calls/s: "
+                f"{gap * 100:.0f}% below (target within 15%: {verdict})"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument(
+        "--stacks", default=",".join(STACKS), help=f"comma list of {', '.join(STACKS)}"
+    )
+    parser.add_argument("--models", default="linear,forest", help="comma list of linear, forest")
+    args = parser.parse_args(argv)
+    stacks = [name for name in args.stacks.split(",") if name]
+    unknown = set(stacks) - set(STACKS)
+    if unknown:
+        parser.error(f"unknown stack(s): {', '.join(sorted(unknown))}")
+    require_tools(stacks)
+    if {"toolkit", "flask"} & set(stacks):
+        ensure_bench_venv()
+
+    rows: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="smgitops-bench-") as scratch:
+        work = Path(scratch)
+        script = wrk_script(work)
+        for model in args.models.split(","):
+            model_dir = build_model_dir(work, model)
+            print(f"[{model}] in-process floor ...", file=sys.stderr)
+            rows.append(measure_floor(model_dir, model, args.duration))
+            for name in stacks:
+                label, stack = STACKS[name]
+                print(f"[{model}] {label} ...", file=sys.stderr)
+                with stack(model_dir, work / model) as url:
+                    warm_up(url, script)
+                    for concurrency in CONCURRENCY:
+                        output = run_wrk(url, script, concurrency, args.duration)
+                        rate, p50, p99, failures = parse_wrk(output)
+                        rows.append(
+                            Measurement(model, label, concurrency, rate, p50, p99, failures)
+                        )
+
+    print(
+        textwrap.dedent(f"""\
+        /invocations, one CSV row ({len(PAYLOAD)} bytes) -> JSON, {WORKERS} workers per stack,
+        wrk -t1 keep-alive on loopback, {args.duration:g} s per run, {os.cpu_count()} CPUs
+        (client and server share them).
+        """)
+    )
+    print(table(rows))
+    print()
+    for line in verdicts(rows):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
