@@ -19,10 +19,12 @@ COMMANDS: dict[str, str] = {
     "apply": "smgitops.commands.reconcile:apply",
     "drift": "smgitops.commands.reconcile:drift",
     "invoke": "smgitops.commands.reconcile:invoke",
+    "demo": "smgitops.commands.demo:demo",
     "serve": "smgitops.commands.serve:serve",
     "model": "smgitops.commands.model:model",
     "image": "smgitops.commands.image:image",
     "bootstrap": "smgitops.commands.bootstrap:bootstrap",
+    "emulator": "smgitops.commands.emulator:emulator",
 }
 
 
