@@ -66,7 +66,7 @@ class ModelLoadFailed(Exception):
 
 
 class ModelServers:
-    """Running model servers keyed by (model name, data URL, ETag); stopped by `stop_all`."""
+    """Running model servers keyed by (data URL, ETag, environment); stopped by `stop_all`."""
 
     def __init__(
         self,
@@ -89,7 +89,9 @@ class ModelServers:
         ref = artifacts.parse_s3_url(container.model_data_url or "")
         found = artifacts.read_s3_object(account, region, ref) if ref else None
         etag = found[1] if found else ""
-        key = (account, container.model_name, container.model_data_url or "", etag)
+        # Keyed by content, not model name: endpoints of one model share its server.
+        environment = repr(sorted(dict(container.environment).items()))
+        key = (account, container.model_data_url or "", etag, environment)
         with self._lock:
             if key in self._servers:
                 self._servers.move_to_end(key)
