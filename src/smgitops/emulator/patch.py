@@ -7,6 +7,7 @@ Pinned to moto 5.2.5; `install` refuses another version so an upgrade is a delib
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import moto
 from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
@@ -18,6 +19,8 @@ from smgitops.emulator import models, responses, runtime
 MOTO_VERSION = "5.2.5"
 _installed = False
 _lock = threading.Lock()
+# What moto itself had under each name we set ("Class.method" -> function or None).
+UPSTREAM: dict[str, Any] = {}
 
 
 class UnsupportedMotoVersion(RuntimeError):
@@ -35,12 +38,17 @@ def install() -> None:
                 f"smgitops' emulator patches moto {MOTO_VERSION}, found {moto.__version__}"
             )
         for name, method in models.BACKEND_METHODS.items():
-            setattr(SageMakerModelBackend, name, method)
+            _replace(SageMakerModelBackend, name, method)
         for name, method in responses.RESPONSE_METHODS.items():
-            setattr(SageMakerResponse, name, method)
-        FakeEndpointConfig.validate_instance_type = models.validate_instance_type
-        SageMakerRuntimeResponse.invoke_endpoint = runtime.invoke_endpoint
+            _replace(SageMakerResponse, name, method)
+        _replace(FakeEndpointConfig, "validate_instance_type", models.validate_instance_type)
+        _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
         _installed = True
+
+
+def _replace(cls: type, name: str, method: Any) -> None:
+    UPSTREAM[f"{cls.__name__}.{name}"] = cls.__dict__.get(name)
+    setattr(cls, name, method)
 
 
 def is_installed() -> bool:

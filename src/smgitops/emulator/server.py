@@ -7,6 +7,7 @@ with Emulator(port=0, transition_seconds=0.2) as emulator:
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -27,6 +28,19 @@ from smgitops.emulator.faults import ApiCall, FaultInjector
 from smgitops.emulator.wire import JsonAuthErrors
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one); OSError if it is taken."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -70,11 +84,11 @@ class Emulator:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the emulator is not running; call start() first")
-        return f"http://{self._host}:{self._server.server_port}"
+        return f"http://{self._host}:{self._server.server_address[1]}"
 
     @property
     def port(self) -> int:
-        return self._server.server_port if self._server else self._requested_port
+        return self._server.server_address[1] if self._server else self._requested_port
 
     def start(self) -> Emulator:
         """Serve on the port (0 picks a free one); returns once requests are accepted."""
@@ -88,13 +102,22 @@ class Emulator:
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
         self._faults = FaultInjector(moto_app)
         app = ControlApi(self, self._faults)
-        self._server = make_server(
-            self._host,
-            self._requested_port,
-            app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
+        try:
+            listener = _listen(self._host, self._requested_port)
+        except OSError:
+            self.stop()
+            raise
+        with listener:
+            # werkzeug duplicates the descriptor; binding here keeps its bind errors (which
+            # print and exit the process) out of the way: an OSError reaches the caller.
+            self._server = make_server(
+                self._host,
+                listener.getsockname()[1],
+                app,
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+                fd=listener.fileno(),
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="smgitops-emulator", daemon=True
         )
