@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smgitops.manifest import instance_types
-from smgitops.manifest.problems import FieldPath, Problem, format_field
+from smgitops.manifest.problems import FieldPath, Problem, clip, format_field
 from smgitops.manifest.yaml_reader import YamlDocument
 
 MAX_ENDPOINT_NAME = 63
@@ -70,7 +70,7 @@ def _variant_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     report.at(
                         (*path, "instanceType"),
-                        f"unknown SageMaker hosting instance type '{instance_type}' ({hint})",
+                        f"unknown SageMaker hosting instance type '{clip(instance_type)}' ({hint})",
                     )
                 )
             serverless = variant.get("serverless")
@@ -199,7 +199,8 @@ def _smoke_test_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]
     return [
         report.at(
             ("spec", "smokeTest", "targetVariant"),
-            f"no production variant named '{smoke['targetVariant']}' (allowed: {', '.join(names)})",
+            f"no production variant named '{clip(smoke['targetVariant'])}' "
+            f"(allowed: {', '.join(names)})",
         )
     ]
 

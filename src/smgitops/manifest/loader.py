@@ -21,7 +21,7 @@ from smgitops.manifest.endpoint_rules import (
 from smgitops.manifest.env_rules import env_problems
 from smgitops.manifest.files import display_path, is_inside, read_text
 from smgitops.manifest.model_folder import model_problem
-from smgitops.manifest.problems import ManifestInvalid, Problem, sorted_problems
+from smgitops.manifest.problems import ManifestInvalid, Problem, clip, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
 from smgitops.spec import DesiredEnv
@@ -80,16 +80,17 @@ def _file_problem(file: str, line: int, column: int, message: str) -> Problem:
 def read_smoke_body(manifest: Path, body_file: str, repo_root: Path) -> bytes | str:
     """Bytes of smokeTest.bodyFile (relative to the manifest's folder), or why it is unusable."""
     path = manifest.parent / body_file
+    shown = clip(body_file)
     if not is_inside(path, repo_root):
-        return f"'{body_file}' is outside the repository"
+        return f"'{shown}' is outside the repository"
     if not path.is_file():
-        return f"no such file '{body_file}' (relative to {manifest.parent.name}/)"
+        return f"no such file '{shown}' (relative to {manifest.parent.name}/)"
     if path.stat().st_size > MAX_SMOKE_BODY_BYTES:
-        return f"'{body_file}' is larger than the 6 MB InvokeEndpoint limit"
+        return f"'{shown}' is larger than the 6 MB InvokeEndpoint limit"
     try:
         return path.read_bytes()
     except OSError as error:
-        return f"cannot read '{body_file}': {error.strerror}"
+        return f"cannot read '{shown}': {error.strerror}"
 
 
 def _endpoint_semantics(

@@ -14,6 +14,12 @@ FieldPath = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """`value` as text, shortened to `limit` characters for a one-line message. No side effects."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def one_line(text: str) -> str:
     """`text` with unprintable characters (newlines, U+0085, NUL...) escaped. No side effects."""
     if text.isprintable():

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from smgitops.manifest.problems import FieldPath, Problem, format_field
+from smgitops.manifest.problems import FieldPath, Problem, clip, format_field
 from smgitops.manifest.yaml_reader import YamlDocument
 
 ENDPOINT_SCHEMA = "endpoint.schema.json"
@@ -114,7 +114,7 @@ def _describe_length(schema: dict[str, Any]) -> str:
 
 
 def _shown(value: object) -> str:
-    return f"'{value}'" if isinstance(value, str) else str(value)
+    return f"'{clip(value)}'" if isinstance(value, str) else clip(value)
 
 
 def _single_required_keys(branches: object) -> list[str] | None:
@@ -143,7 +143,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[FieldPath, bool, str]]:
             )
         else:
             hint = _describe_length(schema)
-        yield (*path, str(instance)), True, f"invalid key name '{instance}' (allowed: {hint})"
+        yield (*path, str(instance)), True, f"invalid key name '{clip(instance)}' (allowed: {hint})"
     elif keyword == "additionalProperties" and isinstance(instance, dict):
         known = sorted(schema.get("properties", {}))
         for key in instance:
@@ -183,7 +183,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[FieldPath, bool, str]]:
         allowed = ", ".join(str(value) for value in error.validator_value)
         yield path, False, f"{_shown(instance)} is not allowed (allowed: {allowed})"
     elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        yield path, False, f"{instance} is out of range (allowed: {_describe_range(schema)})"
+        yield path, False, f"{clip(instance)} is out of range (allowed: {_describe_range(schema)})"
     elif keyword == "minLength":
         yield path, False, f"too short (allowed: at least {error.validator_value} characters)"
     elif keyword == "maxLength":
@@ -194,7 +194,7 @@ def _messages(error: ValidationError) -> Iterator[tuple[FieldPath, bool, str]]:
         )
     elif keyword == "pattern":
         hint = _PATTERN_HINTS.get(error.validator_value, f"pattern {error.validator_value}")
-        yield path, False, f"'{instance}' is not valid (allowed: {hint})"
+        yield path, False, f"'{clip(instance)}' is not valid (allowed: {hint})"
     elif keyword == "minItems":
         count = error.validator_value
         yield path, False, f"needs at least {count} item{'s' if count != 1 else ''}"

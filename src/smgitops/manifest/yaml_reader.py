@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from smgitops.manifest.problems import FieldPath
+from smgitops.manifest.problems import FieldPath, clip
 
 # Deeper nesting than any manifest needs; also keeps the recursive composer far from the
 # interpreter's recursion limit.
@@ -135,11 +135,15 @@ class _Converter:
                     if key is not None
                     else "null"
                 )
-                self.error(key_node, f"key '{key_node.value}' reads as {kind} in YAML; quote it")
+                self.error(
+                    key_node, f"key '{clip(key_node.value)}' reads as {kind} in YAML; quote it"
+                )
                 continue
             line = key_node.start_mark.line + 1
             if key in first_seen:
-                self.error(key_node, f"duplicate key '{key}' (first at line {first_seen[key]})")
+                self.error(
+                    key_node, f"duplicate key '{clip(key)}' (first at line {first_seen[key]})"
+                )
                 continue
             first_seen[key] = line
             self.key_positions[(*path, key)] = _mark_position(key_node.start_mark)
@@ -163,7 +167,7 @@ class _Converter:
             try:
                 return constructors[kind](node)
             except (ValueError, TypeError):
-                self.error(node, f"'{node.value}' is not a valid {kind}")
+                self.error(node, f"'{clip(node.value)}' is not a valid {kind}")
                 return node.value
         shown = f"!!{kind}" if kind else tag
         self.error(node, f"YAML tag '{shown}' is not allowed")

@@ -183,3 +183,18 @@ def test_unprintable_characters_in_keys_stay_on_one_line(repo):
         "invalid key name 'A\\x85B' (allowed: letters, digits and '_', not starting with a digit)",
         "1 problem in 1 file",
     ]
+
+
+def test_long_values_are_clipped_in_problem_lines(repo):
+    manifest = repo.root / "deployments/staging/demo-regressor.yaml"
+    long_type = "ml." + "x" * 5000 + ".large"
+    manifest.write_text(manifest.read_text().replace("ml.m5.large", long_type))
+
+    result = _run([], repo.root)
+
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first == (
+        "deployments/staging/demo-regressor.yaml:9:21: spec.variants[0].instanceType: "
+        f"unknown SageMaker hosting instance type '{long_type[:57]}...' (e.g. ml.m5.large)"
+    )
