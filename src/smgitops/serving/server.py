@@ -189,17 +189,22 @@ class Supervisor:
                     self._on_worker_exit(conn, process)
 
     def _on_report(self, conn: multiprocessing.connection.Connection) -> int:
-        try:
-            report: WorkerReport = conn.recv()
-        except EOFError:
-            return 0
-        if report.kind == "failed":
-            raise ServerFailed(report.reason)
-        return 1
+        """Read what a worker reported; the number of "ready" reports. A closed pipe reads
+        as nothing (the worker's exit is handled through its sentinel)."""
+        ready = 0
+        while True:
+            try:
+                if not conn.poll():
+                    return ready
+                report: WorkerReport = conn.recv()
+            except (EOFError, OSError):
+                return ready
+            if report.kind == "failed":
+                raise ServerFailed(report.reason)
+            ready += 1
 
     def _on_worker_exit(self, conn: multiprocessing.connection.Connection, process: Any) -> None:
-        while conn.poll():  # a failure report may still sit in the pipe
-            self._on_report(conn)
+        self._on_report(conn)  # a failure report may still sit in the pipe
         del self._workers[conn]
         conn.close()
         if self._all_ready.value == 0:

@@ -262,3 +262,21 @@ def test_keep_alive_connections_with_two_workers_do_not_stall(model_dir):
         for connection in connections:
             connection.close()
         assert errors == []
+
+
+def test_a_worker_that_dies_while_serving_is_replaced(model_dir):
+    model = model_dir(GATED)
+    (model / "go").touch()
+    loads = model / "loads"
+    with ServingProcess(model, workers=2) as server:
+        first_pids = {int(p.name) for p in loads.iterdir()}
+        victim = min(first_pids)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(list(loads.iterdir())) == 3, "a replacement worker to load")
+        answering = set()
+        for _ in range(30):
+            reply = invoke(server.url, "[1]")
+            assert reply.status == 200
+            answering.add(json.loads(reply.body)["pid"])
+        assert victim not in answering
+        assert http(server.url + "/ping").status == 200
