@@ -68,7 +68,7 @@ class Emulator:
         self._requested_port = port
         self._host = host
         self._default_transition = transition_seconds
-        self._enforce_iam = enforce_iam
+        self._enforce_iam = self._enforce_iam_at_start = enforce_iam
         self._load_models_on_deploy = load_models_on_deploy
         self._server_factory = server_factory or runtime.serving_process_factory
         self._server: BaseWSGIServer | None = None
@@ -149,6 +149,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget all AWS state, faults and calls; running model servers are kept for reuse."""
         iam.set_enforcement(False)
+        self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
         models.controls.reset(self._default_transition)
         if self._faults is not None:

@@ -66,3 +66,9 @@ def test_turning_enforcement_off_accepts_any_credentials_again(enforcing):
     enforcing.configure(enforce_iam=False)
 
     assert boto3.client("sagemaker").list_models()["Models"] == []
+
+
+def test_reset_turns_enforcement_switched_on_at_runtime_off(enforcing):
+    enforcing.reset()
+
+    assert boto3.client("sagemaker").list_models()["Models"] == []
