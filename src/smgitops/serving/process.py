@@ -63,6 +63,7 @@ class ServingProcess:
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
+        self._group_reaped = False
 
     @property
     def url(self) -> str:
@@ -117,7 +118,7 @@ class ServingProcess:
         try:
             self._wait_until_ready()
         except BaseException:
-            self.close()
+            self.stop()
             raise
         return self
 
@@ -154,26 +155,25 @@ class ServingProcess:
             os.killpg(self._process.pid, signum)
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        """SIGTERM (in-flight requests drain), wait, SIGKILL after the grace period."""
+        """SIGTERM (in-flight requests drain), wait, SIGKILL after the grace period; then
+        delete the log."""
         process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
+        if process is not None and process.poll() is None:
             self._signal_group(signal.SIGTERM)
             try:
                 process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self._signal_group(signal.SIGKILL)
                 process.wait()
-        # Workers left behind by a killed supervisor share its process group.
-        self._signal_group(signal.SIGKILL)
-
-    def close(self) -> None:
-        """Stop the server and delete its log."""
-        self.stop()
+        if process is not None and not self._group_reaped:
+            # Workers left behind by a killed supervisor share its process group.
+            self._signal_group(signal.SIGKILL)
+            self._group_reaped = True
         if self._log_path is not None:
             self._log_path.unlink(missing_ok=True)
             self._log_path = None
+
+    close = stop
 
     def __enter__(self) -> ServingProcess:
         return self.start()
@@ -184,4 +184,4 @@ class ServingProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.stop()

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,21 @@ def test_missing_model_dir_is_a_user_error(tmp_path: Path):
 def test_env_reaches_the_server(model_dir):
     with ServingProcess(model_dir(DOUBLER), env={"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.0001"}) as s:
         assert invoke(s.url, "[" + "1," * 200 + "1]").status == 413
+
+
+def test_stop_leaves_no_worker_processes_behind(model_dir):
+    recorder = model_dir("""
+        import os
+        from pathlib import Path
+
+        def model_fn(model_dir):
+            (Path(model_dir) / f"worker-{os.getpid()}").touch()
+            return 1
+    """)
+    server = ServingProcess(recorder, workers=2).start()
+    workers = [int(p.name.removeprefix("worker-")) for p in recorder.glob("worker-*")]
+    assert len(workers) == 2
+    server.stop()
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
