@@ -1,0 +1,83 @@
+"""`smgitops bootstrap` without --apply: reads the env from the repository, prints JSON, no AWS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from smgitops.cli import main
+
+ENV_YAML = """\
+accountId: "210987654321"
+region: eu-west-1
+executionRoleArn: arn:aws:iam::210987654321:role/sm-exec
+artifactBucket: acme-artifacts
+ecrRepository: serving
+"""
+
+MANIFEST = """\
+apiVersion: smgitops/v1
+kind: Endpoint
+metadata:
+  name: fraud
+  endpointName: Fraud-Scoring-API
+spec:
+  model: fraud
+  variants:
+    - name: primary
+      instanceType: ml.m5.large
+      instanceCount: 1
+      weight: 1
+"""
+
+INFERENCE = "def model_fn(model_dir):\n    return None\n"
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    (tmp_path / "deployments" / "prod").mkdir(parents=True)
+    (tmp_path / "deployments" / "prod" / "_env.yaml").write_text(ENV_YAML)
+    (tmp_path / "deployments" / "prod" / "fraud.yaml").write_text(MANIFEST)
+    (tmp_path / "models" / "fraud").mkdir(parents=True)
+    (tmp_path / "models" / "fraud" / "inference.py").write_text(INFERENCE)
+    monkeypatch.chdir(tmp_path)
+    # No credentials and no endpoint: printing must not need AWS at all.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_prints_the_env_documents_with_manifest_endpoint_names(repo):
+    result = CliRunner().invoke(main, ["bootstrap", "--env", "prod", "--repo", "acme/ml"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    deploy = doc["roles"][1]
+    assert deploy["name"] == "smgitops-prod-deploy"
+    sagemaker = deploy["policy"]["Statement"][0]["Resource"]
+    base = "arn:aws:sagemaker:eu-west-1:210987654321"
+    assert f"{base}:endpoint/fraud-scoring-api" in sagemaker
+    assert f"{base}:model/fraud-scoring-api-*" in sagemaker
+    assert f"{base}:endpoint/prod-*" in sagemaker
+    subject = deploy["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]
+    assert subject["token.actions.githubusercontent.com:sub"] == "repo:acme/ml:environment:prod"
+
+
+def test_branch_option_sets_the_read_only_roles_branch(repo):
+    args = ["bootstrap", "--env", "prod", "--repo", "acme/ml", "--branch", "release"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)["roles"][0]
+    subjects = plan["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]
+    assert subjects["token.actions.githubusercontent.com:sub"] == [
+        "repo:acme/ml:pull_request",
+        "repo:acme/ml:ref:refs/heads/release",
+    ]
+
+
+def test_unknown_env_is_one_error_line(repo):
+    result = CliRunner().invoke(main, ["bootstrap", "--env", "qa", "--repo", "acme/ml"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "Traceback" not in result.output
