@@ -92,6 +92,32 @@ def _variant_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def _serverless_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    variants, shadows = spec["variants"], spec.get("shadowVariants", [])
+    problems = []
+    if len(variants) > 1 and any("serverless" in variant for variant in variants):
+        problems.append(
+            report.at(
+                ("spec", "variants"),
+                "a serverless variant must be the only production variant",
+                key=True,
+            )
+        )
+    families = {instance_types.family(v.get("instanceType", "")) for v in [*variants, *shadows]}
+    if shadows and (
+        any("serverless" in v for v in [*variants, *shadows])
+        or families & instance_types.NO_GUARDRAIL_FAMILIES
+    ):
+        problems.append(
+            report.at(
+                ("spec", "shadowVariants"),
+                "SageMaker does not support shadow variants with serverless or inf1 variants",
+                key=True,
+            )
+        )
+    return problems
+
+
 def _autoscaling_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
     autoscaling = spec.get("autoscaling")
     if autoscaling is None:
@@ -258,6 +284,7 @@ def endpoint_problems(document: YamlDocument, file: str, env: str) -> list[Probl
     return [
         *_metadata_problems(report, manifest, env),
         *_variant_problems(report, spec),
+        *_serverless_problems(report, spec),
         *_autoscaling_problems(report, spec),
         *_deployment_problems(report, spec),
         *_smoke_test_problems(report, spec),

@@ -38,7 +38,8 @@ HOSTING_INSTANCE_TYPES: frozenset[str] = frozenset(
     f"ml.{family}.{size}" for family, sizes in _SIZES_BY_FAMILY.items() for size in sizes.split()
 )
 
-# SageMaker falls back to all-at-once for these, silently dropping canary/linear/rolling.
+# SageMaker falls back to all-at-once for these (dropping canary/linear/rolling) and refuses
+# shadow variants on them.
 NO_GUARDRAIL_FAMILIES = frozenset({"inf1"})
 
 

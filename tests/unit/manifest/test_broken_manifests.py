@@ -470,6 +470,30 @@ CASES = [
         ),
     ),
     Broken(
+        "serverless-with-a-second-variant",
+        changed(
+            "      instanceType: ml.m5.large\n      instanceCount: 2\n",
+            "      serverless: {memorySizeMB: 2048, maxConcurrency: 5}\n"
+            "    - name: second\n      instanceType: ml.m5.large\n",
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:7:3: spec.variants: a serverless variant must be the only production variant",
+        ),
+    ),
+    Broken(
+        "shadow-on-serverless",
+        {
+            M: ENDPOINT.replace(
+                "      instanceType: ml.m5.large\n      instanceCount: 2\n",
+                "      serverless: {memorySizeMB: 2048, maxConcurrency: 5}\n",
+            )
+            + "  shadowVariants:\n    - {name: shadow, instanceType: ml.m5.large}\n"
+        },
+        (
+            "deployments/staging/demo-regressor.yaml:13:3: spec.shadowVariants: SageMaker does not support shadow variants with serverless or inf1 variants",
+        ),
+    ),
+    Broken(
         "smoke-target-variant-unknown",
         added("    targetVariant: blue\n"),
         (
