@@ -130,6 +130,20 @@ def test_plan_runs_for_every_env_and_posts_one_sticky_comment(workflows):
     assert comment_steps[0]["with"]["header"]
 
 
+def test_plan_runs_for_every_change_that_can_change_a_plan(workflows):
+    # Image tags hash container/, the package source and the pins; model tarballs hash models/.
+    paths = set(workflows["plan"].triggers["pull_request"]["paths"])
+    assert {
+        "deployments/**",
+        "models/**",
+        "container/**",
+        "schema/**",
+        "src/**",
+        "pyproject.toml",
+        "constraints.txt",
+    } <= paths
+
+
 def test_plan_is_also_written_to_the_job_summary_and_kept_as_json(workflows):
     plan_job = workflows["plan"].jobs["plan"]
     scripts = "\n".join(str(step.get("run", "")) for step in steps(plan_job))
