@@ -98,11 +98,6 @@ def read_s3_object(account: str, region: str, ref: S3ObjectRef) -> tuple[bytes, 
     return key.value, key.etag
 
 
-def s3_object_etag(account: str, region: str, ref: S3ObjectRef) -> str | None:
-    found = read_s3_object(account, region, ref)
-    return None if found is None else found[1]
-
-
 class UnsafeArchive(ValueError):
     """The tarball holds an entry that would land outside the model directory."""
 

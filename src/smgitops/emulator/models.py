@@ -245,8 +245,8 @@ def _retained_variants(
     return kept
 
 
-def _steps(deployment_config: dict[str, Any] | None) -> int:
-    """How many traffic-shifting steps an update takes (each lasts one transition). Pure."""
+def traffic_steps(deployment_config: dict[str, Any] | None) -> int:
+    """How many traffic-shifting steps an update takes (one transition each). No side effects."""
     if not deployment_config:
         return 1
     blue_green = deployment_config.get("BlueGreenUpdatePolicy") or {}
@@ -529,7 +529,7 @@ def backend_update_endpoint(
         injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
         _transitions(self)[endpoint_name] = _Transition(
             kind="update",
-            steps=_steps(deployment_config),
+            steps=traffic_steps(deployment_config),
             target=served,
             target_variants=variants,
             target_data_capture=data_capture,

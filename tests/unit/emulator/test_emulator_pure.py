@@ -1,0 +1,157 @@
+"""Pure parts of the emulator: artifact addresses, safe extraction, wire errors, policies."""
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from smgitops.emulator import instance_types
+from smgitops.emulator.artifacts import (
+    EcrImageRef,
+    S3ObjectRef,
+    UnsafeArchive,
+    extract_model_tarball,
+    parse_ecr_image,
+    parse_s3_url,
+)
+from smgitops.emulator.faults import throttling_response
+from smgitops.emulator.models import traffic_steps
+from smgitops.emulator.wire import json_auth_error
+
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _tarball(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for member in members:
+            if member.isfile():
+                member.size = len(data)
+                archive.addfile(member, io.BytesIO(data))
+            else:
+                archive.addfile(member)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (f"{REGISTRY}/serve:v1", EcrImageRef("123456789012", "eu-west-1", "serve", "v1", None)),
+        (
+            f"{REGISTRY}/team/serve",
+            EcrImageRef("123456789012", "eu-west-1", "team/serve", "latest", None),
+        ),
+        (
+            f"{REGISTRY}/serve@{DIGEST}",
+            EcrImageRef("123456789012", "eu-west-1", "serve", None, DIGEST),
+        ),
+        ("python:3.11", None),
+        ("public.ecr.aws/docker/library/python:3.11", None),
+    ],
+)
+def test_ecr_image_uris_are_parsed(uri, expected):
+    assert parse_ecr_image(uri) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("s3://bucket/models/m/model.tar.gz", S3ObjectRef("bucket", "models/m/model.tar.gz")),
+        ("s3://bucket/", None),
+        ("https://bucket.s3.amazonaws.com/key", None),
+    ],
+)
+def test_s3_urls_are_parsed(url, expected):
+    assert parse_s3_url(url) == expected
+
+
+def test_model_tarball_is_extracted(tmp_path):
+    extract_model_tarball(_tarball(tarfile.TarInfo("code/inference.py")), tmp_path / "model")
+
+    assert (tmp_path / "model" / "code" / "inference.py").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("name", ["../escape.py", "/etc/evil", "code/../../escape.py"])
+def test_entries_outside_the_model_directory_are_refused(tmp_path, name):
+    with pytest.raises(UnsafeArchive):
+        extract_model_tarball(_tarball(tarfile.TarInfo(name)), tmp_path / "model")
+
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_links_are_refused(tmp_path):
+    link = tarfile.TarInfo("code/link")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "/etc/passwd"
+
+    with pytest.raises(UnsafeArchive):
+        extract_model_tarball(_tarball(link), tmp_path / "model")
+
+
+def test_moto_auth_error_becomes_the_json_protocol_error():
+    xml = (
+        b'<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>'
+        b"<Message>The security token included in the request is invalid.</Message>"
+        b"</Error></Errors></ErrorResponse>"
+    )
+
+    code, body = json_auth_error(xml)
+
+    assert code == "UnrecognizedClientException"
+    assert json.loads(body) == {
+        "__type": "UnrecognizedClientException",
+        "message": "The security token included in the request is invalid.",
+    }
+
+
+def test_other_xml_errors_are_left_alone():
+    assert json_auth_error(b"<Error><Code>NoSuchBucket</Code><Message>x</Message></Error>") is None
+
+
+def test_s3_is_throttled_with_slow_down_503():
+    status, _, body = throttling_response({"PATH_INFO": "/bucket"}, "s3")
+
+    assert status.startswith("503")
+    assert b"<Code>SlowDown</Code>" in body
+
+
+def test_json_services_are_throttled_with_throttling_exception():
+    status, headers, body = throttling_response(
+        {"HTTP_X_AMZ_TARGET": "SageMaker.ListModels"}, "sagemaker"
+    )
+
+    assert status.startswith("400")
+    assert ("x-amzn-ErrorType", "ThrottlingException") in headers
+    assert json.loads(body)["__type"] == "ThrottlingException"
+
+
+@pytest.mark.parametrize(
+    ("config", "steps"),
+    [
+        (None, 1),
+        ({"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}}, 1),
+        ({"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY"}}}, 2),
+        (
+            {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "LINEAR",
+                        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 30},
+                    }
+                }
+            },
+            4,
+        ),
+    ],
+)
+def test_update_takes_one_transition_per_traffic_step(config, steps):
+    assert traffic_steps(config) == steps
+
+
+def test_current_instance_families_are_known_and_made_up_ones_are_not():
+    assert instance_types.is_known("ml.g6e.12xlarge")
+    assert instance_types.is_known("ml.t3.medium")
+    assert not instance_types.is_known("ml.g5.huge")
+    assert not instance_types.is_known("g5.xlarge")
