@@ -302,29 +302,32 @@ class NamedManifest:
 
 
 def duplicate_name_problems(manifests: Sequence[NamedManifest]) -> list[Problem]:
-    """Endpoint names (and metadata.name) used twice within one env. No side effects."""
-    problems = []
-    endpoint_owner: dict[tuple[str, str], str] = {}
-    name_owner: dict[tuple[str, str], str] = {}
+    """Names used by two manifests of one env, reported on each of them. No side effects.
+
+    Both `metadata.name` (what `smgitops invoke` takes) and the SageMaker endpoint name must be
+    unique; every manifest involved gets a line naming another one, so checking a single file
+    still shows the clash.
+    """
+    short_users: dict[tuple[str, str], list[str]] = {}
+    full_users: dict[tuple[str, str], list[str]] = {}
+    keys = []
     for manifest in sorted(manifests, key=lambda item: item.file):
         value: dict[str, Any] = manifest.document.value  # type: ignore[assignment]
-        report = _Report(manifest.file, manifest.document)
         short = (manifest.env, value["metadata"]["name"])
         full = (manifest.env, endpoint_name(value, manifest.env))
-        if short in name_owner:
-            problems.append(
-                report.at(
-                    ("metadata", "name"), f"name '{short[1]}' is also used by {name_owner[short]}"
-                )
-            )
-        elif full in endpoint_owner:
+        short_users.setdefault(short, []).append(manifest.file)
+        full_users.setdefault(full, []).append(manifest.file)
+        keys.append((manifest, value, short, full))
+    problems = []
+    for manifest, value, short, full in keys:
+        report = _Report(manifest.file, manifest.document)
+        other_short = [file for file in short_users[short] if file != manifest.file]
+        other_full = [file for file in full_users[full] if file != manifest.file]
+        if other_short:
+            message = f"name '{short[1]}' is also used by {other_short[0]}"
+            problems.append(report.at(("metadata", "name"), message))
+        elif other_full:
             key = "endpointName" if "endpointName" in value["metadata"] else "name"
-            problems.append(
-                report.at(
-                    ("metadata", key),
-                    f"endpoint name '{full[1]}' is also used by {endpoint_owner[full]}",
-                )
-            )
-        name_owner.setdefault(short, manifest.file)
-        endpoint_owner.setdefault(full, manifest.file)
+            message = f"endpoint name '{full[1]}' is also used by {other_full[0]}"
+            problems.append(report.at(("metadata", key), message))
     return problems

@@ -202,22 +202,41 @@ def _check_all(files: list[Path], repo_root: Path) -> list[CheckedFile]:
     return [check_file(path, repo_root) for path in files]
 
 
-def _cross_file_problems(checked: list[CheckedFile]) -> list[Problem]:
-    named = [
+def _named(checked: list[CheckedFile]) -> list[NamedManifest]:
+    return [
         NamedManifest(item.file, item.document, item.env)
         for item in checked
         if item.document is not None and not item.is_env_settings
     ]
-    return duplicate_name_problems(named)
+
+
+def _sibling_manifests(checked: list[CheckedFile], repo_root: Path) -> list[CheckedFile]:
+    """Schema-valid manifests next to the checked ones that were not asked for."""
+    asked = {item.path for item in checked}
+    folders = {item.path.parent for item in checked if not item.is_env_settings}
+    siblings = []
+    for folder in sorted(folders):
+        found, _ = _env_folder_files(folder, repo_root)
+        for path in found:
+            absolute = Path(os.path.abspath(path))
+            if absolute not in asked and absolute.name != ENV_FILE:
+                siblings.append(check_file(absolute, repo_root))
+    return siblings
 
 
 def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
-    """Check files and folders (an env folder, or deployments/ for every env)."""
+    """Check files and folders (an env folder, or deployments/ for every env).
+
+    Names are also compared with the other manifests of the same env folders, but only
+    problems of the files asked for are reported.
+    """
     files, problems = _expand(paths, repo_root)
     checked = _check_all(files, repo_root)
     for item in checked:
         problems += item.problems
-    problems += _cross_file_problems(checked)
+    asked = {item.file for item in checked}
+    everyone = _named(checked) + _named(_sibling_manifests(checked, repo_root))
+    problems += [p for p in duplicate_name_problems(everyone) if p.file in asked]
     return ValidationReport(
         files=tuple(item.file for item in checked), problems=tuple(sorted_problems(problems))
     )
@@ -239,7 +258,7 @@ def load_env(repo_root: Path, env: str) -> DesiredEnv:
     checked = _check_all(files, repo_root)
     for item in checked:
         problems += item.problems
-    problems += _cross_file_problems(checked)
+    problems += duplicate_name_problems(_named(checked))
     if problems:
         raise ManifestInvalid(env, problems)
     settings_file = next(item for item in checked if item.is_env_settings)

@@ -569,6 +569,7 @@ CASES = [
         "duplicate-metadata-name",
         {M: ENDPOINT, "deployments/staging/copy.yaml": ENDPOINT},
         (
+            "deployments/staging/copy.yaml:4:9: metadata.name: name 'demo-regressor' is also used by deployments/staging/demo-regressor.yaml",
             "deployments/staging/demo-regressor.yaml:4:9: metadata.name: name 'demo-regressor' is also used by deployments/staging/copy.yaml",
         ),
     ),
@@ -582,6 +583,7 @@ CASES = [
             ),
         },
         (
+            "deployments/staging/demo-regressor.yaml:4:9: metadata.name: endpoint name 'staging-demo-regressor' is also used by deployments/staging/legacy.yaml",
             "deployments/staging/legacy.yaml:5:17: metadata.endpointName: endpoint name 'staging-demo-regressor' is also used by deployments/staging/demo-regressor.yaml",
         ),
     ),

@@ -198,3 +198,21 @@ def test_long_values_are_clipped_in_problem_lines(repo):
         "deployments/staging/demo-regressor.yaml:9:21: spec.variants[0].instanceType: "
         f"unknown SageMaker hosting instance type '{long_type[:57]}...' (e.g. ml.m5.large)"
     )
+
+
+def test_a_single_file_is_still_compared_with_its_sibling_manifests(repo):
+    sibling = repo.root / "deployments/staging/other.yaml"
+    sibling.write_text(
+        (repo.root / "deployments/staging/demo-regressor.yaml")
+        .read_text()
+        .replace("name: demo-regressor\n", "name: other\n  endpointName: staging-demo-regressor\n")
+    )
+
+    result = _run(["deployments/staging/demo-regressor.yaml"], repo.root)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "deployments/staging/demo-regressor.yaml:4:9: metadata.name: endpoint name "
+        "'staging-demo-regressor' is also used by deployments/staging/other.yaml",
+        "1 problem in 1 file",
+    ]
