@@ -333,8 +333,9 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
         elif transition.kind == "update":
             _finish_update(backend, endpoint, transition, failure)
         elif transition.kind == "rollback":
-            _finish_rollback(backend, endpoint)
+            endpoint.endpoint_status = "InService"
         elif transition.kind == "weights":
+            _apply_served_weights(backend, endpoint)
             for variant in endpoint.production_variants:
                 if "DesiredWeight" in variant:
                     variant["CurrentWeight"] = variant["DesiredWeight"]
@@ -387,10 +388,6 @@ def _begin_rollback(backend, endpoint, transition: _Transition, alarm: str) -> N
         endpoint.last_deployment_config = transition.deployment_config
     _transitions(backend)[endpoint.endpoint_name] = _Transition(kind="rollback")
     endpoint.last_modified_time = utcnow()
-
-
-def _finish_rollback(backend, endpoint) -> None:
-    endpoint.endpoint_status = "InService"
 
 
 def _reject_in_progress(backend, endpoint: FakeEndpoint, verb: str) -> None:
@@ -596,23 +593,25 @@ def backend_update_endpoint_weights_and_capacities(
             if desired.get("DesiredInstanceCount") is not None:
                 variant["DesiredInstanceCount"] = desired["DesiredInstanceCount"]
             variant["VariantStatus"] = [{"Status": "Updating", "StartTime": utcnow()}]
-        _update_served_weights(self, endpoint_name, desired_weights_and_capacities)
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
         _transitions(self)[endpoint_name] = _Transition(kind="weights")
         return endpoint.arn
 
 
-def _update_served_weights(self, endpoint_name: str, desired: list[dict[str, Any]]) -> None:
-    served = _served(self).get(endpoint_name)
+def _apply_served_weights(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
+    """Route traffic by the desired weights, once a weights update completes."""
+    served = _served(backend).get(endpoint.endpoint_name)
     if served is None:
         return
-    weights = {d["VariantName"]: d["DesiredWeight"] for d in desired if "DesiredWeight" in d}
+    weights = {v["VariantName"]: v.get("DesiredWeight") for v in endpoint.production_variants}
     variants = tuple(
-        ServedVariant(v.name, float(weights.get(v.name, v.weight)), v.container)
+        ServedVariant(v.name, float(weights.get(v.name) or 0.0), v.container)
+        if weights.get(v.name) is not None
+        else v
         for v in served.variants
     )
-    _served(self)[endpoint_name] = ServedConfig(served.endpoint_config_name, variants)
+    _served(backend)[endpoint.endpoint_name] = ServedConfig(served.endpoint_config_name, variants)
 
 
 # ---------------------------------------------------------------- tags

@@ -217,6 +217,27 @@ def test_retain_all_variant_properties_keeps_the_live_instance_count(live):
     assert variant["DesiredInstanceCount"] == 3
 
 
+def test_excluded_properties_come_from_the_new_config(live):
+    live.sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="ep",
+        DesiredWeightsAndCapacities=[
+            {"VariantName": "primary", "DesiredInstanceCount": 3, "DesiredWeight": 5}
+        ],
+    )
+    live.wait_in_service("ep")
+
+    live.sagemaker.update_endpoint(
+        EndpointName="ep",
+        EndpointConfigName="v2",
+        RetainAllVariantProperties=True,
+        ExcludeRetainedVariantProperties=[{"VariantPropertyType": "DesiredInstanceCount"}],
+    )
+    variant = live.wait_in_service("ep")["ProductionVariants"][0]
+
+    assert variant["CurrentInstanceCount"] == 1
+    assert variant["CurrentWeight"] == 5
+
+
 def test_without_retain_the_new_config_sets_the_instance_count(live):
     live.sagemaker.update_endpoint_weights_and_capacities(
         EndpointName="ep",
