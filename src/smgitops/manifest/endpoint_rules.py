@@ -331,3 +331,35 @@ def duplicate_name_problems(manifests: Sequence[NamedManifest]) -> list[Problem]
             message = f"endpoint name '{full[1]}' is also used by {other_full[0]}"
             problems.append(report.at(("metadata", key), message))
     return problems
+
+
+def shared_account_problems(
+    manifests: Sequence[NamedManifest], placement: dict[str, tuple[str, str]]
+) -> list[Problem]:
+    """SageMaker endpoint names used by two envs that deploy to the same account and region.
+
+    `placement` maps env name -> (accountId, region). No side effects.
+    """
+    users: dict[tuple[str, str, str], list[NamedManifest]] = {}
+    for manifest in sorted(manifests, key=lambda item: item.file):
+        if manifest.env not in placement:
+            continue
+        value: dict[str, Any] = manifest.document.value  # type: ignore[assignment]
+        key = (*placement[manifest.env], endpoint_name(value, manifest.env))
+        users.setdefault(key, []).append(manifest)
+    problems = []
+    for (account, region, name), group in users.items():
+        for manifest in group:
+            others = [other for other in group if other.env != manifest.env]
+            if not others:
+                continue
+            value = manifest.document.value  # type: ignore[assignment]
+            key = "endpointName" if "endpointName" in value["metadata"] else "name"
+            problems.append(
+                _Report(manifest.file, manifest.document).at(
+                    ("metadata", key),
+                    f"endpoint name '{name}' is also used by {others[0].file} in the same "
+                    f"account and region ({account}, {region})",
+                )
+            )
+    return problems

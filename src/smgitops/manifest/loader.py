@@ -17,6 +17,7 @@ from smgitops.manifest.endpoint_rules import (
     NamedManifest,
     duplicate_name_problems,
     endpoint_problems,
+    shared_account_problems,
 )
 from smgitops.manifest.env_rules import env_problems
 from smgitops.manifest.files import display_path, is_inside, read_text
@@ -237,6 +238,12 @@ def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
     asked = {item.file for item in checked}
     everyone = _named(checked) + _named(_sibling_manifests(checked, repo_root))
     problems += [p for p in duplicate_name_problems(everyone) if p.file in asked]
+    placement = {
+        item.env: (item.document.value["accountId"], item.document.value["region"])  # type: ignore[index]
+        for item in checked
+        if item.is_env_settings and item.document is not None
+    }
+    problems += shared_account_problems(_named(checked), placement)
     return ValidationReport(
         files=tuple(item.file for item in checked), problems=tuple(sorted_problems(problems))
     )

@@ -587,6 +587,22 @@ CASES = [
             "deployments/staging/legacy.yaml:5:17: metadata.endpointName: endpoint name 'staging-demo-regressor' is also used by deployments/staging/demo-regressor.yaml",
         ),
     ),
+    Broken(
+        "endpoint-name-shared-by-two-envs-of-one-account",
+        {
+            M: ENDPOINT.replace(
+                "  name: demo-regressor\n", "  name: demo-regressor\n  endpointName: regressor\n"
+            ),
+            "deployments/prod/_env.yaml": ENV_SETTINGS,
+            "deployments/prod/demo-regressor.yaml": ENDPOINT.replace(
+                "  name: demo-regressor\n", "  name: demo-regressor\n  endpointName: regressor\n"
+            ),
+        },
+        (
+            "deployments/prod/demo-regressor.yaml:5:17: metadata.endpointName: endpoint name 'regressor' is also used by deployments/staging/demo-regressor.yaml in the same account and region (123456789012, us-east-1)",
+            "deployments/staging/demo-regressor.yaml:5:17: metadata.endpointName: endpoint name 'regressor' is also used by deployments/prod/demo-regressor.yaml in the same account and region (123456789012, us-east-1)",
+        ),
+    ),
     # --- env settings and layout
     Broken(
         "account-id-unquoted",
