@@ -1,10 +1,11 @@
-"""The process model: one supervisor, N worker processes sharing one listening socket.
+"""The process model: one supervisor that accepts connections, N workers that serve them.
 
-The supervisor binds the port, forks the workers and watches them. Each worker serves
-HTTP at once (so /ping can answer 503 while loading) and runs model_fn on its inference
-thread. /ping turns 200 only when every worker has loaded its model. If any model_fn fails,
-the supervisor stops all workers and exits 1 with one line. On SIGTERM/SIGINT it closes its
-copy of the socket, forwards SIGTERM and waits while the workers drain in-flight requests.
+The supervisor binds the port, forks the workers and hands each accepted connection to the
+next worker in turn. Each worker serves HTTP at once (so /ping can answer 503 while loading)
+and runs model_fn on its inference thread; /ping turns 200 when every worker has loaded its
+model. If a model_fn fails, the supervisor stops all workers and exits 1 with one line. A
+worker that dies later is replaced. On SIGTERM/SIGINT the supervisor stops accepting,
+forwards SIGTERM and waits while the workers drain in-flight requests.
 """
 
 from __future__ import annotations
@@ -25,19 +26,11 @@ from smgitops.serving.settings import ServingSettings
 
 log = logging.getLogger("smgitops.serving")
 
-# SageMaker sends SIGKILL 30 s after SIGTERM; drain within that.
-DRAIN_SECONDS = 25.0
-KILL_GRACE_SECONDS = 28.0
+KILL_GRACE_SECONDS = 28.0  # under SageMaker's 30 s between SIGTERM and SIGKILL
 
 
 class ServerFailed(Exception):
     """The server could not start or a worker failed to load the model; one-line message."""
-
-
-@dataclass(frozen=True)
-class WorkerReport:
-    kind: str  # "ready" or "failed"
-    reason: str = ""
 
 
 def configure_logging() -> None:
@@ -53,7 +46,7 @@ def configure_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_listener(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,61 +56,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise ServerFailed(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(2048)
-    sock.set_inheritable(True)
+    sock.setblocking(False)
     return sock
 
 
-def _ignore_signal(signum: int, frame: Any) -> None:
-    """Workers' baseline handler: uvicorn re-raises the signal after draining; exit cleanly."""
-
-
-def _worker_main(
-    sock: socket.socket,
-    settings: ServingSettings,
-    conn: multiprocessing.connection.Connection,
-    all_ready: Any,
-) -> None:
-    import uvicorn
-
-    from smgitops.serving.app import create_app
-    from smgitops.serving.host import ModelHost
-
-    signal.set_wakeup_fd(-1)  # the supervisor's wake-up socket is not ours
-    signal.signal(signal.SIGTERM, _ignore_signal)
-    signal.signal(signal.SIGINT, _ignore_signal)
-    configure_logging()
-    server: uvicorn.Server | None = None
-
-    def loaded() -> None:
-        conn.send(WorkerReport("ready"))
-
-    def load_failed(reason: str) -> None:
-        conn.send(WorkerReport("failed", reason))
-        if server is not None:
-            server.should_exit = True
-
-    host = ModelHost(settings, on_loaded=loaded, on_load_failed=load_failed)
-    app = create_app(host, is_ready=lambda: all_ready.value == 1)
-    config = uvicorn.Config(
-        app,
-        loop=_available("uvloop", fallback="asyncio"),
-        http=_available("httptools", fallback="h11", name="httptools"),
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=int(DRAIN_SECONDS),
-        timeout_keep_alive=75,
-    )
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
-
-
-def _available(module: str, *, fallback: str, name: str | None = None) -> str:
-    try:
-        __import__(module)
-    except ImportError:
-        return fallback
-    return name or module
+@dataclass
+class Worker:
+    process: BaseProcess
+    reports: multiprocessing.connection.Connection  # "ready" / "failed" from the worker
+    channel: socket.socket  # accepted connections go to the worker through this
 
 
 class Supervisor:
@@ -126,27 +73,101 @@ class Supervisor:
         self.host = host
         self._context = multiprocessing.get_context("fork")
         self._all_ready = self._context.RawValue("b", 0)
-        self._workers: dict[multiprocessing.connection.Connection, BaseProcess] = {}
-        self._sock: socket.socket | None = None
+        self._workers: list[Worker] = []
+        self._listener: socket.socket | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._next = 0
+        self._ready_reports = 0
         self._stopping = False
 
+    # ------------------------------------------------------------------ workers
+
     def _spawn(self) -> None:
-        assert self._sock is not None
+        from smgitops.serving.worker import run_worker
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         receiver, sender = self._context.Pipe(duplex=False)
+        inherited = [w.channel for w in self._workers]
+        if self._listener is not None:
+            inherited.append(self._listener)
+        if self._wake is not None:
+            inherited.extend(self._wake)
+        inherited.append(ours)
         process = self._context.Process(
-            target=_worker_main,
-            args=(self._sock, self.settings, sender, self._all_ready),
-            daemon=False,
+            target=run_worker,
+            args=(theirs, inherited, self.settings, sender, self._all_ready),
         )
         process.start()
+        theirs.close()
         sender.close()
-        self._workers[receiver] = process
+        ours.settimeout(1.0)  # a wedged worker must not stall accepting for the others
+        self._workers.append(Worker(process, receiver, ours))
+
+    def _read_reports(self, worker: Worker) -> None:
+        """Count "ready" reports; a "failed" one stops the server. A closed pipe reads as
+        nothing (the worker's exit is handled through its sentinel)."""
+        while True:
+            try:
+                if not worker.reports.poll():
+                    return
+                report = worker.reports.recv()
+            except (EOFError, OSError):
+                return
+            if report.kind == "failed":
+                raise ServerFailed(report.reason)
+            self._ready_reports += 1
+            if self._ready_reports >= self.settings.workers and self._all_ready.value == 0:
+                self._all_ready.value = 1
+                log.info("ready: model loaded in %d worker(s)", self.settings.workers)
+
+    def _on_worker_exit(self, worker: Worker) -> None:
+        self._read_reports(worker)  # a failure report may still sit in the pipe
+        self._workers.remove(worker)
+        worker.reports.close()
+        worker.channel.close()
+        code = worker.process.exitcode
+        if self._all_ready.value == 0:
+            raise ServerFailed(f"a worker exited with code {code} before the model was loaded")
+        # A worker that died while serving (e.g. killed for memory) is replaced.
+        log.error("worker %d exited with code %s; starting a new one", worker.process.pid, code)
+        self._spawn()
+
+    # ------------------------------------------------------------------ connections
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # e.g. out of file descriptors: try again later
+                log.error("accept failed: %s", error)
+                return
+            with connection:
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._hand_over(connection)
+
+    def _hand_over(self, connection: socket.socket) -> None:
+        """Pass the connection to the next worker in turn (skipping any that cannot take it)."""
+        for _ in range(len(self._workers)):
+            worker = self._workers[self._next % len(self._workers)]
+            self._next += 1
+            try:
+                socket.send_fds(worker.channel, [b"c"], [connection.fileno()])
+                return
+            except OSError:
+                continue
+        log.error("no worker could take a connection; closing it")
+
+    # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> None:
         """Serve until a signal asks to stop; raises ServerFailed when loading fails."""
-        self._sock = bind_socket(self.host, self.settings.port)
-        port = self._sock.getsockname()[1]
+        self._listener = bind_listener(self.host, self.settings.port)
+        port = self._listener.getsockname()[1]
         wake_reader, wake_writer = socket.socketpair()
+        self._wake = (wake_reader, wake_writer)
         wake_writer.setblocking(False)
         signal.set_wakeup_fd(wake_writer.fileno())
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -172,65 +193,39 @@ class Supervisor:
         self._stopping = True
 
     def _supervise(self, wake_reader: socket.socket) -> None:
-        ready = 0
+        assert self._listener is not None
         while not self._stopping:
-            sentinels = {process.sentinel: conn for conn, process in self._workers.items()}
-            waitables = [*self._workers, *sentinels, wake_reader]
-            for item in multiprocessing.connection.wait(waitables):
+            by_handle: dict[Any, Worker] = {}
+            for worker in self._workers:
+                by_handle[worker.reports] = worker
+                by_handle[worker.process.sentinel] = worker
+            ready = multiprocessing.connection.wait([self._listener, wake_reader, *by_handle])
+            for item in ready:
                 if item is wake_reader:
                     wake_reader.recv(64)
-                elif item in self._workers:
-                    ready += self._on_report(item)
-                    if ready == self.settings.workers and self._all_ready.value == 0:
-                        self._all_ready.value = 1
-                        log.info("ready: model loaded in %d worker(s)", ready)
-            for conn, process in list(self._workers.items()):
-                if not process.is_alive() and not self._stopping:
-                    self._on_worker_exit(conn, process)
-
-    def _on_report(self, conn: multiprocessing.connection.Connection) -> int:
-        """Read what a worker reported; the number of "ready" reports. A closed pipe reads
-        as nothing (the worker's exit is handled through its sentinel)."""
-        ready = 0
-        while True:
-            try:
-                if not conn.poll():
-                    return ready
-                report: WorkerReport = conn.recv()
-            except (EOFError, OSError):
-                return ready
-            if report.kind == "failed":
-                raise ServerFailed(report.reason)
-            ready += 1
-
-    def _on_worker_exit(self, conn: multiprocessing.connection.Connection, process: Any) -> None:
-        self._on_report(conn)  # a failure report may still sit in the pipe
-        del self._workers[conn]
-        conn.close()
-        if self._all_ready.value == 0:
-            raise ServerFailed(
-                f"a worker exited with code {process.exitcode} before the model was loaded"
-            )
-        # A worker that died while serving (e.g. killed for memory) is replaced.
-        log.error(
-            "worker %d exited with code %s; starting a new one", process.pid, process.exitcode
-        )
-        self._spawn()
+                elif item is self._listener:
+                    if not self._stopping:
+                        self._accept()
+                elif item in by_handle and by_handle[item] in self._workers:
+                    worker = by_handle[item]
+                    self._read_reports(worker)
+                    if not worker.process.is_alive() and not self._stopping:
+                        self._on_worker_exit(worker)
 
     def _shutdown(self) -> None:
-        if self._sock is not None:
-            self._sock.close()  # the workers' copies keep serving while they drain
-        for process in self._workers.values():
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+        if self._listener is not None:
+            self._listener.close()  # refuse new connections at once
+        for worker in self._workers:
+            worker.channel.close()
+            if worker.process.is_alive() and worker.process.pid is not None:
+                os.kill(worker.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + KILL_GRACE_SECONDS
-        for process in self._workers.values():
-            process.join(max(deadline - time.monotonic(), 0))
-            if process.is_alive():
-                process.kill()
-                process.join()
-        for conn in self._workers:
-            conn.close()
+        for worker in self._workers:
+            worker.process.join(max(deadline - time.monotonic(), 0))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.reports.close()
         self._workers.clear()
 
 

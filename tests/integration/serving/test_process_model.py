@@ -280,3 +280,21 @@ def test_a_worker_that_dies_while_serving_is_replaced(model_dir):
             answering.add(json.loads(reply.body)["pid"])
         assert victim not in answering
         assert http(server.url + "/ping").status == 200
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_evenly_over_workers(model_dir):
+    # Workers racing on accept() would let one take most of a burst and idle the other.
+    model = model_dir(GATED)
+    (model / "go").touch()
+    with ServingProcess(model, workers=2) as server:
+        connections = [HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(8)]
+        for connection in connections:
+            connection.connect()
+        served_by = []
+        for connection in connections:
+            connection.request(
+                "POST", "/invocations", body="[1]", headers={"Content-Type": "application/json"}
+            )
+            served_by.append(json.loads(connection.getresponse().read())["pid"])
+            connection.close()
+        assert sorted(served_by.count(pid) for pid in set(served_by)) == [4, 4]

@@ -1,0 +1,138 @@
+"""One worker process: loads the model and serves the connections the supervisor hands it.
+
+The supervisor accepts every connection and passes the socket over a Unix socket pair
+(SCM_RIGHTS), round robin. Workers therefore never race each other on accept(), which would
+let one worker take a whole burst of keep-alive connections and leave the other idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing.connection
+import signal
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from smgitops.serving.app import create_app
+from smgitops.serving.host import ModelHost
+from smgitops.serving.settings import ServingSettings
+
+log = logging.getLogger("smgitops.serving")
+
+# SageMaker sends SIGKILL 30 s after SIGTERM; drain within that.
+DRAIN_SECONDS = 25
+# Connections received per read of the hand-over channel.
+MAX_FDS_PER_MESSAGE = 64
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    kind: str  # "ready" or "failed"
+    reason: str = ""
+
+
+def _available(module: str, fallback: str) -> str:
+    try:
+        __import__(module)
+    except ImportError:
+        return fallback
+    return module
+
+
+class HandedOverServer(uvicorn.Server):
+    """uvicorn serving sockets received on `channel` instead of listening itself."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+        super().__init__(config)
+        self.channel = channel
+        self._handshakes: set[asyncio.Task[Any]] = set()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the lifespan runs; no listener of our own
+        if self.should_exit:
+            return
+        loop = asyncio.get_running_loop()
+        config = self.config
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config,
+                server_state=self.server_state,
+                app_state=self.lifespan.state,
+                _loop=loop,
+            )
+
+        def receive() -> None:
+            while True:
+                try:
+                    _, fds, _, _ = socket.recv_fds(self.channel, 1, MAX_FDS_PER_MESSAGE)
+                except (BlockingIOError, InterruptedError):
+                    return
+                if not fds:  # the supervisor is gone: finish what we have and exit
+                    loop.remove_reader(self.channel.fileno())
+                    self.should_exit = True
+                    return
+                for fd in fds:
+                    connection = socket.socket(fileno=fd)
+                    connection.setblocking(False)
+                    task = loop.create_task(
+                        loop.connect_accepted_socket(create_protocol, connection)
+                    )
+                    self._handshakes.add(task)  # keep a reference until it is done
+                    task.add_done_callback(self._handshakes.discard)
+
+        self.channel.setblocking(False)
+        loop.add_reader(self.channel.fileno(), receive)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Take no more connections, then let uvicorn drain the ones in flight.
+        asyncio.get_running_loop().remove_reader(self.channel.fileno())
+        self.channel.close()
+        await super().shutdown(sockets=[])
+
+
+def _ignore_signal(signum: int, frame: Any) -> None:
+    """Baseline handler: uvicorn re-raises the signal after draining; then exit cleanly."""
+
+
+def run_worker(
+    channel: socket.socket,
+    inherited: list[socket.socket],
+    settings: ServingSettings,
+    reports: multiprocessing.connection.Connection,
+    all_ready: Any,
+) -> None:
+    """Body of a worker process (forked by the supervisor)."""
+    signal.set_wakeup_fd(-1)  # the supervisor's wake-up socket is not ours
+    signal.signal(signal.SIGTERM, _ignore_signal)
+    signal.signal(signal.SIGINT, _ignore_signal)
+    for sock in inherited:  # the listener and other workers' channels belong elsewhere
+        sock.close()
+    server: HandedOverServer | None = None
+
+    def loaded() -> None:
+        reports.send(WorkerReport("ready"))
+
+    def load_failed(reason: str) -> None:
+        reports.send(WorkerReport("failed", reason))
+        if server is not None:
+            server.should_exit = True
+
+    host = ModelHost(settings, on_loaded=loaded, on_load_failed=load_failed)
+    app = create_app(host, is_ready=lambda: all_ready.value == 1)
+    config = uvicorn.Config(
+        app,
+        loop=_available("uvloop", fallback="asyncio"),
+        http="httptools" if _available("httptools", fallback="") else "h11",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=DRAIN_SECONDS,
+        timeout_keep_alive=75,  # longer than the client's idle timeout, as load balancers want
+    )
+    server = HandedOverServer(config, channel)
+    server.run()
