@@ -1,6 +1,8 @@
 """The serving stack `smgitops serve` runs: SageMaker's custom-container contract.
 
-`handlers` loads the user's inference.py, `codecs` and `mediatypes` hold the default
-encodings, `chain` runs one request through the handlers, `app` is the HTTP face,
-`server` the process model and `process` runs the whole stack as a local process.
+`settings` reads the SAGEMAKER_* environment, `handlers` loads the user's inference.py,
+`mediatypes` and `codecs` hold the default encodings, `chain` runs one request through the
+handlers, `host` keeps one worker's model on its inference thread, `app` is the HTTP face,
+`worker` and `server` are the process model, `process` runs the whole stack as a local
+process and `localcheck` backs `smgitops model test`.
 """

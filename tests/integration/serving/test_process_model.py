@@ -298,3 +298,27 @@ def test_a_burst_of_keep_alive_connections_is_spread_evenly_over_workers(model_d
             served_by.append(json.loads(connection.getresponse().read())["pid"])
             connection.close()
         assert sorted(served_by.count(pid) for pid in set(served_by)) == [4, 4]
+
+
+def test_serve_without_flags_reads_the_sagemaker_environment(model_dir):
+    # As the container runs it: `smgitops serve` and nothing else.
+    model = model_dir(GATED)
+    (model / "go").touch()
+    port = free_port()
+    env = {
+        **os.environ,
+        "SM_MODEL_DIR": str(model),
+        "SAGEMAKER_BIND_TO_PORT": str(port),
+        "SAGEMAKER_MODEL_SERVER_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smgitops", "serve"], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: (r := try_ping(url)) is not None and r.status == 200, "ping 200")
+        assert invoke(url, "[5]").status == 200
+        assert len(list((model / "loads").iterdir())) == 1
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
