@@ -24,6 +24,16 @@ def error_response(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def valid_custom_attributes(value: object) -> bool:
+    """SageMaker's rule for CustomAttributes: up to 1024 visible US-ASCII characters (spaces
+    allowed); anything else could break the response header. No side effects."""
+    return (
+        isinstance(value, str)
+        and len(value) <= 1024
+        and all(" " <= character <= "~" or character == "\t" for character in value)
+    )
+
+
 class PayloadTooLarge(Exception):
     pass
 
@@ -74,8 +84,14 @@ def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> S
                 log.warning("invocation failed (%d): %s", failure.status, failure)
             return error_response(failure.status, failure.message)
         extra = {}
-        if context.response_custom_attributes is not None:
-            extra[CUSTOM_ATTRIBUTES_HEADER] = context.response_custom_attributes
+        attributes = context.response_custom_attributes
+        if attributes is not None:
+            if not valid_custom_attributes(attributes):
+                log.error("invalid response_custom_attributes from a handler: %r", attributes)
+                return error_response(
+                    500, "response_custom_attributes must be at most 1024 visible ASCII characters"
+                )
+            extra[CUSTOM_ATTRIBUTES_HEADER] = attributes
         return Response(result.body, media_type=result.content_type, headers=extra)
 
     @contextlib.asynccontextmanager

@@ -12,7 +12,7 @@ from typing import Any
 from smgitops.serving import codecs
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import InferenceError
-from smgitops.serving.handlers import Handler, HandlerSet, describe_exception
+from smgitops.serving.handlers import Handler, HandlerSet, describe_exception, one_line
 from smgitops.serving.mediatypes import first_concrete
 
 
@@ -43,8 +43,8 @@ def _call(handler: Handler, *args: Any, context: InferenceContext) -> Any:
     try:
         return handler(*args, context=context)
     except Exception as error:
-        if isinstance(error, InferenceError):
-            message = describe_exception(error).partition(": ")[2] or type(error).__name__
+        if isinstance(error, InferenceError):  # our own errors are already user-facing text
+            message = one_line(str(error)) or type(error).__name__
         else:
             message = f"{handler.name} failed: {describe_exception(error)}"
         raise InvocationFailed(status_of(error), message) from error

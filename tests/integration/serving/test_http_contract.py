@@ -2,6 +2,7 @@
 
 import io
 import json
+from http.client import HTTPConnection
 
 import numpy as np
 import pytest
@@ -46,6 +47,8 @@ BEHAVIOURS = """
             raise Teapot("I am a teapot")
         if action == "attributes":
             context.response_custom_attributes = "seen=" + context.custom_attributes
+        if action == "bad-attributes":
+            context.response_custom_attributes = "a\\r\\nX-Injected: 1"
         if action == "sleep":
             time.sleep(command["seconds"])
         return command
@@ -158,6 +161,23 @@ def test_body_over_the_payload_limit_is_413(defaults_server):
     assert "SAGEMAKER_MAX_PAYLOAD_IN_MB" in error
 
 
+def test_chunked_body_over_the_payload_limit_is_413(defaults_server):
+    # No Content-Length to check up front: the limit applies while the body streams in.
+    connection = HTTPConnection("127.0.0.1", defaults_server.port, timeout=30)
+    chunks = (b"[" + b"1," * 1000 for _ in range(10))
+    connection.request(
+        "POST",
+        "/invocations",
+        body=chunks,
+        headers={"Content-Type": "application/json"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    assert response.status == 413
+    assert "SAGEMAKER_MAX_PAYLOAD_IN_MB" in json.loads(response.read())["error"]
+    connection.close()
+
+
 def test_malformed_json_is_400(defaults_server):
     assert_one_line_json_error(invoke(defaults_server.url, "[1,"), 400)
 
@@ -219,6 +239,12 @@ def test_custom_attributes_round_trip_through_the_context(behaviour_server):
     )
     assert reply.status == 200
     assert reply.headers["x-amzn-sagemaker-custom-attributes"] == "seen=trace_id=abc123"
+
+
+def test_response_custom_attributes_that_would_break_the_header_are_a_500(behaviour_server):
+    reply = invoke(behaviour_server.url, json.dumps({"do": "bad-attributes"}))
+    assert "visible ASCII" in assert_one_line_json_error(reply, 500)
+    assert "x-injected" not in reply.headers
 
 
 def test_no_custom_attributes_header_unless_a_handler_sets_one(behaviour_server):
