@@ -84,18 +84,26 @@ def resolve_image_digest(uri: str) -> str | None:
     return f"{registry}/{ref.repository}@{image.image_digest}"
 
 
-def read_s3_object(account: str, region: str, ref: S3ObjectRef) -> tuple[bytes, str] | None:
-    """(bytes, etag) of an object in the emulated S3, or None if it does not exist."""
+def _s3_key(account: str, region: str, ref: S3ObjectRef):
     from moto.s3.models import s3_backends
     from moto.utilities.utils import get_partition
 
     backend = s3_backends[account][get_partition(region)]
     if ref.bucket not in backend.buckets:
         return None
-    key = backend.get_object(ref.bucket, ref.key)
-    if key is None:
-        return None
-    return key.value, key.etag
+    return backend.get_object(ref.bucket, ref.key)
+
+
+def s3_object_etag(account: str, region: str, ref: S3ObjectRef) -> str | None:
+    """The ETag of an object in the emulated S3 (without reading it), or None if missing."""
+    key = _s3_key(account, region, ref)
+    return None if key is None else key.etag
+
+
+def read_s3_object(account: str, region: str, ref: S3ObjectRef) -> tuple[bytes, str] | None:
+    """(bytes, etag) of an object in the emulated S3, or None if it does not exist."""
+    key = _s3_key(account, region, ref)
+    return None if key is None else (key.value, key.etag)
 
 
 class UnsafeArchive(ValueError):

@@ -38,6 +38,8 @@ class ServedContainer:
     image: str
     model_data_url: str | None
     environment: tuple[tuple[str, str], ...]
+    # The model data's S3 ETag when deployed: instances keep serving what they downloaded.
+    model_data_etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,16 @@ def _now() -> float:
 def _served_config_for(
     backend: SageMakerModelBackend, config_name: str, variants: list[dict[str, Any]]
 ) -> ServedConfig:
+    from smgitops.emulator.artifacts import parse_s3_url, s3_object_etag
+
     served = []
     for variant in variants:
         model = backend._models.get(variant.get("ModelName", ""))
         container = (model.primary_container or {}) if model else {}
         if not container and model and model.containers:
             container = model.containers[0]
+        ref = parse_s3_url(container.get("ModelDataUrl") or "")
+        etag = s3_object_etag(backend.account_id, backend.region_name, ref) if ref else None
         served.append(
             ServedVariant(
                 name=variant["VariantName"],
@@ -178,6 +184,7 @@ def _served_config_for(
                     image=container.get("Image", ""),
                     model_data_url=container.get("ModelDataUrl"),
                     environment=tuple(sorted((container.get("Environment") or {}).items())),
+                    model_data_etag=etag,
                 ),
             )
         )

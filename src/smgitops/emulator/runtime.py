@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -87,8 +88,7 @@ class ModelServers:
     def server_for(self, account: str, region: str, container: ServedContainer) -> ModelServer:
         """The running server for a container, starting it on first use."""
         ref = artifacts.parse_s3_url(container.model_data_url or "")
-        found = artifacts.read_s3_object(account, region, ref) if ref else None
-        etag = found[1] if found else ""
+        etag = container.model_data_etag or ""
         # Keyed by content, not model name: endpoints of one model share its server.
         environment = repr(sorted(dict(container.environment).items()))
         key = (account, container.model_data_url or "", etag, environment)
@@ -103,7 +103,10 @@ class ModelServers:
                     return self._servers[key]
                 if key in self._failures:
                     raise ModelLoadFailed(self._failures[key])
-            server = self._start(key, container, found[0] if found else None)
+            found = artifacts.read_s3_object(account, region, ref) if ref else None
+            # Only the deployed content may be extracted (the object may have changed since).
+            tarball = found[0] if found and found[1] == container.model_data_etag else None
+            server = self._start(key, container, tarball)
             with self._lock:
                 self._servers[key] = server
                 evicted = []
@@ -118,10 +121,14 @@ class ModelServers:
     ) -> ModelServer:
         model_dir = self._workdir / f"model-{abs(hash(key)):x}"
         if not model_dir.exists():
+            # Extract beside it and rename, so a failed extraction never leaves a half model.
+            staging = model_dir.with_name(model_dir.name + ".partial")
+            shutil.rmtree(staging, ignore_errors=True)
             if tarball is not None:
-                artifacts.extract_model_tarball(tarball, model_dir)
+                artifacts.extract_model_tarball(tarball, staging)
             else:
-                model_dir.mkdir(parents=True)
+                staging.mkdir(parents=True)
+            staging.rename(model_dir)
         server = self._factory(model_dir, dict(container.environment))
         try:
             return server.start()
@@ -145,7 +152,7 @@ class ModelServers:
             return f"Requested image {container.image} not found."
         if container.model_data_url:
             ref = artifacts.parse_s3_url(container.model_data_url)
-            if ref is None or artifacts.read_s3_object(account, region, ref) is None:
+            if ref is None or artifacts.s3_object_etag(account, region, ref) is None:
                 return (
                     'Failed to download model data for container "container_1" from URL: '
                     f'"{container.model_data_url}". Please ensure that there is an object '

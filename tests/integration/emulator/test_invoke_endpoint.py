@@ -43,6 +43,18 @@ def test_prediction_comes_from_the_deployed_model(deployer, endpoint):
     assert deployer.predict(endpoint, "1,2\n3,4") == "3.5\n7.5"
 
 
+def test_endpoint_keeps_serving_after_its_model_data_is_deleted(deployer, endpoint):
+    deployer.s3.delete_object(Bucket="models-bucket", Key="m/model.tar.gz")
+
+    assert deployer.predict(endpoint, "1,2") == "3.5"
+
+
+def test_replacing_the_model_data_does_not_change_a_deployed_endpoint(deployer, endpoint):
+    deployer.upload("m/model.tar.gz", model_tarball(ENV_MODEL))
+
+    assert deployer.predict(endpoint, "1,2") == "3.5"
+
+
 def test_unknown_endpoint_is_a_validation_error_naming_the_account(deployer):
     with pytest.raises(ClientError) as raised:
         deployer.predict("nope")
