@@ -10,7 +10,6 @@ advanced lazily whenever the endpoint is read, so no background clock is needed.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -24,47 +23,11 @@ from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerMod
 from moto.sagemaker.utils import arn_formatter
 
 from smgitops.emulator import instance_types
+from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
 # Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
 SERVING = ("InService", "Updating", "RollingBack", "SystemUpdating")
-
-
-@dataclass(frozen=True)
-class ServedContainer:
-    """What one variant runs: the model's primary container, captured when deployed."""
-
-    model_name: str
-    image: str
-    model_data_url: str | None
-    environment: tuple[tuple[str, str], ...]
-    # The model data's S3 ETag when deployed: instances keep serving what they downloaded.
-    model_data_etag: str | None = None
-
-
-@dataclass(frozen=True)
-class ServedVariant:
-    name: str
-    weight: float
-    container: ServedContainer
-
-
-@dataclass(frozen=True)
-class ServedConfig:
-    """The config an endpoint serves traffic with; kept even if the EndpointConfig is deleted."""
-
-    endpoint_config_name: str
-    variants: tuple[ServedVariant, ...]
-
-    def choose_variant(self, target: str | None, rng: random.Random) -> ServedVariant | None:
-        """The variant a request goes to: the target, else weighted by traffic. No side effects."""
-        if target is not None:
-            return next((v for v in self.variants if v.name == target), None)
-        weighted = [v for v in self.variants if v.weight > 0] or list(self.variants)
-        if not weighted:
-            return None
-        weights = [v.weight if v.weight > 0 else 1.0 for v in weighted]
-        return rng.choices(weighted, weights=weights)[0]
 
 
 # Checks a config before it serves: returns a FailureReason, or None when it can serve.
@@ -118,7 +81,6 @@ class _Transition:
     target: ServedConfig | None = None
     target_variants: list[dict[str, Any]] = field(default_factory=list)
     target_data_capture: dict[str, Any] | None = None
-    previous_failure: str | None = None
     preparation: Future | None = None
     injected_failure: str | None = None
     alarms: tuple[str, ...] = ()
@@ -621,56 +583,6 @@ def _apply_served_weights(backend: SageMakerModelBackend, endpoint: FakeEndpoint
     _served(backend)[endpoint.endpoint_name] = ServedConfig(served.endpoint_config_name, variants)
 
 
-# ---------------------------------------------------------------- tags
-
-
-def _tagged_resource(self, arn: str) -> Any:
-    resource_types = {
-        "model": self._models,
-        "endpoint": self.endpoints,
-        "endpoint-config": self.endpoint_configs,
-    }
-    kind, _, name = arn.split(":")[-1].partition("/")
-    if kind in resource_types:
-        resource = resource_types[kind].get(name)
-        if resource is None or resource.arn not in (arn, (arn,)):
-            raise ValidationError(message=f"Could not find resource with ARN {arn}.")
-        return resource
-    try:
-        resource = SageMakerModelBackend._get_resource_from_arn(self, arn)
-    except (AttributeError, ValueError):
-        resource = None
-    if resource is None:
-        raise ValidationError(message=f"Could not find resource with ARN {arn}.")
-    return resource
-
-
-def backend_add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
-    resource = _tagged_resource(self, arn)
-    merged = {t["Key"]: t for t in resource.tags}
-    for tag in tags or []:
-        merged[tag["Key"]] = {"Key": tag["Key"], "Value": tag.get("Value", "")}
-    resource.tags = list(merged.values())
-    return list(tags or [])
-
-
-def backend_list_tags(
-    self, arn: str, MaxResults: int | None = None, NextToken: str | None = None
-) -> tuple[list[dict[str, str]], str | None]:
-    resource = _tagged_resource(self, arn)
-    tags = list(resource.tags)
-    start = int(NextToken or 0)
-    size = int(MaxResults or 50)
-    page = tags[start : start + size]
-    following = str(start + size) if start + size < len(tags) else None
-    return page, following
-
-
-def backend_delete_tags(self, arn: str, tag_keys: list[str]) -> None:
-    resource = _tagged_resource(self, arn)
-    resource.tags = [tag for tag in resource.tags if tag["Key"] not in set(tag_keys)]
-
-
 def validate_instance_type(self, instance_type: str) -> None:
     """Replaces moto's short list with current SageMaker hosting instance families."""
     if not instance_types.is_known(instance_type):
@@ -692,7 +604,4 @@ BACKEND_METHODS: dict[str, Callable[..., Any]] = {
     "delete_endpoint": backend_delete_endpoint,
     "update_endpoint": backend_update_endpoint,
     "update_endpoint_weights_and_capacities": backend_update_endpoint_weights_and_capacities,
-    "add_tags": backend_add_tags,
-    "list_tags": backend_list_tags,
-    "delete_tags": backend_delete_tags,
 }

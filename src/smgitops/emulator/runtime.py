@@ -23,7 +23,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemaker.models import sagemaker_backends
 
 from smgitops.emulator import artifacts, models
-from smgitops.emulator.models import ServedConfig, ServedContainer, ServedVariant
+from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
 from smgitops.errors import UserError
 
 _log = logging.getLogger(__name__)
