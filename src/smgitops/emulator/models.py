@@ -359,6 +359,15 @@ def _begin_rollback(backend, endpoint, transition: _Transition, alarm: str) -> N
     endpoint.last_modified_time = utcnow()
 
 
+def _require_models(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
+    # A config outlives its models; deploying it needs them (CreateEndpoint/UpdateEndpoint).
+    for variant in variants:
+        name = variant.get("ModelName", "")
+        if name not in backend._models:
+            arn = arn_formatter("model", name, backend.account_id, backend.region_name)
+            raise ValidationError(message=f"Could not find model '{arn}'.")
+
+
 def _reject_in_progress(backend, endpoint: FakeEndpoint, verb: str) -> None:
     if endpoint.endpoint_status in IN_PROGRESS:
         arn = _endpoint_arn(backend, endpoint.endpoint_name)
@@ -413,6 +422,7 @@ def backend_create_endpoint(
             arn = _endpoint_arn(self, endpoint_name)
             raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
         config = self.describe_endpoint_config(endpoint_config_name)
+        _require_models(self, config["ProductionVariants"])
         variants = config["ProductionVariants"]
         endpoint = FakeEndpoint(
             account_id=self.account_id,
@@ -481,6 +491,7 @@ def backend_update_endpoint(
             arn = _endpoint_arn(self, endpoint_name)
             raise ValidationError(message=f'Cannot update failed endpoint "{arn}".')
         config = self.describe_endpoint_config(endpoint_config_name)
+        _require_models(self, config["ProductionVariants"])
         _validate_deployment_config(deployment_config)
         if deployment_config is None and retain_deployment_config:
             deployment_config = getattr(endpoint, "last_deployment_config", None)

@@ -81,6 +81,17 @@ def test_image_referenced_by_digest_is_found(deployer):
     assert images[0]["ResolvedImage"] == by_digest
 
 
+def test_endpoint_whose_model_was_deleted_is_rejected(deployer):
+    deployer.config("cfg", ("primary", deployer.model("m"), 1.0))
+    deployer.sagemaker.delete_model(ModelName="m")
+
+    with pytest.raises(ClientError) as raised:
+        deployer.endpoint("ep", "cfg")
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "Could not find model" in raised.value.response["Error"]["Message"]
+
+
 def test_model_that_does_not_load_fails_the_ping_health_check(deployer):
     deployer.config("cfg", ("primary", deployer.model("m", source=BROKEN_MODEL), 1.0))
     deployer.endpoint("ep", "cfg", wait=False)
