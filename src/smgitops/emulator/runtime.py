@@ -84,6 +84,7 @@ class ModelServers:
         self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
         self._servers: OrderedDict[tuple[str, ...], ModelServer] = OrderedDict()
         self._failures: dict[tuple[str, ...], str] = {}
+        self._closed = False
 
     def server_for(self, account: str, region: str, container: ServedContainer) -> ModelServer:
         """The running server for a container, starting it on first use."""
@@ -108,6 +109,10 @@ class ModelServers:
             tarball = found[0] if found and found[1] == container.model_data_etag else None
             server = self._start(key, container, tarball)
             with self._lock:
+                if self._closed:
+                    # stop_all ran while this server started: do not leave it running.
+                    _close(server)
+                    raise ModelLoadFailed("the emulator is stopping")
                 self._servers[key] = server
                 evicted = []
                 while len(self._servers) > self._max_running:
@@ -171,6 +176,7 @@ class ModelServers:
 
     def stop_all(self) -> None:
         with self._lock:
+            self._closed = True
             servers = list(self._servers.values())
             self._servers.clear()
             self._failures.clear()
@@ -186,6 +192,11 @@ def _close(server: ModelServer) -> None:
 _active: ModelServers | None = None
 _rng = random.Random()
 _sessions = threading.local()
+
+
+def is_active() -> bool:
+    """Whether an emulator in this process currently owns the model-server pool."""
+    return _active is not None
 
 
 def activate(servers: ModelServers | None) -> None:

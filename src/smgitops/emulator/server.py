@@ -54,7 +54,10 @@ DEFAULT_TRANSITION_SECONDS = 1.0
 
 
 class Emulator:
-    """An in-process AWS emulator on 127.0.0.1 whose SageMaker endpoints run the real model."""
+    """An in-process AWS emulator on 127.0.0.1 whose SageMaker endpoints run the real model.
+
+    One per process at a time: moto's state is process-wide.
+    """
 
     def __init__(
         self,
@@ -92,6 +95,9 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Serve on the port (0 picks a free one); returns once requests are accepted."""
+        if runtime.is_active():
+            # moto's backends and the knobs are process-wide: two emulators would share them.
+            raise RuntimeError("an Emulator is already running in this process")
         patch.install()
         self._workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
         self._model_servers = runtime.ModelServers(

@@ -1,13 +1,17 @@
 """`smgitops emulator` as a process: URL line first, serves AWS, stops on SIGTERM."""
 
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
+
+from .conftest import Deployer
 
 URL_LINE = re.compile(r"^AWS_ENDPOINT_URL=(http://127\.0\.0\.1:\d+)$")
 
@@ -68,3 +72,41 @@ def test_busy_port_is_a_one_line_error():
     assert stderr.strip().splitlines() == [
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def _children(pid: int) -> set[int]:
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.update(int(child) for child in (task / "children").read_text().split())
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_also_stops_the_model_servers_it_started(running):
+    url = URL_LINE.match(running.stdout.readline().strip())[1]
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    deployer = Deployer(
+        sagemaker=session.client("sagemaker", endpoint_url=url),
+        runtime=session.client("sagemaker-runtime", endpoint_url=url),
+        s3=session.client("s3", endpoint_url=url),
+        ecr=session.client("ecr", endpoint_url=url),
+    )
+    deployer.config("cfg", ("primary", deployer.model("m"), 1.0))
+    deployer.endpoint("ep", "cfg")
+    assert deployer.predict("ep") == "6"
+    model_servers = _children(running.pid)
+    assert model_servers
+
+    running.send_signal(signal.SIGTERM)
+    running.communicate(timeout=60)
+
+    assert [pid for pid in model_servers if _alive(pid)] == []

@@ -6,7 +6,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from smgitops.emulator import ApiCall, EmulatorControl
+from smgitops.emulator import ApiCall, Emulator, EmulatorControl
 
 NO_RETRIES = Config(retries={"mode": "standard", "max_attempts": 1})
 
@@ -136,3 +136,8 @@ def test_injected_update_failures_count_down(deployer, aws):
         outcomes.append("FailureReason" in deployer.wait_in_service("ep"))
 
     assert outcomes == [True, True, False]
+
+
+def test_a_second_emulator_in_the_same_process_is_refused(emulator):
+    with pytest.raises(RuntimeError, match="already running"):
+        Emulator(port=0).start()
