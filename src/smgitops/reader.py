@@ -21,7 +21,7 @@ from smgitops.live import LiveEndpoint, LiveState
 from smgitops.resources import DesiredEndpoint
 from smgitops.spec import EnvSettings
 
-READ_CONCURRENCY = 16
+READ_CONCURRENCY = 32
 
 
 @dataclass(frozen=True)
