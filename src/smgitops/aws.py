@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
@@ -61,3 +62,5 @@ def aws_errors(action: str) -> Iterator[None]:
     except ClientError as error:
         message = error.response.get("Error", {}).get("Message", "")
         raise AwsError(f"{action}: {error_code(error)}: {message}".rstrip(": ")) from None
+    except S3UploadFailedError as error:  # boto3's transfer manager wraps the ClientError
+        raise AwsError(f"{action}: {error}") from None

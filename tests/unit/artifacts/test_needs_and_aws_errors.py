@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from smgitops.artifacts.needs import models_used
@@ -67,6 +68,10 @@ def test_endpoint_url_comes_from_the_standard_environment_variable(monkeypatch):
         (
             ClientError({"Error": {"Code": "AccessDenied", "Message": "nope"}}, "PutObject"),
             "publishing demo: AccessDenied: nope",
+        ),
+        (
+            S3UploadFailedError("Failed to upload model.tar.gz: AccessDenied"),
+            "publishing demo: Failed to upload model.tar.gz: AccessDenied",
         ),
     ],
 )
