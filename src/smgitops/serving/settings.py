@@ -43,6 +43,14 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _model_dir(env: Mapping[str, str]) -> Path:
+    if env.get("SM_MODEL_DIR"):
+        return Path(env["SM_MODEL_DIR"])
+    if env.get("SAGEMAKER_BASE_DIR"):  # the toolkits' override of /opt/ml
+        return Path(env["SAGEMAKER_BASE_DIR"]) / "model"
+    return Path(DEFAULT_MODEL_DIR)
+
+
 def settings_from_env(
     env: Mapping[str, str],
     *,
@@ -67,7 +75,7 @@ def settings_from_env(
     max_mb = _number(env, "SAGEMAKER_MAX_PAYLOAD_IN_MB", DEFAULT_MAX_PAYLOAD_MB, minimum=0)
     accept = env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "").strip() or DEFAULT_ACCEPT
     return ServingSettings(
-        model_dir=model_dir or Path(env.get("SM_MODEL_DIR") or DEFAULT_MODEL_DIR),
+        model_dir=model_dir or _model_dir(env),
         port=resolved_port,
         workers=resolved_workers,
         program=env.get("SAGEMAKER_PROGRAM", "").strip() or DEFAULT_PROGRAM,

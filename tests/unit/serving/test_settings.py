@@ -45,3 +45,11 @@ def test_invalid_numbers_are_reported_by_variable_name():
         settings_from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "many"}, cpu_count=2)
     with pytest.raises(SettingsError, match="SAGEMAKER_MODEL_SERVER_WORKERS"):
         settings_from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "0"}, cpu_count=2)
+
+
+def test_sagemaker_base_dir_moves_the_default_model_dir():
+    assert settings_from_env({"SAGEMAKER_BASE_DIR": "/srv/ml"}, cpu_count=1).model_dir == Path(
+        "/srv/ml/model"
+    )
+    both = {"SAGEMAKER_BASE_DIR": "/srv/ml", "SM_MODEL_DIR": "/models/x"}
+    assert settings_from_env(both, cpu_count=1).model_dir == Path("/models/x")
