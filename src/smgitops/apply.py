@@ -22,7 +22,14 @@ from botocore.exceptions import ClientError
 from smgitops import naming, wire
 from smgitops.aws import error_code
 from smgitops.live import LiveEndpoint
-from smgitops.plan import Action, EndpointChange, Plan, ScalingAction, ScalingChange
+from smgitops.plan import (
+    Action,
+    EndpointChange,
+    Plan,
+    ScalingAction,
+    ScalingChange,
+    capacity_diffs,
+)
 from smgitops.reader import Clients, describe_endpoint
 from smgitops.resources import DesiredEndpoint
 from smgitops.smoke import invoke, judge
@@ -163,31 +170,13 @@ class EndpointApplier:
     def _fix_capacity(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
         """Counts/weights are not part of a config's name: make live match git after a change."""
         live = describe_endpoint(self.clients.sagemaker, desired.name)
-        if live is None:
-            return
-        scaled = {s.variant for s in desired.scaling}
         retained = change.rollout is not None and change.rollout.retain_capacity
-        current = {v.name: v for v in live.variants}
-        differs = any(
-            (c.variant in current)
-            and (
-                (
-                    not retained
-                    and c.variant not in scaled
-                    and c.instance_count is not None
-                    and current[c.variant].instance_count != c.instance_count
-                )
-                or (
-                    current[c.variant].weight is not None
-                    and abs(current[c.variant].weight - c.weight) > 1e-9
-                )
-            )
-            for c in desired.capacity
-        )
-        if not differs:
+        if live is None or not capacity_diffs(desired, live, counts=not retained):
             return
         self._say(change, "setting instance counts and weights")
-        keep_counts = scaled | ({c.variant for c in desired.capacity} if retained else set())
+        keep_counts = {s.variant for s in desired.scaling}
+        if retained:
+            keep_counts |= {c.variant for c in desired.capacity}
         self.clients.sagemaker.update_endpoint_weights_and_capacities(
             **wire.capacity_request(desired.name, desired.capacity, keep_counts)
         )

@@ -200,9 +200,17 @@ def _config_diffs(desired: DesiredEndpoint, live: LiveConfig | None) -> tuple[Fi
     return tuple(diffs)
 
 
-def _capacity_diffs(desired: DesiredEndpoint, live: LiveEndpoint) -> tuple[FieldDiff, ...]:
-    """Counts and weights that differ; counts are ignored where the autoscaler owns them."""
-    scaled = {s.variant for s in desired.scaling}
+def capacity_diffs(
+    desired: DesiredEndpoint, live: LiveEndpoint, *, counts: bool = True
+) -> tuple[FieldDiff, ...]:
+    """Counts and weights that differ; counts are ignored where the autoscaler owns them
+    (and altogether with `counts=False`, when an update retained the live counts).
+
+    No side effects.
+    """
+    scaled = (
+        {s.variant for s in desired.scaling} if counts else {c.variant for c in desired.capacity}
+    )
     live_by_name = {v.name: v for v in live.variants}
     diffs = []
     for cap in desired.capacity:
@@ -351,7 +359,7 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
         rollout = _rollout(desired, current)
         diffs = _config_diffs(desired, current.config)
         if not rollout.retain_capacity:
-            diffs += _capacity_diffs(desired, current)
+            diffs += capacity_diffs(desired, current)
         return replace(
             base,
             action=Action.UPDATE,
@@ -360,7 +368,7 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
             rollout=rollout,
             peak_instances=_peak_for_update(desired, current, rollout),
         )
-    capacity = _capacity_diffs(desired, current)
+    capacity = capacity_diffs(desired, current)
     if capacity:
         old = _instances(v.instance_count for v in current.variants)
         return replace(
