@@ -214,21 +214,38 @@ def _retained_variants(
     return kept
 
 
-def traffic_steps(deployment_config: dict[str, Any] | None) -> int:
-    """How many traffic-shifting steps an update takes (one transition each). No side effects."""
+def _batches(size: dict[str, Any], instances: int) -> int:
+    """Batches of `size` (INSTANCE_COUNT or CAPACITY_PERCENT) to cover the fleet. Pure."""
+    value = int(size.get("Value") or 0)
+    if value <= 0:
+        return 2
+    if size.get("Type") == "INSTANCE_COUNT":
+        return max(1, -(-instances // value))
+    return max(1, -(-100 // value))
+
+
+def traffic_steps(deployment_config: dict[str, Any] | None, instances: int = 1) -> int:
+    """How many steps an update takes (one transition each). No side effects.
+
+    All-at-once 1; canary 2 (canary, then the rest); linear one per step; rolling one per batch.
+    """
     if not deployment_config:
         return 1
+    rolling = deployment_config.get("RollingUpdatePolicy")
+    if rolling:
+        return _batches(rolling.get("MaximumBatchSize") or {}, instances)
     blue_green = deployment_config.get("BlueGreenUpdatePolicy") or {}
     routing = blue_green.get("TrafficRoutingConfiguration") or {}
     kind = routing.get("Type")
     if kind == "CANARY":
         return 2
     if kind == "LINEAR":
-        size = routing.get("LinearStepSize") or {}
-        if size.get("Type") == "CAPACITY_PERCENT" and size.get("Value"):
-            return max(1, -(-100 // int(size["Value"])))
-        return 2
+        return _batches(routing.get("LinearStepSize") or {}, instances)
     return 1
+
+
+def _fleet_size(variants: list[dict[str, Any]]) -> int:
+    return sum(int(v.get("InitialInstanceCount") or 1) for v in variants) or 1
 
 
 def _alarm_names(deployment_config: dict[str, Any] | None) -> tuple[str, ...]:
@@ -506,7 +523,7 @@ def backend_update_endpoint(
         injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
         _transitions(self)[endpoint_name] = _Transition(
             kind="update",
-            steps=traffic_steps(deployment_config),
+            steps=traffic_steps(deployment_config, _fleet_size(variants)),
             target=served,
             target_variants=variants,
             target_data_capture=data_capture,

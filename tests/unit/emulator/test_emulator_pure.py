@@ -150,6 +150,16 @@ def test_update_takes_one_transition_per_traffic_step(config, steps):
     assert traffic_steps(config) == steps
 
 
+@pytest.mark.parametrize(
+    ("batch", "steps"),
+    [({"Type": "INSTANCE_COUNT", "Value": 2}, 3), ({"Type": "CAPACITY_PERCENT", "Value": 50}, 2)],
+)
+def test_rolling_update_takes_one_transition_per_batch(batch, steps):
+    policy = {"RollingUpdatePolicy": {"MaximumBatchSize": batch, "WaitIntervalInSeconds": 60}}
+
+    assert traffic_steps(policy, instances=5) == steps
+
+
 def test_current_instance_families_are_known_and_made_up_ones_are_not():
     assert instance_types.is_known("ml.g6e.12xlarge")
     assert instance_types.is_known("ml.t3.medium")
