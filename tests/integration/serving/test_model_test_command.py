@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from click.testing import CliRunner
 
 from smgitops.cli import main
 from smgitops.serving import localcheck
+from smgitops.serving.process import ServingProcess
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "models" / "demo-regressor"
@@ -48,21 +51,44 @@ def test_demo_model_csv_rows_in_csv_out(trained_demo, monkeypatch):
     assert len(result.stdout.splitlines()) == 2
 
 
+@pytest.fixture(scope="module")
+def demo_server(trained_demo, tmp_path_factory):
+    model_dir = localcheck.build_model_dir(trained_demo, tmp_path_factory.mktemp("demo") / "m")
+    with ServingProcess(model_dir) as server:
+        yield model_dir, server
+
+
+def post(url: str, body: bytes, content_type: str) -> localcheck.Answer:
+    request = urllib.request.Request(
+        url + "/invocations",
+        data=body,
+        headers={"Content-Type": content_type, "Accept": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return localcheck.Answer(
+                "http", response.status, response.headers["Content-Type"], response.read()
+            )
+    except urllib.error.HTTPError as error:
+        return localcheck.Answer("http", error.code, error.headers["Content-Type"], error.read())
+
+
 @pytest.mark.parametrize("payload", sorted(p.name for p in (DEMO / "payloads").iterdir()))
-def test_demo_prediction_over_http_equals_the_in_process_chain(trained_demo, tmp_path, payload):
-    model_dir = localcheck.build_model_dir(trained_demo, tmp_path / "model")
-    path = trained_demo / "payloads" / payload
+def test_demo_prediction_over_http_equals_the_in_process_chain(demo_server, payload):
+    model_dir, server = demo_server
+    path = DEMO / "payloads" / payload
     body, content_type = path.read_bytes(), localcheck.content_type_for(path)
     local = localcheck.answer_in_process(model_dir, body, content_type, "application/json")
-    remote = localcheck.answer_over_http(model_dir, body, content_type, "application/json")
+    remote = post(server.url, body, content_type)
     assert remote.status == 200
     assert localcheck.difference(local, remote) is None
     assert len(json.loads(remote.body)["predictions"]) == len(body.strip().splitlines())
 
 
-def test_demo_model_rejects_a_row_of_the_wrong_width(trained_demo, tmp_path):
-    model_dir = localcheck.build_model_dir(trained_demo, tmp_path / "model")
-    remote = localcheck.answer_over_http(model_dir, b"1,2,3\n", "text/csv", "application/json")
+def test_demo_model_rejects_a_row_of_the_wrong_width(demo_server):
+    _, server = demo_server
+    remote = post(server.url, b"1,2,3\n", "text/csv")
     assert remote.status == 400
     assert "expected rows of 6 numbers" in json.loads(remote.body)["error"]
 

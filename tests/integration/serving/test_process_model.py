@@ -35,7 +35,7 @@ GATED = """
         return {"pid": os.getpid(), "echo": data.tolist()}
 """
 
-# predict_fn sleeps as long as asked and marks when it started, to catch it in flight.
+# predict_fn marks when it started, then sleeps as asked or waits for the test's release file.
 SLEEPER = """
     import json
     import time
@@ -53,7 +53,13 @@ SLEEPER = """
 
     def predict_fn(request, model):
         (MODEL_DIR / ("started-" + request["id"])).touch()
-        time.sleep(request["seconds"])
+        if request.get("hold"):
+            deadline = time.monotonic() + 60
+            while not (MODEL_DIR / ("release-" + request["id"])).exists():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("never released")
+                time.sleep(0.01)
+        time.sleep(request.get("seconds", 0))
         return request
 
     def output_fn(prediction, accept):
@@ -183,11 +189,12 @@ def test_missing_inference_module_fails_fast_with_one_line(tmp_path):
 def test_ping_answers_while_a_long_prediction_runs(model_dir):
     model = model_dir(SLEEPER)
     with ServingProcess(model, workers=1) as server, ThreadPoolExecutor(1) as pool:
-        slow = pool.submit(invoke, server.url, json.dumps({"id": "slow", "seconds": 3}))
+        slow = pool.submit(invoke, server.url, json.dumps({"id": "slow", "hold": True}))
         wait_for(lambda: (model / "started-slow").exists(), "the prediction to start")
         ping = http(server.url + "/ping", timeout=2)
         assert ping.status == 200
-        assert not slow.done()  # the ping really overlapped the prediction
+        assert not slow.done()  # the prediction is still held on the only worker
+        (model / "release-slow").touch()
         assert slow.result(timeout=30).status == 200
 
 
@@ -195,7 +202,7 @@ def test_prediction_over_the_timeout_is_504_with_one_line(model_dir):
     model = model_dir(SLEEPER)
     env = {"SAGEMAKER_MODEL_SERVER_TIMEOUT": "0.5"}
     with ServingProcess(model, workers=1, env=env) as server:
-        reply = invoke(server.url, json.dumps({"id": "late", "seconds": 2}))
+        reply = invoke(server.url, json.dumps({"id": "late", "seconds": 1}))
         error = assert_one_line_json_error(reply, 504)
         assert "SAGEMAKER_MODEL_SERVER_TIMEOUT" in error
         assert http(server.url + "/ping").status == 200
@@ -206,9 +213,13 @@ def test_sigterm_drains_in_flight_requests_then_exits_0(model_dir):
     server = ServingProcess(model, workers=2).start()
     try:
         with ThreadPoolExecutor(1) as pool:
-            in_flight = pool.submit(invoke, server.url, json.dumps({"id": "drain", "seconds": 1}))
+            in_flight = pool.submit(invoke, server.url, json.dumps({"id": "drain", "hold": True}))
             wait_for(lambda: (model / "started-drain").exists(), "the prediction to start")
             os.kill(server.pid, signal.SIGTERM)
+            # New connections are refused while the held request is still in flight.
+            wait_for(lambda: try_ping(server.url) is None, "the server to stop accepting")
+            assert not in_flight.done()
+            (model / "release-drain").touch()
             reply = in_flight.result(timeout=30)
         assert reply.status == 200
         assert json.loads(reply.body)["id"] == "drain"
