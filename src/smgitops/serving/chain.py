@@ -42,7 +42,7 @@ def status_of(error: BaseException) -> int:
 def _call(handler: Handler, *args: Any, context: InferenceContext) -> Any:
     try:
         return handler(*args, context=context)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         if isinstance(error, InferenceError):  # our own errors are already user-facing text
             message = one_line(str(error)) or type(error).__name__
         else:

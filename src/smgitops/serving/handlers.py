@@ -124,7 +124,7 @@ def import_program(path: Path) -> ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         sys.modules.pop(module_name, None)
         raise ModelLoadError(
             f"{path}: import failed: {describe_exception(error)}{_user_line(error, path)}"
@@ -177,7 +177,7 @@ def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
     context = InferenceContext(model_dir=str(model_dir))
     try:
         return handlers.model_fn(str(model_dir), context=context)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         where = _user_line(error, handlers.source)
         raise ModelLoadError(
             f"model_fn in {handlers.source} failed: {describe_exception(error)}{where}"

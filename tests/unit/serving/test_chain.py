@@ -123,3 +123,15 @@ def test_handlers_with_context_can_set_response_custom_attributes():
     context = InferenceContext(headers={"x-amzn-sagemaker-custom-attributes": "trace=1"})
     call(handler_set(output_fn=Handler("output_fn", output, takes_context=True)), context=context)
     assert context.response_custom_attributes == "echo=trace=1"
+
+
+def test_a_handler_calling_sys_exit_is_a_500_not_a_dead_worker():
+    import sys
+
+    def quit_(data, model):
+        sys.exit(3)
+
+    with pytest.raises(InvocationFailed) as caught:
+        call(handler_set(predict_fn=Handler("predict_fn", quit_)))
+    assert caught.value.status == 500
+    assert caught.value.message == "predict_fn failed: SystemExit: 3"

@@ -125,3 +125,11 @@ def test_model_fn_failure_is_one_line_naming_the_file_and_cause(tmp_path):
         f"model_fn in {tmp_path}/code/inference.py failed: "
         "FileNotFoundError: model.joblib not found (inference.py:3)"
     )
+
+
+def test_model_fn_calling_sys_exit_is_a_load_error(tmp_path):
+    handlers = load_handlers(
+        write(tmp_path, "import sys\ndef model_fn(d):\n    sys.exit('no GPU')\n")
+    )
+    with pytest.raises(ModelLoadError, match=r"model_fn in .* failed: SystemExit: no GPU"):
+        load_model(handlers, tmp_path)
