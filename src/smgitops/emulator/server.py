@@ -104,6 +104,7 @@ class Emulator:
             Path(self._workdir.name), self._server_factory, self._load_models_on_deploy
         )
         runtime.activate(self._model_servers)
+        moto_api_backend.reset()  # start empty, whatever this process did with moto before
         models.controls.reset(self._default_transition)
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
         self._faults = FaultInjector(moto_app)
