@@ -89,7 +89,7 @@ class ModelHost:
         except TimeoutError:
             raise InvocationFailed(
                 504,
-                f"prediction did not finish within {timeout:g} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)",
+                f"no answer within {timeout:g} s (SAGEMAKER_MODEL_SERVER_TIMEOUT)",
             ) from None
 
     def close(self) -> None:
