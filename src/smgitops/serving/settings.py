@@ -87,6 +87,13 @@ def settings_from_env(
     )
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (a cpuset or `docker --cpuset-cpus` narrows it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def current_settings(**explicit: object) -> ServingSettings:
-    """Settings for this process (reads os.environ and the CPU count)."""
-    return settings_from_env(os.environ, cpu_count=os.cpu_count() or 1, **explicit)  # type: ignore[arg-type]
+    """Settings for this process (reads os.environ and the usable CPU count)."""
+    return settings_from_env(os.environ, cpu_count=usable_cpus(), **explicit)  # type: ignore[arg-type]
