@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -333,3 +334,19 @@ def test_serve_without_flags_reads_the_sagemaker_environment(model_dir):
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
+
+
+def test_a_busy_port_is_one_line_error(model_dir):
+    model = model_dir(GATED)
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            serve_command(model, port, 1), capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
