@@ -80,7 +80,10 @@ class HandlerSet:
 
 def _positional_arity(function: Callable[..., Any]) -> int | None:
     """Number of positional parameters, or None when it takes *args (any count fits)."""
-    parameters = inspect.signature(function).parameters.values()
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature: call them plainly
+        return None
     if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
         return None
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
