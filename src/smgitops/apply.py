@@ -11,10 +11,12 @@ every endpoint serving, and a re-run converges because every step checks live st
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from botocore.exceptions import ClientError
@@ -51,6 +53,7 @@ class Outcome(StrEnum):
     WAIT_TIMEOUT = "wait_timeout"
     QUOTA_EXCEEDED = "quota_exceeded"
     AWS_ERROR = "aws_error"
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,15 @@ class ApplyResult:
         return all(r.ready for r in self.results)
 
 
+class ApplyInterrupted(Exception):
+    """Ctrl-C during apply: no new endpoint work was started; what was in flight stopped."""
+
+    def __init__(self, results: tuple[EndpointResult, ...], not_started: tuple[str, ...]) -> None:
+        super().__init__("apply interrupted")
+        self.results = results  # finished before the interrupt, or stopped by it
+        self.not_started = not_started
+
+
 class _EndpointFailure(Exception):
     def __init__(self, outcome: Outcome, message: str) -> None:
         super().__init__(message)
@@ -91,9 +103,28 @@ class EndpointApplier:
     settings: EnvSettings
     commit: str
     progress: Progress
+    # Set on Ctrl-C: each endpoint stops at its next step boundary or poll.
+    stop: threading.Event = field(default_factory=threading.Event)
+    _last_step: dict[str, str] = field(default_factory=dict)
 
     def _say(self, change: EndpointChange, message: str) -> None:
+        self._last_step[change.endpoint] = message
         self.progress(change.endpoint, message)
+
+    def _check_stop(self, change: EndpointChange) -> None:
+        if self.stop.is_set():
+            last = self._last_step.get(change.endpoint)
+            raise _EndpointFailure(
+                Outcome.INTERRUPTED,
+                "interrupted"
+                + (f" after: {last}" if last else " before any change")
+                + " (anything sent to SageMaker continues there; the old config serves "
+                "until an update completes)",
+            )
+
+    def _sleep(self, change: EndpointChange, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            self._check_stop(change)
 
     def _tags(self, desired: DesiredEndpoint) -> Pairs:
         owned = naming.ownership_tags(self.settings.name, desired.spec.manifest_path, self.commit)
@@ -107,6 +138,7 @@ class EndpointApplier:
                 change.endpoint,
                 timeout_s=timeout_s,
                 progress=lambda m: self._say(change, m),
+                sleep=lambda seconds: self._sleep(change, seconds),
             )
         except WaitTimeout as error:
             raise _EndpointFailure(Outcome.WAIT_TIMEOUT, str(error)) from error
@@ -133,6 +165,7 @@ class EndpointApplier:
 
     def _create_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
         self._create_resources(desired)
+        self._check_stop(change)
         self._say(change, f"creating on {desired.config.name}")
         try:
             self.clients.sagemaker.create_endpoint(
@@ -150,6 +183,7 @@ class EndpointApplier:
 
     def _update_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
         self._create_resources(desired)
+        self._check_stop(change)
         rollout = change.rollout
         strategy = rollout.deployment.strategy if rollout else "all-at-once"
         self._say(change, f"updating to {desired.config.name} ({strategy})")
@@ -275,6 +309,7 @@ class EndpointApplier:
     def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
         if change.action is Action.NOOP:
             return Outcome.UNCHANGED, "up to date"
+        self._check_stop(change)
         if change.wait_first:
             self._say(change, f"waiting: endpoint is {change.live_status}")
             self._wait(change, self._timeout(change))
@@ -295,6 +330,7 @@ class EndpointApplier:
         if change.action is not Action.UPDATE_SCALING:
             self._fix_capacity(change, desired)
         self._apply_scaling(change, additions)
+        self._check_stop(change)
         if change.action is not Action.UPDATE_SCALING:
             failure = self._smoke_test(change, desired)
             if failure is not None:
@@ -315,8 +351,27 @@ def apply_plan(
     progress: Progress,
     max_parallel: int | None = None,
 ) -> tuple[EndpointResult, ...]:
-    """Apply every change of the plan, independent endpoints in parallel (bounded)."""
+    """Apply every change of the plan, independent endpoints in parallel (bounded).
+
+    On KeyboardInterrupt no further endpoint is started, the ones in flight stop at their next
+    step boundary, and ApplyInterrupted reports both.
+    """
     applier = EndpointApplier(clients, settings, commit, progress)
     workers = max(1, max_parallel or settings.max_parallel)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return tuple(pool.map(applier.apply, plan.changes))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures: list[tuple[EndpointChange, Future[EndpointResult]]] = [
+        (change, pool.submit(applier.apply, change)) for change in plan.changes
+    ]
+    try:
+        return tuple(future.result() for _, future in futures)
+    except KeyboardInterrupt:
+        applier.stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        started = [(c, f) for c, f in futures if not f.cancelled()]
+        wait_for_futures([f for _, f in started])
+        raise ApplyInterrupted(
+            tuple(f.result() for _, f in started),
+            tuple(c.endpoint for c, f in futures if f.cancelled()),
+        ) from None
+    finally:
+        pool.shutdown(wait=True)

@@ -94,10 +94,15 @@ def prepare(repo_root: Path, env: str) -> Prepared:
 
 def make_plan(repo_root: Path, env: str, clients: Clients | None = None) -> Planned:
     """Steps 1-3."""
-    prepared = prepare(repo_root, env)
-    clients = clients or Clients.for_region(prepared.settings.region)
-    live = read_live(clients, prepared.settings, prepared.desired)
-    result = plan(prepared.desired, live, env=env, prune=prepared.settings.prune)
+    return plan_prepared(prepare(repo_root, env), clients)
+
+
+def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned:
+    """Step 3 (apply runs it after taking the env lock, so the plan reads settled state)."""
+    settings = prepared.settings
+    clients = clients or Clients.for_region(settings.region)
+    live = read_live(clients, settings, prepared.desired)
+    result = plan(prepared.desired, live, env=settings.name, prune=settings.prune)
     return Planned(prepared, live, result)
 
 

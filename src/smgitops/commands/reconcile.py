@@ -110,7 +110,12 @@ def _refuse_stale(saved_file: Path, current: dict) -> None:
     help="Apply exactly this saved plan; refused when live state moved since.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def apply(env_name: str, plan_file: Path | None, yes: bool) -> None:
+@click.option(
+    "--break-lock",
+    is_flag=True,
+    help="Take the env's apply lock even though another apply holds it (only when that one died).",
+)
+def apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -> None:
     """Make SageMaker match the env's manifests: create, update, shift traffic, smoke test.
 
     Packages and uploads missing model tarballs, then applies the plan; independent
@@ -119,31 +124,17 @@ def apply(env_name: str, plan_file: Path | None, yes: bool) -> None:
     `git revert`). Prompts only on a terminal; without one, --yes is required. Exit 1 when
     any endpoint did not converge, 130 when interrupted (re-run to converge).
 
+    One apply per env at a time: a second one refuses, naming the running one. A lock left by
+    a killed apply on this host is taken over automatically; elsewhere use --break-lock.
+
     \b
     Example:
       smgitops apply --env staging --yes
       smgitops plan --env prod --out plan.json && smgitops apply --env prod --plan plan.json
+      smgitops apply --env staging --yes --break-lock
     """
-    from smgitops import report
-    from smgitops.aws import aws_errors
-    from smgitops.errors import ApplyFailed, UserError
-    from smgitops.reconcile import apply_planned, make_plan
-
-    repo_root = Path.cwd()
-    with aws_errors("reading live state"):
-        planned = make_plan(repo_root, env_name)
-    if plan_file is not None:
-        _refuse_stale(plan_file, report.plan_document(planned.plan))
-    err.print(report.render_text(planned.plan, markup=True))
-    if planned.plan.errors:
-        raise UserError(planned.plan.errors[0])
-    if planned.plan.has_changes and not yes and plan_file is None:
-        if not is_interactive():
-            raise UserError("no terminal to confirm on: pass --yes (or --plan FILE) to apply")
-        click.confirm("Apply these changes?", abort=True, err=True)
     try:
-        with aws_errors("applying"):
-            results, collected = apply_planned(planned, repo_root, _progress())
+        _apply(env_name, plan_file, yes, break_lock)
     except KeyboardInterrupt:
         err.print(
             "[red]interrupted[/]: no new work was started; changes already sent to SageMaker "
@@ -151,6 +142,54 @@ def apply(env_name: str, plan_file: Path | None, yes: bool) -> None:
             "Re-run apply to converge."
         )
         sys.exit(exitcodes.INTERRUPTED)
+
+
+def _report_interrupt(interrupted) -> None:
+    for result in interrupted.results:
+        if result.outcome.value == "interrupted":
+            err.print(f"[yellow]{result.endpoint}: in flight[/]: {result.message}")
+        elif not result.ready:
+            err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {result.message}")
+    for name in interrupted.not_started:
+        err.print(f"{name}: not started")
+
+
+def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -> None:
+    from smgitops import lock, report
+    from smgitops.apply import ApplyInterrupted
+    from smgitops.artifacts.publish import ensure_bucket
+    from smgitops.aws import aws_errors
+    from smgitops.errors import ApplyFailed, UserError
+    from smgitops.reader import Clients
+    from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
+
+    repo_root = Path.cwd()
+    prepared = prepare(repo_root, env_name)
+    settings = prepared.settings
+    clients = Clients.for_region(settings.region)
+    holder = lock.this_process(env_name, current_commit(repo_root))
+    with aws_errors("taking the apply lock"):
+        ensure_bucket(clients.s3, settings)
+        env_lock = lock.acquire(clients.s3, settings, holder, break_lock=break_lock, say=err.print)
+    # Released on every way out, Ctrl-C included (a SIGKILL leaves it: see lock.py).
+    with env_lock:
+        with aws_errors("reading live state"):
+            planned = plan_prepared(prepared, clients)
+        if plan_file is not None:
+            _refuse_stale(plan_file, report.plan_document(planned.plan))
+        err.print(report.render_text(planned.plan, markup=True))
+        if planned.plan.errors:
+            raise UserError(planned.plan.errors[0])
+        if planned.plan.has_changes and not yes and plan_file is None:
+            if not is_interactive():
+                raise UserError("no terminal to confirm on: pass --yes (or --plan FILE) to apply")
+            click.confirm("Apply these changes?", abort=True, err=True)
+        try:
+            with aws_errors("applying"):
+                results, collected = apply_planned(planned, repo_root, _progress(), clients)
+        except ApplyInterrupted as interrupted:
+            _report_interrupt(interrupted)
+            raise KeyboardInterrupt from None
     for item in collected:
         err.print(f"garbage collected {item}")
     failed = [r for r in results if not r.ready]

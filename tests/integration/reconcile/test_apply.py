@@ -48,7 +48,7 @@ def test_second_apply_of_an_unchanged_repo_makes_no_mutating_call(deployed, aws)
     aws.clear_calls()
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 0, result.output
-    assert mutating(aws.calls()) == []
+    assert mutating(aws.calls()) == ["PutObject", "DeleteObject"]  # the apply lock only
     assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
 
 
@@ -87,7 +87,8 @@ def test_revert_to_the_previous_model_reuses_its_config_without_upload(deployed,
     aws.clear_calls()
     assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
     operations = [c.operation for c in aws.calls()]
-    assert "PutObject" not in operations and "CreateMultipartUpload" not in operations
+    # one PutObject: the apply lock; no model tarball goes up again
+    assert operations.count("PutObject") == 1 and "CreateMultipartUpload" not in operations
     assert predict(deployed) == 6.0
 
 
