@@ -350,3 +350,17 @@ def test_a_busy_port_is_one_line_error(model_dir):
     assert result.stderr.strip().splitlines()[-1] == (
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_a_queued_request_whose_time_ran_out_never_starts(model_dir):
+    model = model_dir(SLEEPER)
+    env = {"SAGEMAKER_MODEL_SERVER_TIMEOUT": "1"}
+    with ServingProcess(model, workers=1, env=env) as server, ThreadPoolExecutor(2) as pool:
+        held = pool.submit(invoke, server.url, json.dumps({"id": "held", "hold": True}))
+        wait_for(lambda: (model / "started-held").exists(), "the first prediction to start")
+        queued = invoke(server.url, json.dumps({"id": "queued"}))
+        assert_one_line_json_error(queued, 504)
+        (model / "release-held").touch()
+        assert held.result(timeout=30).status == 504  # it also outlived its time
+        assert invoke(server.url, json.dumps({"id": "after"})).status == 200
+        assert not (model / "started-queued").exists()
