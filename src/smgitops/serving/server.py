@@ -85,7 +85,9 @@ class Supervisor:
     def _spawn(self) -> None:
         from smgitops.serving.worker import run_worker
 
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # One byte per message, each carrying one connection (SCM_RIGHTS); a stream socket
+        # pair keeps that portable (macOS has no SOCK_SEQPACKET).
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         receiver, sender = self._context.Pipe(duplex=False)
         inherited = [w.channel for w in self._workers]
         if self._listener is not None:
