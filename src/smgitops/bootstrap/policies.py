@@ -16,6 +16,7 @@ from typing import Any
 
 from smgitops import naming
 from smgitops.errors import ConfigError
+from smgitops.lock import lock_key
 from smgitops.spec import EnvSettings
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -227,6 +228,12 @@ def deploy_policy(settings: EnvSettings, extra_endpoint_names: tuple[str, ...] =
                 "s3:ListMultipartUploadParts",
             ],
             [objects],
+        ),
+        # Releasing the env's apply lock; model tarballs themselves are never deleted.
+        _statement(
+            "ApplyLockRelease",
+            ["s3:DeleteObject"],
+            [f"{bucket}/{lock_key(settings)}"],
         ),
         # The bucket is created on first apply when it does not exist yet.
         _statement("ArtifactBucket", ["s3:ListBucket", "s3:CreateBucket"], [bucket]),

@@ -140,6 +140,8 @@ def test_deploy_policy_allows_the_whole_apply_on_the_envs_names(staging):
         ("sagemaker:ListEndpoints", "*"),
         ("s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/models/churn/abc.tar.gz"),
         ("s3:CreateBucket", "arn:aws:s3:::acme-ml-artifacts"),
+        # releasing the env's apply lock
+        ("s3:DeleteObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/locks/staging.json"),
         ("ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
         ("ecr:CreateRepository", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
         ("ecr:GetAuthorizationToken", "*"),
@@ -161,6 +163,8 @@ def test_deploy_policy_denies_other_envs_other_buckets_and_other_roles(staging):
         ("s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/other/x"),
         ("s3:PutObject", "arn:aws:s3:::someone-else/smgitops/x"),
         ("s3:DeleteObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/x"),
+        ("s3:DeleteObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/models/churn/abc.tar.gz"),
+        ("s3:DeleteObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/locks/prod.json"),
         ("ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/other"),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin"),
         ("iam:CreateRole", "*"),
