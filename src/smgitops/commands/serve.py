@@ -12,6 +12,13 @@ import click
 from smgitops.errors import UserError
 
 
+def announce(host: str, port: int) -> None:
+    """One stdout line once the port is ours (ServingProcess waits for it)."""
+    from smgitops.serving.server import listening_line
+
+    click.echo(listening_line(host, port))
+
+
 @click.command("serve")
 @click.option(
     "--model-dir",
@@ -56,6 +63,6 @@ def serve(model_dir: Path | None, port: int | None, workers: int | None, host: s
 
     try:
         settings = current_settings(model_dir=model_dir, port=port, workers=workers)
-        run_server(settings, host)
+        run_server(settings, host, on_listening=announce)
     except (ServerFailed, SettingsError) as error:
         raise UserError(str(error)) from None

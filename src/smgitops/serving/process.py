@@ -20,8 +20,14 @@ from pathlib import Path
 from types import TracebackType
 
 from smgitops.errors import UserError
+from smgitops.serving.server import listening_line
 
 STOP_GRACE_SECONDS = 30.0
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(Exception):
+    """The picked port was taken before the server could bind it."""
 
 
 def free_port() -> int:
@@ -87,8 +93,26 @@ class ServingProcess:
         """Spawn the server and wait for /ping 200; UserError with its reason if it fails."""
         if self._process is not None:
             raise RuntimeError("ServingProcess already started")
-        if self.port == 0:
-            self.port = free_port()
+        pick_port = self.port == 0
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if pick_port:
+                self.port = free_port()
+            try:
+                self._spawn_and_wait()
+                return self
+            except PortTaken:
+                # Another process took the free port between the pick and the bind.
+                if not pick_port or attempt == PORT_ATTEMPTS:
+                    raise UserError(
+                        f"model server for {self.model_dir} failed to start: "
+                        f"port {self.port} is in use"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _spawn_and_wait(self) -> None:
+        self.stop()
+        self._process = None
+        self._group_reaped = False
         # A file, not a pipe: nobody reads while it runs, and a full pipe would block it.
         descriptor, log_name = tempfile.mkstemp(prefix="smgitops-serve-", suffix=".log")
         self._log_path = Path(log_name)
@@ -120,19 +144,21 @@ class ServingProcess:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def _wait_until_ready(self) -> None:
         assert self._process is not None
+        # Only a server that says it bound this port counts: a ping alone could be
+        # answered by another process that took the port first.
+        listening = listening_line("127.0.0.1", self.port)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 self._process.wait()
-                raise UserError(
-                    f"model server for {self.model_dir} failed to start: "
-                    f"{failure_reason(self.logs())}"
-                )
-            if self._ping() == 200:
+                reason = failure_reason(self.logs())
+                if "Address already in use" in reason:
+                    raise PortTaken(reason)
+                raise UserError(f"model server for {self.model_dir} failed to start: {reason}")
+            if listening in self.logs() and self._ping() == 200:
                 return
             time.sleep(0.05)
         raise UserError(

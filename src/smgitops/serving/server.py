@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -27,6 +28,11 @@ from smgitops.serving.settings import ServingSettings
 log = logging.getLogger("smgitops.serving")
 
 KILL_GRACE_SECONDS = 28.0  # under SageMaker's 30 s between SIGTERM and SIGKILL
+
+
+def listening_line(host: str, port: int) -> str:
+    """What `smgitops serve` prints on stdout once the port is bound. No side effects."""
+    return f"listening on {host}:{port}"
 
 
 class ServerFailed(Exception):
@@ -68,9 +74,15 @@ class Worker:
 
 
 class Supervisor:
-    def __init__(self, settings: ServingSettings, host: str) -> None:
+    def __init__(
+        self,
+        settings: ServingSettings,
+        host: str,
+        on_listening: Callable[[str, int], None] = lambda host, port: None,
+    ) -> None:
         self.settings = settings
         self.host = host
+        self._on_listening = on_listening
         self._context = multiprocessing.get_context("fork")
         self._all_ready = self._context.RawValue("b", 0)
         self._workers: list[Worker] = []
@@ -168,6 +180,7 @@ class Supervisor:
         """Serve until a signal asks to stop; raises ServerFailed when loading fails."""
         self._listener = bind_listener(self.host, self.settings.port)
         port = self._listener.getsockname()[1]
+        self._on_listening(self.host, port)
         wake_reader, wake_writer = socket.socketpair()
         self._wake = (wake_reader, wake_writer)
         wake_writer.setblocking(False)
@@ -231,9 +244,16 @@ class Supervisor:
         self._workers.clear()
 
 
-def run_server(settings: ServingSettings, host: str = "0.0.0.0") -> None:
-    """Run the serving stack in this process until SIGTERM/SIGINT; ServerFailed on failure."""
+def run_server(
+    settings: ServingSettings,
+    host: str = "0.0.0.0",
+    on_listening: Callable[[str, int], None] = lambda host, port: None,
+) -> None:
+    """Run the serving stack in this process until SIGTERM/SIGINT; ServerFailed on failure.
+
+    `on_listening(host, port)` is called once the port is bound (before any model loads).
+    """
     configure_logging()
     if not settings.model_dir.is_dir():
         raise ServerFailed(f"model directory {settings.model_dir} does not exist")
-    Supervisor(settings, host).run()
+    Supervisor(settings, host, on_listening).run()

@@ -1,9 +1,12 @@
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from smgitops.errors import UserError
+from smgitops.serving import process
 from smgitops.serving.process import ServingProcess
 
 from .conftest import DOUBLER, http, invoke
@@ -72,3 +75,31 @@ def test_stop_leaves_no_worker_processes_behind(model_dir):
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_picked_port_taken_by_another_server_is_never_mistaken_for_ours(model_dir, monkeypatch):
+    # An impostor answers /ping with 200 on the port picked first; start() must notice that
+    # our server could not bind it and retry on another port.
+    impostor = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysOk)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    taken = impostor.server_address[1]
+    picks = iter([taken])
+    real_free_port = process.free_port
+    monkeypatch.setattr(process, "free_port", lambda: next(picks, None) or real_free_port())
+    try:
+        with ServingProcess(model_dir(DOUBLER)) as server:
+            assert server.port != taken
+            assert invoke(server.url, "[1]").body == b"[2.0]"
+    finally:
+        impostor.shutdown()
+        impostor.server_close()
+
+
+class AlwaysOk(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
