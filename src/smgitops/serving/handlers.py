@@ -2,8 +2,9 @@
 
 Handlers: model_fn(model_dir), input_fn(body, content_type), predict_fn(data, model),
 output_fn(prediction, accept), or transform_fn(model, body, content_type, accept) instead of
-the last three. Each may take one extra trailing argument, the request context (detected by
-arity, as the SageMaker inference toolkit does).
+the last three; optional hooks pre_model_fn(model_dir) and model_warmup_fn(model_dir, model)
+run before and after model_fn. Each may take one extra trailing argument, the request
+context (detected by arity, as the SageMaker inference toolkit does).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "predict_fn": ("data", "model"),
     "output_fn": ("prediction", "accept"),
     "transform_fn": ("model", "input_data", "content_type", "accept"),
+    # Optional hooks around loading, as in the inference toolkit.
+    "pre_model_fn": ("model_dir",),
+    "model_warmup_fn": ("model_dir", "model"),
 }
 
 
@@ -76,6 +80,8 @@ class HandlerSet:
     predict_fn: Handler
     output_fn: Handler
     transform_fn: Handler | None
+    pre_model_fn: Handler | None = None
+    model_warmup_fn: Handler | None = None
 
 
 def _positional_arity(function: Callable[..., Any]) -> int | None:
@@ -158,6 +164,8 @@ def resolve_handlers(module: ModuleType, source: Path) -> HandlerSet:
         predict_fn=found.get("predict_fn", Handler("predict_fn", default_predict_fn)),
         output_fn=found.get("output_fn", Handler("output_fn", codecs.encode)),
         transform_fn=transform,
+        pre_model_fn=found.get("pre_model_fn"),
+        model_warmup_fn=found.get("model_warmup_fn"),
     )
 
 
@@ -175,13 +183,24 @@ def _user_line(error: BaseException, source: Path) -> str:
     return f" ({source.name}:{frames[-1].lineno})" if frames else ""
 
 
-def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
-    """Call model_fn; a failure becomes one ModelLoadError line naming the file and the cause."""
-    context = InferenceContext(model_dir=str(model_dir))
+def _load_step(handlers: HandlerSet, handler: Handler, *args: Any, context: Any) -> Any:
     try:
-        return handlers.model_fn(str(model_dir), context=context)
+        return handler(*args, context=context)
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         where = _user_line(error, handlers.source)
         raise ModelLoadError(
-            f"model_fn in {handlers.source} failed: {describe_exception(error)}{where}"
+            f"{handler.name} in {handlers.source} failed: {describe_exception(error)}{where}"
         ) from error
+
+
+def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
+    """pre_model_fn (if any), model_fn, model_warmup_fn (if any); a failure becomes one
+    ModelLoadError line naming the hook, the file and the cause."""
+    context = InferenceContext(model_dir=str(model_dir))
+    directory = str(model_dir)
+    if handlers.pre_model_fn is not None:
+        _load_step(handlers, handlers.pre_model_fn, directory, context=context)
+    model = _load_step(handlers, handlers.model_fn, directory, context=context)
+    if handlers.model_warmup_fn is not None:
+        _load_step(handlers, handlers.model_warmup_fn, directory, model, context=context)
+    return model

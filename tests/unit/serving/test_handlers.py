@@ -133,3 +133,28 @@ def test_model_fn_calling_sys_exit_is_a_load_error(tmp_path):
     )
     with pytest.raises(ModelLoadError, match=r"model_fn in .* failed: SystemExit: no GPU"):
         load_model(handlers, tmp_path)
+
+
+def test_pre_model_and_warmup_hooks_run_around_model_fn_in_order(tmp_path):
+    source = """
+        CALLS = []
+        def pre_model_fn(model_dir): CALLS.append("pre")
+        def model_fn(model_dir):
+            CALLS.append("model")
+            return "m"
+        def model_warmup_fn(model_dir, model): CALLS.append("warmup:" + model)
+    """
+    handlers = load_handlers(write(tmp_path, source))
+    assert load_model(handlers, tmp_path) == "m"
+    import inference
+
+    assert inference.CALLS == ["pre", "model", "warmup:m"]
+
+
+def test_a_failing_warmup_names_the_hook(tmp_path):
+    source = """
+        def model_fn(model_dir): return 1
+        def model_warmup_fn(model_dir, model): raise RuntimeError("cold")
+    """
+    with pytest.raises(ModelLoadError, match=r"^model_warmup_fn in .* failed: RuntimeError: cold"):
+        load_model(load_handlers(write(tmp_path, source)), tmp_path)
