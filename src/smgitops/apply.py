@@ -90,6 +90,19 @@ class _EndpointFailure(Exception):
         self.outcome = outcome
 
 
+def quota_message(change: EndpointChange, aws_message: str) -> str:
+    """ResourceLimitExceeded with the instance count the plan needed. No side effects."""
+    why = (
+        "blue/green runs the old and new fleets together"
+        if change.action is Action.UPDATE
+        else "the new fleet"
+    )
+    return (
+        f"{aws_message.rstrip()} (this change needs {change.peak_instances} instances at once: "
+        f"{why}; raise the quota in Service Quotas or lower instanceCount)"
+    )
+
+
 def _already_exists(error: ClientError) -> bool:
     message = str(error.response.get("Error", {}).get("Message", ""))
     return error_code(error) == "ValidationException" and "already exist" in message
@@ -188,6 +201,8 @@ class EndpointApplier:
         strategy = rollout.deployment.strategy if rollout else "all-at-once"
         self._say(change, f"updating to {desired.config.name} ({strategy})")
         request = wire.update_endpoint_request(desired.name, desired.config.name, rollout)
+        # Recorded first: a crash after the update must not let GC delete the rollback config.
+        self._record_previous(change)
         self.clients.sagemaker.update_endpoint(**request)
         live = self._wait(change, self._timeout(change))
         if live is None:
@@ -293,11 +308,7 @@ class EndpointApplier:
             message = str(error)
             if error_code(error) == "ResourceLimitExceeded":
                 outcome = Outcome.QUOTA_EXCEEDED
-                message = (
-                    f"{error.response['Error'].get('Message')} (this change needs "
-                    f"{change.peak_instances} instances at once: blue/green runs the old and "
-                    "new fleets together)"
-                )
+                message = quota_message(change, error.response["Error"].get("Message", ""))
             return EndpointResult(
                 change.endpoint, False, outcome, message, time.monotonic() - started
             )
@@ -307,12 +318,16 @@ class EndpointApplier:
         return EndpointResult(change.endpoint, True, outcome, message, elapsed)
 
     def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
-        if change.action is Action.NOOP:
+        if change.action is Action.NOOP and not change.wait_first:
             return Outcome.UNCHANGED, "up to date"
         self._check_stop(change)
+        settled = None
         if change.wait_first:
             self._say(change, f"waiting: endpoint is {change.live_status}")
-            self._wait(change, self._timeout(change))
+            settled = self._wait(change, self._timeout(change))
+        if change.action is Action.NOOP:
+            # An earlier (interrupted) apply's change was still in flight: finish its story.
+            return self._finish_earlier_change(change, settled)
         if change.action is Action.DELETE:
             self._delete(change)
             return Outcome.DELETED, "deleted"
@@ -326,7 +341,10 @@ class EndpointApplier:
         if change.action in (Action.CREATE, Action.REPLACE):
             self._create_endpoint(change, desired)
         elif change.action is Action.UPDATE:
-            self._update_endpoint(change, desired)
+            if _already_on(settled, desired):
+                self._say(change, f"already on {desired.config.name}: an earlier apply's update")
+            else:
+                self._update_endpoint(change, desired)
         if change.action is not Action.UPDATE_SCALING:
             self._fix_capacity(change, desired)
         self._apply_scaling(change, additions)
@@ -337,9 +355,38 @@ class EndpointApplier:
                 if change.action is Action.UPDATE:
                     self._roll_back(change, failure)
                 raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
-        if change.action is Action.UPDATE:
-            self._record_previous(change)
         return Outcome.APPLIED, f"{change.action.value} applied, InService"
+
+    def _finish_earlier_change(
+        self, change: EndpointChange, settled: LiveEndpoint | None
+    ) -> tuple[Outcome, str]:
+        desired = change.desired
+        assert desired is not None  # a no-op always carries its desired endpoint
+        if settled is None:
+            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, "endpoint disappeared while waiting")
+        if settled.status == "Failed":
+            raise _EndpointFailure(
+                Outcome.ENDPOINT_FAILED, f"endpoint failed: {settled.failure_reason}"
+            )
+        if settled.config_name != desired.config.name:
+            raise _EndpointFailure(
+                Outcome.UPDATE_ROLLED_BACK,
+                f"SageMaker rolled the update back; still serving {settled.config_name}: "
+                f"{settled.failure_reason or 'no FailureReason given'}; re-run apply",
+            )
+        failure = self._smoke_test(change, desired)
+        if failure is not None:
+            raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
+        return Outcome.APPLIED, "an earlier apply's change completed, InService"
+
+
+def _already_on(settled: LiveEndpoint | None, desired: DesiredEndpoint) -> bool:
+    """An interrupted apply's update finished while we waited. No side effects."""
+    return (
+        settled is not None
+        and settled.status == "InService"
+        and settled.config_name == desired.config.name
+    )
 
 
 def apply_plan(

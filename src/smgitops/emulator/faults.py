@@ -131,6 +131,7 @@ class FaultSettings:
     throttle_rate: float = 0.0
     throttle_services: frozenset[str] = frozenset()  # empty: every service
     latency_seconds: float = 0.0
+    latency_operations: frozenset[str] = frozenset()  # empty: every operation is delayed
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random)
 
@@ -139,6 +140,7 @@ class FaultSettings:
             "throttle_rate": self.throttle_rate,
             "throttle_services": sorted(self.throttle_services),
             "latency_seconds": self.latency_seconds,
+            "latency_operations": sorted(self.latency_operations),
         }
 
 
@@ -158,6 +160,7 @@ class FaultInjector:
         throttle_services: Iterable[str] | None = None,
         latency_seconds: float | None = None,
         seed: int | None = None,
+        latency_operations: Iterable[str] | None = None,
     ) -> None:
         with self._lock:
             if throttle_rate is not None:
@@ -170,6 +173,8 @@ class FaultInjector:
                 self.settings.latency_seconds = max(0.0, latency_seconds)
             if seed is not None:
                 self.settings.rng = random.Random(seed)
+            if latency_operations is not None:
+                self.settings.latency_operations = frozenset(latency_operations)
 
     def reset(self) -> None:
         with self._lock:
@@ -201,6 +206,11 @@ class FaultInjector:
         with self._lock:
             throttled = self._should_throttle(service)
             latency = self.settings.latency_seconds
+            if (
+                self.settings.latency_operations
+                and operation not in self.settings.latency_operations
+            ):
+                latency = 0.0
             self._calls.append(ApiCall(service, operation, throttled))
         if latency:
             time.sleep(latency)

@@ -22,7 +22,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
-from smgitops.emulator import instance_types
+from smgitops.emulator import instance_types, quotas
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
@@ -41,6 +41,8 @@ class EmulatorControls:
     transition_seconds: float = 1.0
     fail_next_creates: int = 0
     fail_next_updates: int = 0
+    # Instance type -> most instances endpoints may run at once (ResourceLimitExceeded above).
+    instance_quotas: dict[str, int] = field(default_factory=dict)
     preparer: Preparer | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     executor: ThreadPoolExecutor = field(
@@ -63,6 +65,7 @@ class EmulatorControls:
             self.transition_seconds = transition_seconds
             self.fail_next_creates = 0
             self.fail_next_updates = 0
+            self.instance_quotas = {}
 
 
 controls = EmulatorControls()
@@ -385,6 +388,43 @@ def _require_models(backend: SageMakerModelBackend, variants: list[dict[str, Any
             raise ValidationError(message=f"Could not find model '{arn}'.")
 
 
+def _instances_in_use(backend: SageMakerModelBackend) -> dict[str, int]:
+    """Instances per type that endpoints hold: both fleets of an in-flight update count."""
+    used: dict[str, int] = {}
+    fleets: list[dict[str, int]] = []
+    for name, endpoint in backend.endpoints.items():
+        if endpoint.endpoint_status == "Failed":
+            continue
+        config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+        if config is not None:
+            live = {v["VariantName"]: v for v in endpoint.production_variants}
+            fleets.append(
+                quotas.fleet_instances(
+                    {
+                        **v,
+                        "InitialInstanceCount": live.get(v["VariantName"], {}).get(
+                            "DesiredInstanceCount", v.get("InitialInstanceCount")
+                        ),
+                    }
+                    for v in config.production_variants
+                )
+            )
+        transition = _transitions(backend).get(name)
+        if transition is not None and transition.kind == "update":
+            fleets.append(quotas.fleet_instances(transition.target_variants))
+    for fleet in fleets:
+        for instance_type, count in fleet.items():
+            used[instance_type] = used.get(instance_type, 0) + count
+    return used
+
+
+def _check_quotas(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
+    if controls.instance_quotas:
+        quotas.check(
+            controls.instance_quotas, _instances_in_use(backend), quotas.fleet_instances(variants)
+        )
+
+
 def _reject_in_progress(backend, endpoint: FakeEndpoint, verb: str) -> None:
     if endpoint.endpoint_status in IN_PROGRESS:
         arn = _endpoint_arn(backend, endpoint.endpoint_name)
@@ -441,6 +481,7 @@ def backend_create_endpoint(
         config = self.describe_endpoint_config(endpoint_config_name)
         _require_models(self, config["ProductionVariants"])
         variants = config["ProductionVariants"]
+        _check_quotas(self, variants)
         endpoint = FakeEndpoint(
             account_id=self.account_id,
             region_name=self.region_name,
@@ -516,6 +557,7 @@ def backend_update_endpoint(
         excluded = {p["VariantPropertyType"] for p in exclude_retained_variant_properties or []}
         if retain_all_variant_properties:
             variants = _retained_variants(endpoint, variants, excluded)
+        _check_quotas(self, variants)  # the old fleet keeps running while the new one starts
         served = _served_config_for(self, endpoint_config_name, variants)
         data_capture = config.get("DataCaptureConfig")
         if retain_all_variant_properties and "DataCaptureConfig" not in excluded:

@@ -175,10 +175,14 @@ class Emulator:
         fail_next_creates: int | None = None,
         transition_seconds: float | None = None,
         enforce_iam: bool | None = None,
+        instance_quotas: dict[str, int] | None = None,
+        latency_operations: list[str] | None = None,
     ) -> None:
         """Change fault injection and lifecycle knobs; None leaves a knob as it is."""
         assert self._faults is not None, "start() the emulator first"
-        self._faults.configure(throttle_rate, throttle_services, latency_seconds, seed)
+        self._faults.configure(
+            throttle_rate, throttle_services, latency_seconds, seed, latency_operations
+        )
         with models.controls.lock:
             if fail_next_updates is not None:
                 models.controls.fail_next_updates = int(fail_next_updates)
@@ -188,6 +192,10 @@ class Emulator:
                 if transition_seconds < 0:
                     raise ValueError("transition_seconds must be >= 0")
                 models.controls.transition_seconds = float(transition_seconds)
+            if instance_quotas is not None:
+                models.controls.instance_quotas = {
+                    str(k): int(v) for k, v in instance_quotas.items()
+                }
         if enforce_iam is not None:
             self._enforce_iam = bool(enforce_iam)
             self._apply_iam_enforcement()
@@ -208,6 +216,7 @@ class Emulator:
             "fail_next_creates": models.controls.fail_next_creates,
             "transition_seconds": models.controls.transition_seconds,
             "enforce_iam": self._enforce_iam,
+            "instance_quotas": dict(models.controls.instance_quotas),
         }
 
     def calls(self) -> list[ApiCall]:
