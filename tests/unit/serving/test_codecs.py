@@ -2,6 +2,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smgitops.serving import codecs
 from smgitops.serving.errors import BadRequest, UnsupportedAccept, UnsupportedContentType
@@ -80,3 +82,18 @@ def test_unsupported_accept_is_406():
     with pytest.raises(UnsupportedAccept) as caught:
         codecs.encode([1], "application/xml")
     assert caught.value.status_code == 406
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+matrices = st.integers(1, 4).flatmap(
+    lambda columns: st.lists(st.lists(finite, min_size=columns, max_size=columns), min_size=1)
+)
+
+
+@given(matrices)
+def test_default_csv_and_json_round_trip_any_float_matrix(rows):
+    array = np.array(rows, dtype=np.float64)
+    for media_type in ("text/csv", "application/json"):
+        body, content_type = codecs.encode(array, media_type)
+        decoded = codecs.decode(codecs.body_for_handlers(body, content_type), content_type)
+        assert np.array_equal(decoded.reshape(array.shape), array)
