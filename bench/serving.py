@@ -514,6 +514,7 @@ def main(argv: list[str] | None = None) -> None:
     if {"toolkit", "flask"} & set(stacks):
         ensure_bench_venv()
 
+    load_before = os.getloadavg()[0]
     rows: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="smgitops-bench-") as scratch:
         work = Path(scratch)
@@ -545,7 +546,8 @@ def main(argv: list[str] | None = None) -> None:
         textwrap.dedent(f"""\
         /invocations, one CSV row ({len(PAYLOAD)} bytes) -> JSON, {WORKERS} workers per stack,
         wrk -t1 keep-alive on loopback, best of {args.repeats} runs of {args.duration:g} s,
-        {os.cpu_count()} CPUs (client and server share them).
+        {os.cpu_count()} CPUs (client and server share them); 1-minute load average
+        {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after (other work competes).
         """)
     )
     print(table(rows))
