@@ -22,6 +22,7 @@ from smgitops.serving.mediatypes import CSV, JSON, NPY, parse_media_type
 from smgitops.serving.process import ServingProcess
 
 PAYLOADS_DIR = "payloads"
+PROGRAM = "inference.py"  # a model folder's handlers (models/NAME/inference.py)
 CONTENT_TYPES_BY_SUFFIX = {".csv": CSV, ".json": JSON, ".npy": NPY}
 
 
@@ -40,8 +41,8 @@ def check_model_folder(model_folder: Path) -> None:
     name = model_folder.name
     if not model_folder.is_dir():
         raise ConfigError(f"no model folder {model_folder} (expected models/{name}/)")
-    if not (model_folder / "inference.py").is_file():
-        raise ConfigError(f"{model_folder}/inference.py is missing (it defines the handlers)")
+    if not (model_folder / PROGRAM).is_file():
+        raise ConfigError(f"{model_folder}/{PROGRAM} is missing (it defines the handlers)")
     artifact = model_folder / ARTIFACT_DIR
     if not artifact.is_dir() or not any(artifact.iterdir()):
         raise ConfigError(f"{artifact}/ is missing or empty: run models/{name}/train.py first")
@@ -77,7 +78,7 @@ def build_model_dir(model_folder: Path, target: Path) -> Path:
 def answer_in_process(model_dir: Path, body: bytes, content_type: str, accept: str) -> Answer:
     """The handler chain called directly, as the endpoint's worker calls it."""
     try:
-        handlers = load_handlers(model_dir)
+        handlers = load_handlers(model_dir, PROGRAM)
         model = load_model(handlers, model_dir)
     except ModelLoadError as error:
         raise UserError(str(error)) from None
@@ -93,7 +94,8 @@ def answer_in_process(model_dir: Path, body: bytes, content_type: str, accept: s
 def answer_over_http(model_dir: Path, body: bytes, content_type: str, accept: str) -> Answer:
     """The same request through the real serving stack (`smgitops serve`) on a local port."""
     headers = {"Content-Type": content_type, "Accept": accept}
-    with ServingProcess(model_dir, workers=1) as server:
+    # The same module as the in-process chain, whatever this shell's SAGEMAKER_PROGRAM says.
+    with ServingProcess(model_dir, workers=1, env={"SAGEMAKER_PROGRAM": PROGRAM}) as server:
         request = urllib.request.Request(
             server.url + "/invocations", data=body, headers=headers, method="POST"
         )
