@@ -69,13 +69,17 @@ class HandedOverServer(uvicorn.Server):
         def receive() -> None:
             while True:
                 try:
-                    _, fds, _, _ = socket.recv_fds(self.channel, 1, MAX_FDS_PER_MESSAGE)
+                    data, fds, _, _ = socket.recv_fds(self.channel, 1, MAX_FDS_PER_MESSAGE)
                 except (BlockingIOError, InterruptedError):
                     return
-                if not fds:  # the supervisor is gone: finish what we have and exit
+                except OSError:
+                    data, fds = b"", []
+                if not data:  # the supervisor is gone: finish what we have and exit
                     loop.remove_reader(self.channel.fileno())
                     self.should_exit = True
                     return
+                if not fds:  # the kernel dropped it (e.g. this process is out of descriptors)
+                    log.error("a connection handed over was lost (out of file descriptors?)")
                 for fd in fds:
                     connection = socket.socket(fileno=fd)
                     connection.setblocking(False)

@@ -1,5 +1,6 @@
 """Workers, readiness, timeouts and shutdown of the `smgitops serve` process."""
 
+import contextlib
 import json
 import os
 import signal
@@ -364,3 +365,36 @@ def test_a_queued_request_whose_time_ran_out_never_starts(model_dir):
         assert held.result(timeout=30).status == 504  # it also outlived its time
         assert invoke(server.url, json.dumps({"id": "after"})).status == 200
         assert not (model / "started-queued").exists()
+
+
+def test_workers_exit_on_their_own_when_the_supervisor_is_killed(model_dir):
+    model = model_dir(GATED)
+    (model / "go").touch()
+    port = free_port()
+    process = subprocess.Popen(
+        serve_command(model, port, 2),
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: (r := try_ping(url)) is not None and r.status == 200, "ping 200")
+        workers = [int(p.name) for p in (model / "loads").iterdir()]
+        process.kill()
+        process.wait(timeout=30)
+
+        def all_gone() -> bool:
+            alive = 0
+            for pid in workers:
+                try:
+                    os.kill(pid, 0)
+                    alive += 1
+                except ProcessLookupError:
+                    pass
+            return alive == 0
+
+        wait_for(all_gone, "the orphaned workers to exit")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
