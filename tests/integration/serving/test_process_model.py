@@ -193,7 +193,7 @@ def test_ping_answers_while_a_long_prediction_runs(model_dir):
     with ServingProcess(model, workers=1) as server, ThreadPoolExecutor(1) as pool:
         slow = pool.submit(invoke, server.url, json.dumps({"id": "slow", "hold": True}))
         wait_for(lambda: (model / "started-slow").exists(), "the prediction to start")
-        ping = http(server.url + "/ping", timeout=2)
+        ping = http(server.url + "/ping", timeout=10)
         assert ping.status == 200
         assert not slow.done()  # the prediction is still held on the only worker
         (model / "release-slow").touch()
