@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.markup import escape
+
 from smgitops.plan import Action, EndpointChange, Plan, Reason, ScalingAction
 
 FORMAT_VERSION = 1
@@ -110,15 +112,17 @@ def _details(change: EndpointChange) -> list[str]:
 
 def render_text(plan: Plan, markup: bool = True) -> str:
     """Terraform-like plan for a terminal; `markup` adds rich colour tags."""
+    # Manifest values and AWS messages may hold brackets: never let them read as markup.
+    text = escape if markup else str
     out = [f"Plan for env {plan.env}: {summary_line(plan)}."]
     for error in plan.errors:
-        out.append(f"error: {error}")
+        out.append(f"error: {text(error)}")
     for change in plan.changes:
         symbol, colour = SYMBOLS.get(change.action, ("?", "white"))
         head = f"{symbol} {change.endpoint}  {ACTION_NAMES.get(change.action, 'unknown')}"
         head += f" ({REASON_TEXT.get(change.reason, change.reason)})"
-        out.append(f"  [{colour}]{head}[/]" if markup else f"  {head}")
-        out.extend(f"      {line}" for line in _details(change))
+        out.append(f"  [{colour}]{text(head)}[/]" if markup else f"  {head}")
+        out.extend(f"      {text(line)}" for line in _details(change))
     if not plan.has_changes and not plan.errors:
         out.append("No changes: SageMaker matches git.")
     return "\n".join(out)

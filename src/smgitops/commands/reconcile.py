@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from smgitops import exitcodes
 from smgitops.console import err, is_interactive, out
@@ -29,7 +30,8 @@ def _progress():
     started = time.monotonic()
 
     def report(subject: str, message: str) -> None:
-        err.print(f"[dim]{time.monotonic() - started:6.1f}s[/] [bold]{subject}[/]: {message}")
+        elapsed = time.monotonic() - started
+        err.print(f"[dim]{elapsed:6.1f}s[/] [bold]{escape(subject)}[/]: {escape(message)}")
 
     return report
 
@@ -147,9 +149,11 @@ def apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) ->
 def _report_interrupt(interrupted) -> None:
     for result in interrupted.results:
         if result.outcome.value == "interrupted":
-            err.print(f"[yellow]{result.endpoint}: in flight[/]: {result.message}")
+            err.print(f"[yellow]{result.endpoint}: in flight[/]: {escape(result.message)}")
         elif not result.ready:
-            err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {result.message}")
+            err.print(
+                f"[red]{result.endpoint}: {result.outcome.value}[/]: {escape(result.message)}"
+            )
     for name in interrupted.not_started:
         err.print(f"{name}: not started")
 
@@ -194,7 +198,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
         err.print(f"garbage collected {item}")
     failed = [r for r in results if not r.ready]
     for result in failed:
-        err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {result.message}")
+        err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {escape(result.message)}")
     if failed:
         raise ApplyFailed(f"{len(failed)} of {len(results)} endpoint(s) did not converge")
     changed = sum(1 for r in results if r.outcome.value != "unchanged")
