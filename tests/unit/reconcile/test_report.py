@@ -9,6 +9,7 @@ from factories import desired, live_for, spec
 from smgitops.live import LiveState
 from smgitops.plan import plan
 from smgitops.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
+from smgitops.spec import pairs
 
 
 def _update_plan():
@@ -62,3 +63,19 @@ def test_markdown_for_200_endpoints_fits_a_github_comment_and_points_to_the_arti
     assert "more endpoint(s) not shown: see the full plan in the job's artifacts" in markdown
     # the summary table still lists every endpoint
     assert markdown.count("| create |") == 200
+
+
+def test_brackets_in_manifest_values_print_literally_not_as_colour_markup():
+    from rich.console import Console
+
+    before = desired()
+    after = desired(spec(environment=pairs({"LOG_LEVEL": "[bold]debug"})))
+    result = plan(
+        [after],
+        LiveState(endpoints=(live_for(before, with_config=True),)),
+        env="staging",
+        prune=True,
+    )
+    console = Console(record=True, width=200, color_system=None)
+    console.print(render_text(result, markup=True))
+    assert "environment.LOG_LEVEL: info -> [bold]debug" in console.export_text()
