@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from smgitops.manifest import load_env
 from smgitops.plan import Plan, plan
 from smgitops.reader import Clients, read_live
 from smgitops.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
+from smgitops.sources.publish import publish_sources
+from smgitops.sources.resolve import resolve_sources
 from smgitops.spec import EnvSettings
 
 BUILD_DIR = Path(".smgitops") / "build"
@@ -68,8 +71,10 @@ def current_commit(repo_root: Path) -> str:
     return out.stdout.strip() or "unknown"
 
 
-def prepare(repo_root: Path, env: str) -> Prepared:
-    """Steps 1-2: desired endpoints with every name resolved, from git alone (no AWS)."""
+def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None) -> Prepared:
+    """Steps 1-2: desired endpoints with every name resolved, from git alone (no AWS), except
+    S3 and Model Registry sources, pinned with read-only calls (`recorded`: manifest ->
+    model package ARN from a saved plan, deployed instead of resolving again)."""
     desired_env = load_env(repo_root, env)
     settings = desired_env.settings
     out_dir = repo_root / BUILD_DIR / env
@@ -86,8 +91,19 @@ def prepare(repo_root: Path, env: str) -> Prepared:
         )
         for p in packages
     }
+    sourced = [e for e in desired_env.endpoints if e.model.kind != "folder"]
+    pinned = (
+        resolve_sources(sourced, settings, repo_root, Clients.for_region(settings.region), recorded)
+        if sourced
+        else {}
+    )
     desired = tuple(
-        desired_endpoint(e, settings, artifacts[e.model.name]) for e in desired_env.endpoints
+        desired_endpoint(
+            e,
+            settings,
+            artifacts[e.model.name] if e.model.kind == "folder" else pinned[e.manifest_path],
+        )
+        for e in desired_env.endpoints
     )
     return Prepared(settings, desired, packages)
 
@@ -127,6 +143,7 @@ def _publish_and_check_images(
                 f"image {image_uri(settings, tag)} is missing in ECR: "
                 f"run `smgitops image push --env {settings.name}` first"
             )
+    publish_sources(planned.plan, clients, settings, repo_root, progress)
 
 
 def apply_planned(

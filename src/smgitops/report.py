@@ -13,6 +13,7 @@ from typing import Any
 from rich.markup import escape
 
 from smgitops.plan import Action, EndpointChange, Plan, Reason, ScalingAction
+from smgitops.sources.pins import describe_pin, pin_document
 
 FORMAT_VERSION = 1
 # GitHub refuses comments over 65,536 characters; leave room for the header and footer.
@@ -102,6 +103,8 @@ def _details(change: EndpointChange) -> list[str]:
     ):
         lines.append(f"endpoint config {change.desired.config.name}")
         lines.append(f"model {change.desired.model.name} ({change.desired.model.image_uri})")
+        if change.desired.artifact.source is not None:
+            lines.append(f"source {describe_pin(change.desired.artifact.source)}")
     if change.wait_first:
         lines.append(f"currently {change.live_status}: apply waits for it first")
     for text in (_rollout_text(change), _peak_text(change)):
@@ -189,6 +192,12 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
             "model": desired.model.name,
             "image": desired.model.image_uri,
             "model_data": desired.model.model_data_url,
+            # Only S3 and Model Registry sources have a pin (folder models: the tarball hash).
+            **(
+                {"source": pin_document(desired.artifact.source)}
+                if desired.artifact.source is not None
+                else {}
+            ),
         },
         "rollout": None
         if rollout is None

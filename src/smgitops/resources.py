@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smgitops import naming
+from smgitops.sources.pins import SourcePin
 from smgitops.spec import (
     AutoscalingSpec,
     DataCaptureSpec,
@@ -27,12 +28,17 @@ from smgitops.spec import (
 
 @dataclass(frozen=True)
 class ModelArtifact:
-    """Where one model's content lives: its tarball (by sha256) and its serving image."""
+    """Where one model's content lives: its tarball (by sha256) and its serving image.
+
+    `source` is what an S3 or Model Registry source was pinned to at plan time (None for a
+    repo folder, whose tarball hash is its pin).
+    """
 
     model: str
     sha256: str
     model_data_url: str
     image_uri: str
+    source: SourcePin | None = None
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,24 @@ class SmokeTestSpec:
 
 @dataclass(frozen=True)
 class ModelSource:
-    """Where the model comes from. Today only a `models/<name>` folder in the repository."""
+    """Where the model comes from: a `models/<name>` folder, an S3 artifact, or a Model
+    Registry version (one ARN, or the latest approved version of a group)."""
 
-    kind: Literal["folder"]
-    name: str  # models/<name>
-    path: str  # repository-relative folder, e.g. "models/demo-regressor"
+    kind: Literal["folder", "s3", "package"]
+    # folder: models/<name>; s3 with code: the code folder's name; otherwise the manifest's name
+    name: str
+    path: str  # repository-relative folder, e.g. "models/demo-regressor" ("" without a folder)
+    s3_uri: str | None = None  # s3://bucket/key of a trained model.tar.gz
+    code: str | None = None  # models/<code>: inference code repacked under code/, and its image
+    image: str | None = None  # serving image of an S3 artifact without `code`
+    package_arn: str | None = None  # an exact Model Registry version
+    package_group: str | None = None  # with package_version: resolved at plan time
+    package_version: str | None = None  # "latest-approved" or a version number
+
+    @property
+    def has_folder(self) -> bool:
+        """True when a repo folder supplies the serving image (folder models, S3 + code)."""
+        return self.kind == "folder" or self.code is not None
 
 
 @dataclass(frozen=True)

@@ -11,3 +11,13 @@ def models_used(desired: DesiredEnv) -> tuple[str, ...]:
     No side effects.
     """
     return tuple(sorted({e.model.name for e in desired.endpoints if e.model.kind == "folder"}))
+
+
+def serving_models(desired: DesiredEnv) -> tuple[str, ...]:
+    """Folders whose serving image the env needs: folder models and S3 artifacts' `code:`.
+
+    No side effects.
+    """
+    names = {e.model.name for e in desired.endpoints if e.model.kind == "folder"}
+    names |= {e.model.code for e in desired.endpoints if e.model.code is not None}
+    return tuple(sorted(names))

@@ -27,12 +27,12 @@ _MODEL_OPTION = click.option(
 
 
 def _env_models(env_name: str, only_model: str | None) -> tuple[EnvSettings, tuple[str, ...]]:
-    from smgitops.artifacts.needs import models_used
+    from smgitops.artifacts.needs import serving_models
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
     desired = load_env(Path.cwd(), env_name)
-    models = models_used(desired)
+    models = serving_models(desired)
     if only_model is not None:
         if only_model not in models:
             used = ", ".join(models) or "none"

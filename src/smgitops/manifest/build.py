@@ -146,6 +146,31 @@ def _smoke_test(value: dict[str, Any] | None, body: bytes | None) -> SmokeTestSp
     )
 
 
+def model_source(value: str | dict[str, Any], manifest_name: str) -> ModelSource:
+    """ModelSource of a valid `spec.model` (folder name or source block). No side effects."""
+    if isinstance(value, str):
+        return ModelSource(kind="folder", name=value, path=f"{MODELS_DIR}/{value}")
+    if "s3" in value:
+        code = value.get("code")
+        return ModelSource(
+            kind="s3",
+            name=code or manifest_name,
+            path=f"{MODELS_DIR}/{code}" if code else "",
+            s3_uri=value["s3"],
+            code=code,
+            image=value.get("image"),
+        )
+    version = value.get("version")
+    return ModelSource(
+        kind="package",
+        name=manifest_name,
+        path="",
+        package_arn=value.get("modelPackage"),
+        package_group=value.get("modelPackageGroup"),
+        package_version=None if version is None else str(version),
+    )
+
+
 def endpoint_spec(
     value: dict[str, Any],
     *,
@@ -159,13 +184,12 @@ def endpoint_spec(
     No side effects.
     """
     metadata, spec = value["metadata"], value["spec"]
-    model_name = spec["model"]
     return EndpointSpec(
         name=metadata["name"],
         endpoint_name=endpoint_name(value, env),
         env=env,
         manifest_path=manifest_path,
-        model=ModelSource(kind="folder", name=model_name, path=f"{MODELS_DIR}/{model_name}"),
+        model=model_source(spec["model"], metadata["name"]),
         variants=tuple(_variant(variant) for variant in spec["variants"]),
         shadow_variants=tuple(_variant(variant) for variant in spec.get("shadowVariants", ())),
         environment=pairs(spec.get("environment")),

@@ -21,7 +21,7 @@ from smgitops.manifest.endpoint_rules import (
 )
 from smgitops.manifest.env_rules import env_problems
 from smgitops.manifest.files import display_path, is_inside, read_text
-from smgitops.manifest.model_folder import model_problem
+from smgitops.manifest.model_folder import source_problem
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
@@ -99,10 +99,11 @@ def _endpoint_semantics(
 ) -> tuple[list[Problem], bytes | None]:
     problems = endpoint_problems(document, file, env)
     spec: dict[str, Any] = document.value["spec"]  # type: ignore[index]
-    model_issue = model_problem(repo_root, spec["model"])
+    model_issue = source_problem(repo_root, spec["model"])
     if model_issue:
-        line, column = document.position(("spec", "model"))
-        problems.append(Problem(file, line, column, "spec.model", model_issue))
+        field_path, message = model_issue
+        line, column = document.position(field_path)
+        problems.append(Problem(file, line, column, ".".join(field_path), message))
     smoke_body = None
     body_file = spec.get("smokeTest", {}).get("bodyFile")
     if body_file is not None:

@@ -67,3 +67,23 @@ def model_problem(repo_root: Path, name: str) -> str | None:
         return f"{shown}/{ENTRY_POINT} cannot be read: {error.__class__.__name__}"
     problem = handler_problem(source)
     return f"{shown}/{ENTRY_POINT} {problem}" if problem else None
+
+
+def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...], str] | None:
+    """(field path, why) when a schema-valid `spec.model` cannot be deployed, or None.
+
+    A folder model and an S3 artifact's `code:` folder must hold a servable inference.py; an
+    S3 artifact without `code:` needs an explicit `image:` (nothing in the repo builds one).
+    """
+    if isinstance(value, str):
+        problem = model_problem(repo_root, value)
+        return (("spec", "model"), problem) if problem else None
+    if "s3" in value and "code" in value:
+        problem = model_problem(repo_root, value["code"])
+        return (("spec", "model", "code"), problem) if problem else None
+    if "s3" in value and "image" not in value:
+        return (
+            ("spec", "model", "s3"),
+            "needs code: <model folder> (its inference code and image) or image: <uri>",
+        )
+    return None

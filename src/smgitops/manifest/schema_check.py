@@ -41,6 +41,13 @@ _PATTERN_HINTS = {
     "^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$": "key parts joined by '/', none at the ends",
     "^[^/]": "a key prefix not starting with '/'",
     "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$": "s3://<bucket>/<prefix>",
+    "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$": "s3://<bucket>/<key>",
+    (
+        "^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/"
+        "[A-Za-z0-9](-*[A-Za-z0-9]){0,62}/[0-9]+$"
+    ): "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
+    "^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$": "letters, digits and '-', not at the ends",
+    "^latest-approved$": "latest-approved or a version number",
     "^ml\\.[a-z0-9-]+\\.[a-z0-9]+$": "ml.<family>.<size>, e.g. ml.m5.large",
     "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?$": "type/subtype, e.g. text/csv",
     "^\\$(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[[0-9]+\\])*$": "$ then .key or [index] steps, e.g. $[0]",

@@ -180,9 +180,38 @@ CASES = [
         ),
     ),
     Broken(
-        "model-as-s3-mapping",
-        changed("  model: demo-regressor", "  model: {s3: s3://b/model.tar.gz}"),
-        ("deployments/staging/demo-regressor.yaml:6:10: spec.model: expected text, got a mapping",),
+        "model-s3-uri-without-key",
+        changed("  model: demo-regressor", "  model: {s3: s3://bucket, code: demo-regressor}"),
+        (
+            "deployments/staging/demo-regressor.yaml:6:15: spec.model.s3: 's3://bucket' is not "
+            "valid (allowed: s3://<bucket>/<key>)",
+        ),
+    ),
+    Broken(
+        "model-s3-without-code-or-image",
+        changed("  model: demo-regressor", "  model: {s3: s3://bucket/model.tar.gz}"),
+        (
+            "deployments/staging/demo-regressor.yaml:6:15: spec.model.s3: needs code: <model "
+            "folder> (its inference code and image) or image: <uri>",
+        ),
+    ),
+    Broken(
+        "model-s3-code-folder-missing",
+        changed(
+            "  model: demo-regressor", "  model: {s3: s3://bucket/model.tar.gz, code: nothing}"
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:6:47: spec.model.code: no model folder "
+            "models/nothing/ (create it with an inference.py)",
+        ),
+    ),
+    Broken(
+        "model-package-group-without-version",
+        changed("  model: demo-regressor", "  model: {modelPackageGroup: churn}"),
+        (
+            "deployments/staging/demo-regressor.yaml:6:11: spec.model.modelPackageGroup: "
+            "needs version as well",
+        ),
     ),
     Broken(
         "no-variants",

@@ -1,0 +1,147 @@
+"""What a model source resolved to at plan time, and the names derived from it. Pure.
+
+A pin is what the reviewer approves: the S3 object's ETag (and VersionId on a versioned
+bucket), or the exact Model Registry version and its approval status. Apply deploys the pin,
+never whatever the source holds by then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from smgitops.artifacts.package import TARBALL_NAME
+from smgitops.errors import ConfigError
+from smgitops.spec import EnvSettings
+
+APPROVED = "Approved"
+LATEST_APPROVED = "latest-approved"
+# Bumped when the repack layout changes, so old keys are never reused for new bytes.
+REPACK_FORMAT = "1"
+KEY_HASH_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class S3Pin:
+    """A trained artifact in S3 as seen at plan time (and the repo code repacked into it)."""
+
+    uri: str
+    etag: str
+    version_id: str | None
+    code: str | None  # models/<code> repacked under code/
+    code_sha256: str | None  # hash of those code files
+
+    @property
+    def bucket(self) -> str:
+        return split_s3_uri(self.uri)[0]
+
+    @property
+    def key(self) -> str:
+        return split_s3_uri(self.uri)[1]
+
+
+@dataclass(frozen=True)
+class PackagePin:
+    """One Model Registry version: what it serves and whether it is approved."""
+
+    arn: str
+    group: str
+    version: int
+    approval_status: str
+    image_uri: str
+    model_data_url: str
+    requested: str  # as the manifest asked: the ARN, or "<group>@latest-approved"
+
+
+SourcePin = S3Pin | PackagePin
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of `s3://bucket/key`; ConfigError when it is not one. No side effects."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ConfigError(f"{uri} is not an s3://bucket/key URI")
+    bucket, key = uri[5:].split("/", 1)
+    if not bucket or not key:
+        raise ConfigError(f"{uri} is not an s3://bucket/key URI")
+    return bucket, key
+
+
+def s3_artifact_key(settings: EnvSettings, label: str, pin: S3Pin) -> str:
+    """Key of the pinned (and maybe repacked) artifact in the env's bucket. No side effects.
+
+    Named by the hash of everything that makes its bytes (source URI, ETag, VersionId, code,
+    repack format), so planning needs one HEAD request and no download; the repack itself is
+    deterministic, so the same inputs always give the same bytes under the same key.
+    """
+    identity = {
+        "source": pin.uri,
+        "etag": pin.etag,
+        "version_id": pin.version_id,
+        "code": pin.code,
+        "code_sha256": pin.code_sha256,
+        "format": REPACK_FORMAT,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    prefix = settings.artifact_prefix.strip("/")
+    key = f"sources/{label}/{digest[:KEY_HASH_LENGTH]}/{TARBALL_NAME}"
+    return f"{prefix}/{key}" if prefix else key
+
+
+def package_arn(region: str, account_id: str, group: str, version: int) -> str:
+    """ARN of a versioned model package. No side effects."""
+    return f"arn:aws:sagemaker:{region}:{account_id}:model-package/{group}/{version}"
+
+
+def approval_refusal(pin: PackagePin, env: str, require_approval: bool) -> str | None:
+    """Why this version may not deploy to `env`, or None. No side effects."""
+    if require_approval and pin.approval_status != APPROVED:
+        return (
+            f"model package {pin.arn} is {pin.approval_status}, and env {env} requires "
+            f"approval (requireApproval: true): approve it in the Model Registry first"
+        )
+    return None
+
+
+def describe_pin(pin: SourcePin) -> str:
+    """One line for the plan. No side effects."""
+    if isinstance(pin, PackagePin):
+        return f"model package {pin.group} version {pin.version} ({pin.approval_status})"
+    version = f", version {pin.version_id}" if pin.version_id else ""
+    code = f", repacked with models/{pin.code}" if pin.code else ""
+    return f"s3 artifact {pin.uri} (etag {pin.etag}{version}{code})"
+
+
+def pin_document(pin: SourcePin) -> dict[str, object]:
+    """The pin as plan JSON (stable snake_case keys). No side effects."""
+    if isinstance(pin, PackagePin):
+        return {
+            "kind": "model_package",
+            "arn": pin.arn,
+            "group": pin.group,
+            "version": pin.version,
+            "approval_status": pin.approval_status,
+            "requested": pin.requested,
+        }
+    return {
+        "kind": "s3",
+        "uri": pin.uri,
+        "etag": pin.etag,
+        "version_id": pin.version_id,
+        "code": pin.code,
+        "code_sha256": pin.code_sha256,
+    }
+
+
+def recorded_packages(plan_document: dict) -> dict[str, str]:
+    """manifest path -> model package ARN a saved plan resolved, for latest-approved sources.
+
+    No side effects.
+    """
+    recorded = {}
+    for endpoint in plan_document.get("endpoints", []):
+        desired = endpoint.get("desired") or {}
+        source = desired.get("source") or {}
+        if source.get("kind") == "model_package" and endpoint.get("manifest"):
+            recorded[endpoint["manifest"]] = source["arn"]
+    return recorded

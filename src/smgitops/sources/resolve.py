@@ -1,0 +1,105 @@
+"""Step 2 for non-folder sources: pin each S3 artifact / Model Registry version at plan time.
+
+Reads AWS (HEAD, Describe, List) and never writes. `recorded` carries the versions a saved
+plan resolved, so `apply --plan FILE` deploys exactly the reviewed version even when a newer
+one was approved since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from smgitops.artifacts.image import image_tag, image_uri
+from smgitops.artifacts.publish import s3_uri
+from smgitops.errors import UserError
+from smgitops.resources import ModelArtifact
+from smgitops.sources import registry
+from smgitops.sources.pins import (
+    LATEST_APPROVED,
+    PackagePin,
+    S3Pin,
+    approval_refusal,
+    package_arn,
+    s3_artifact_key,
+)
+from smgitops.sources.repack import code_files, code_sha256
+from smgitops.sources.s3 import head_source
+from smgitops.spec import EndpointSpec, EnvSettings
+
+
+def _s3_artifact(
+    spec: EndpointSpec, settings: EnvSettings, repo_root: Path, s3: Any
+) -> ModelArtifact:
+    source = spec.model
+    assert source.s3_uri is not None
+    etag, version_id = head_source(s3, source.s3_uri)
+    code_hash = code_sha256(code_files(repo_root, source.code)) if source.code else None
+    pin = S3Pin(source.s3_uri, etag, version_id, source.code, code_hash)
+    key = s3_artifact_key(settings, source.name, pin)
+    if source.code:
+        image = image_uri(settings, image_tag(repo_root, source.code))
+    else:
+        assert source.image is not None  # the manifest rules require one without code
+        image = source.image
+    return ModelArtifact(
+        model=source.name,
+        sha256=key.rsplit("/", 2)[-2],
+        model_data_url=s3_uri(settings.artifact_bucket, key),
+        image_uri=image,
+        source=pin,
+    )
+
+
+def _requested_arn(spec: EndpointSpec, settings: EnvSettings, sagemaker: Any) -> str:
+    source = spec.model
+    if source.package_arn:
+        return source.package_arn
+    assert source.package_group is not None and source.package_version is not None
+    if source.package_version == LATEST_APPROVED:
+        return registry.latest_approved_arn(sagemaker, source.package_group)
+    return package_arn(
+        settings.region, settings.account_id, source.package_group, int(source.package_version)
+    )
+
+
+def _package_artifact(
+    spec: EndpointSpec, settings: EnvSettings, sagemaker: Any, recorded: Mapping[str, str]
+) -> ModelArtifact:
+    source = spec.model
+    requested = source.package_arn or f"{source.package_group}@{source.package_version}"
+    arn = recorded.get(spec.manifest_path) or _requested_arn(spec, settings, sagemaker)
+    pin: PackagePin = registry.describe_package(sagemaker, arn, requested)
+    refusal = approval_refusal(pin, settings.name, settings.require_approval)
+    if refusal:
+        raise UserError(f"{spec.manifest_path}: {refusal}")
+    return ModelArtifact(
+        model=pin.group or source.name,
+        sha256="",
+        model_data_url=pin.model_data_url,
+        image_uri=pin.image_uri,
+        source=pin,
+    )
+
+
+def resolve_sources(
+    endpoints: Iterable[EndpointSpec],
+    settings: EnvSettings,
+    repo_root: Path,
+    clients: Any,
+    recorded: Mapping[str, str] | None = None,
+) -> dict[str, ModelArtifact]:
+    """manifest path -> pinned artifact for every endpoint whose model is not a folder.
+
+    `clients` has `.s3` and `.sagemaker` (boto3 clients of the env's region).
+    """
+    artifacts = {}
+    for spec in endpoints:
+        if spec.model.kind == "s3":
+            artifacts[spec.manifest_path] = _s3_artifact(spec, settings, repo_root, clients.s3)
+        elif spec.model.kind == "package":
+            artifacts[spec.manifest_path] = _package_artifact(
+                spec, settings, clients.sagemaker, recorded or {}
+            )
+    return artifacts

@@ -1,0 +1,109 @@
+"""An endpoint whose model is a trained artifact in S3: plan, apply, invoke on the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from scratch import INFERENCE_PY
+from trained import manifest, upload
+
+KEY = "runs/7/model.tar.gz"
+
+
+def predict(repo) -> float:
+    result = repo.run(
+        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)[0]
+
+
+def plan_json(repo) -> dict:
+    result = repo.run("plan", "--env", "staging", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def apply(repo) -> None:
+    result = repo.run("apply", "--env", "staging", "--yes")
+    assert result.exit_code == 0, result.output
+
+
+def test_s3_artifact_repacked_with_repo_code_serves_the_trained_weight(repo, aws):
+    uri = upload(KEY, {"weight.txt": "3\n"})
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+
+    desired = plan_json(repo)["endpoints"][0]["desired"]
+    etag = boto3.client("s3").head_object(Bucket="training-output", Key=KEY)["ETag"].strip('"')
+    assert desired["source"]["kind"] == "s3"
+    assert desired["source"]["etag"] == etag
+    assert desired["source"]["code"] == "scorer"
+    assert desired["model_data"].startswith("s3://smgitops-test-artifacts/smgitops/sources/")
+
+    apply(repo)
+    # 1+2+3 times the S3 artifact's weight (the repo folder's own artifact says 1).
+    assert predict(repo) == 18.0
+    assert repo.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+
+
+def test_silently_overwritten_s3_artifact_shows_up_as_a_model_change(repo, aws):
+    uri = upload(KEY, {"weight.txt": "3\n"})
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    apply(repo)
+    first = plan_json(repo)["endpoints"][0]["desired"]["source"]["etag"]
+
+    upload(KEY, {"weight.txt": "4\n"})  # same key, new bytes, git unchanged
+    change = plan_json(repo)["endpoints"][0]
+    assert change["action"] == "update"
+    assert change["desired"]["source"]["etag"] != first
+    assert [d["path"] for d in change["changes"]] == ["model.data"]
+
+    apply(repo)
+    assert predict(repo) == 24.0
+
+
+def test_code_change_repacks_under_a_new_key(repo, aws):
+    uri = upload(KEY, {"weight.txt": "3\n"})
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    apply(repo)
+    before = plan_json(repo)["endpoints"][0]["desired"]["model_data"]
+
+    repo.write("models/scorer/inference.py", INFERENCE_PY.replace("sum(row)", "2 * sum(row)"))
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    after = plan_json(repo)["endpoints"][0]["desired"]["model_data"]
+    assert after != before
+    apply(repo)
+    assert predict(repo) == 36.0
+
+
+def test_s3_artifact_with_its_own_code_and_an_explicit_image(repo, aws):
+    uri = upload(KEY, {"weight.txt": "5\n", "code/inference.py": INFERENCE_PY})
+    image = "registry.example.com/team/serving:1"
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, image: {image}}}"))
+
+    change = plan_json(repo)["endpoints"][0]
+    assert change["desired"]["image"] == image
+    assert change["desired"]["source"]["code"] is None
+    apply(repo)
+    assert predict(repo) == 30.0
+
+
+def test_versioned_bucket_pins_the_version_id(repo, aws):
+    uri = upload(KEY, {"weight.txt": "3\n"}, versioned=True)
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
+    head = boto3.client("s3").head_object(Bucket="training-output", Key=KEY)
+    assert plan_json(repo)["endpoints"][0]["desired"]["source"]["version_id"] == head["VersionId"]
+
+
+def test_missing_s3_artifact_is_a_one_line_error(repo, aws):
+    upload("other/model.tar.gz", {"weight.txt": "3\n"})
+    missing = "s3://training-output/runs/404/model.tar.gz"
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {missing}, code: scorer}}"))
+    result = repo.run("plan", "--env", "staging")
+    assert result.exit_code == 1
+    assert f"model artifact {missing} does not exist" in result.output
+    assert "Traceback" not in result.output
