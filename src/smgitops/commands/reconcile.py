@@ -89,6 +89,17 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
         sys.exit(exitcodes.CHANGES)
 
 
+def _recorded_sources(saved_file: Path) -> dict[str, str]:
+    """Model Registry versions the saved plan resolved (latest-approved is not re-resolved)."""
+    from smgitops.errors import UserError
+    from smgitops.sources.pins import recorded_packages
+
+    try:
+        return recorded_packages(json.loads(saved_file.read_text()))
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        raise UserError(f"cannot read plan {saved_file}: {error}") from None
+
+
 def _refuse_stale(saved_file: Path, current: dict) -> None:
     from smgitops.errors import UserError
 
@@ -168,7 +179,8 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
 
     repo_root = Path.cwd()
-    prepared = prepare(repo_root, env_name)
+    recorded = _recorded_sources(plan_file) if plan_file is not None else None
+    prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
     clients = Clients.for_region(settings.region)
     holder = lock.this_process(env_name, current_commit(repo_root))

@@ -14,7 +14,7 @@ from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from smgitops.emulator import models, responses, runtime, tags
+from smgitops.emulator import models, registry, responses, runtime, tags
 
 MOTO_VERSION = "5.2.5"
 _installed = False
@@ -37,7 +37,8 @@ def install() -> None:
             raise UnsupportedMotoVersion(
                 f"smgitops' emulator patches moto {MOTO_VERSION}, found {moto.__version__}"
             )
-        for name, method in {**models.BACKEND_METHODS, **tags.TAG_METHODS}.items():
+        backend = {**models.BACKEND_METHODS, **tags.TAG_METHODS, **registry.REGISTRY_METHODS}
+        for name, method in backend.items():
             _replace(SageMakerModelBackend, name, method)
         for name, method in responses.RESPONSE_METHODS.items():
             _replace(SageMakerResponse, name, method)

@@ -51,3 +51,40 @@ def manifest(model: str, name: str = "scorer") -> str:
         "    contentType: text/csv\n"
         '    body: "1,2,3"\n'
     )
+
+
+# A model whose code ships inside its registry artifact; the image is outside ECR, which the
+# emulator does not check (the registry's image is deployed as registered).
+REGISTRY_IMAGE = "registry.example.com/team/serving:1"
+
+
+def register_version(group: str, weight: int, inference_py: str, *, approved: bool) -> str:
+    """Upload an artifact and register it as the next version of `group`; returns its ARN."""
+    sagemaker = boto3.client("sagemaker")
+    groups = sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    if group not in {g["ModelPackageGroupName"] for g in groups}:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    count = len(
+        sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    )
+    uri = upload(
+        f"registry/{group}/{count + 1}/model.tar.gz",
+        {"weight.txt": f"{weight}\n", "code/inference.py": inference_py},
+    )
+    request = {
+        "ModelPackageGroupName": group,
+        "InferenceSpecification": {
+            "Containers": [{"Image": REGISTRY_IMAGE, "ModelDataUrl": uri}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+    }
+    if approved:
+        request["ModelApprovalStatus"] = "Approved"
+    return sagemaker.create_model_package(**request)["ModelPackageArn"]
+
+
+def approve(arn: str) -> None:
+    boto3.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved"
+    )
