@@ -1,0 +1,115 @@
+"""Failures during an update: each one gives a one-line reason, exit 1, and an endpoint that
+still serves the previous model (the lock released, a re-run free to try again)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from faultkit import count, finish, lock_objects, start_apply, wait_for
+from scratch import INFERENCE_PY, manifest
+
+BUCKET = "smgitops-test-artifacts"
+
+
+def _predict(repo) -> float:
+    result = repo.run(
+        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)[0]
+
+
+def _failure_line(output: str) -> str:
+    (line,) = [line for line in output.splitlines() if line.startswith("staging-scorer: ")]
+    return line
+
+
+def _still_serving_the_old_model(repo) -> None:
+    assert _predict(repo) == 6.0
+    assert lock_objects(BUCKET) == []
+
+
+def test_missing_image_stops_before_any_change(deployed, aws):
+    deployed.write("container/Dockerfile", "FROM scratch\nLABEL changed=yes\n")  # new image tag
+    aws.clear_calls()
+    result = deployed.run("apply", "--env", "staging", "--yes")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: image ")
+    assert "is missing in ECR: run `smgitops image push --env staging` first" in result.output
+    assert count(aws.calls(), "CreateModel") == 0
+    _still_serving_the_old_model(deployed)
+
+
+def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws):
+    deployed.write(
+        "models/scorer/inference.py",
+        INFERENCE_PY.replace(
+            "    return float(", "    raise RuntimeError('weights corrupt')\n    return float("
+        ),
+    )
+    result = deployed.run("apply", "--env", "staging", "--yes")
+    assert result.exit_code == 1
+    line = _failure_line(result.output)
+    assert line.startswith("staging-scorer: update_rolled_back: SageMaker rolled the update back")
+    assert "did not pass the ping health check" in line
+    _still_serving_the_old_model(deployed)
+
+
+def test_model_data_deleted_mid_apply_is_rolled_back_by_sagemaker(deployed, aws):
+    s3 = boto3.client("s3")
+
+    def tarballs() -> set[str]:
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="smgitops/models/")["Contents"]
+        return {item["Key"] for item in listed}
+
+    before = tarballs()
+    deployed.set_weight(2.0)
+    aws.clear_calls()
+    aws.configure(latency_seconds=1.0, latency_operations=["CreateEndpointConfig"])
+    process = start_apply(deployed.root)
+    wait_for(aws, lambda calls: count(calls, "CreateEndpointConfig") >= 1, process)
+    (uploaded,) = tarballs() - before
+    s3.delete_object(Bucket=BUCKET, Key=uploaded)  # gone before SageMaker fetches it
+    code, output = finish(process)
+    assert code == 1, output
+    line = _failure_line(output)
+    assert "update_rolled_back" in line and "Failed to download model data" in line
+    _still_serving_the_old_model(deployed)
+
+
+def test_alarm_firing_during_the_canary_bake_rolls_back(repo, aws):
+    cloudwatch = boto3.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="scorer-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "staging-scorer"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    canary = (
+        "  deployment:\n"
+        "    strategy: canary\n"
+        "    canary: {percent: 50, bakeSeconds: 60}\n"
+        "    rollbackAlarms: [scorer-5xx]\n"
+    )
+    repo.write("deployments/staging/scorer.yaml", manifest(count=2) + canary)
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
+    repo.set_weight(2.0)
+    aws.configure(transition_seconds=2.0)  # the canary bakes for a while
+    process = start_apply(repo.root)
+    wait_for(aws, lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
+    cloudwatch.set_alarm_state(
+        AlarmName="scorer-5xx", StateValue="ALARM", StateReason="5xx on the canary"
+    )
+    code, output = finish(process)
+    assert code == 1, output
+    line = _failure_line(output)
+    assert "update_rolled_back" in line
+    assert "CloudWatch alarm 'scorer-5xx' was in ALARM state" in line
+    _still_serving_the_old_model(repo)

@@ -1,0 +1,45 @@
+"""The apply lock's record and refusal text (pure parts; the S3 side is in the fault tests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from smgitops.lock import LockHolder, holder_document, is_abandoned, parse_holder, refusal
+
+HOLDER = LockHolder(
+    env="staging",
+    user="alice",
+    host="ci-7",
+    pid=42,
+    commit="abc123",
+    since="2026-11-25T09:00:00+00:00",
+    token="t1",
+)
+
+
+def test_holder_round_trips_through_the_lock_document():
+    assert parse_holder(holder_document(HOLDER)) == HOLDER
+
+
+def test_unreadable_lock_document_has_no_holder():
+    assert parse_holder(b"not json") is None
+    assert parse_holder(b'{"env": "staging"}') is None
+
+
+def test_refusal_names_env_start_age_holder_and_the_way_out():
+    now = datetime(2026, 11, 25, 9, 3, 30, tzinfo=UTC)
+    assert refusal("staging", HOLDER, now) == (
+        "apply already running for env staging since 2026-11-25T09:00:00+00:00 (3m ago), "
+        "by alice@ci-7 (pid 42, commit abc123); wait for it to finish, or if it died run "
+        "`smgitops apply --env staging --break-lock`"
+    )
+
+
+def test_refusal_without_a_readable_holder_still_says_how_to_break_it():
+    assert "--break-lock" in refusal("prod", None, datetime.now(UTC))
+
+
+def test_only_a_dead_process_on_the_same_host_is_abandoned():
+    assert is_abandoned(HOLDER, "ci-7", pid_alive=lambda pid: False)
+    assert not is_abandoned(HOLDER, "ci-7", pid_alive=lambda pid: True)
+    assert not is_abandoned(HOLDER, "laptop", pid_alive=lambda pid: False)  # cannot tell there
