@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "image": "smgitops.commands.image:image",
     "bootstrap": "smgitops.commands.bootstrap:bootstrap",
     "emulator": "smgitops.commands.emulator:emulator",
+    "promote": "smgitops.commands.promote:promote",
 }
 
 

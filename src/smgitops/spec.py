@@ -115,6 +115,8 @@ class ModelSource:
     s3_uri: str | None = None  # s3://bucket/key of a trained model.tar.gz
     code: str | None = None  # models/<code>: inference code repacked under code/, and its image
     image: str | None = None  # serving image of an S3 artifact without `code`
+    s3_etag: str | None = None  # expected ETag (a promoted pin)
+    s3_version_id: str | None = None  # exact object version (a promoted pin)
     package_arn: str | None = None  # an exact Model Registry version
     package_group: str | None = None  # with package_version: resolved at plan time
     package_version: str | None = None  # "latest-approved" or a version number

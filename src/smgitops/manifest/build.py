@@ -159,6 +159,8 @@ def model_source(value: str | dict[str, Any], manifest_name: str) -> ModelSource
             s3_uri=value["s3"],
             code=code,
             image=value.get("image"),
+            s3_etag=value.get("etag"),
+            s3_version_id=value.get("versionId"),
         )
     version = value.get("version")
     return ModelSource(

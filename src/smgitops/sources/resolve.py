@@ -34,7 +34,7 @@ def _s3_artifact(
 ) -> ModelArtifact:
     source = spec.model
     assert source.s3_uri is not None
-    etag, version_id = head_source(s3, source.s3_uri)
+    etag, version_id = head_source(s3, source.s3_uri, source.s3_version_id, source.s3_etag)
     code_hash = code_sha256(code_files(repo_root, source.code)) if source.code else None
     pin = S3Pin(source.s3_uri, etag, version_id, source.code, code_hash)
     key = s3_artifact_key(settings, source.name, pin)

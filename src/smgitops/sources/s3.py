@@ -24,18 +24,33 @@ _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _CHANGED = {"412", "PreconditionFailed"}
 
 
-def head_source(s3: Any, uri: str) -> tuple[str, str | None]:
-    """(ETag, VersionId or None) of the S3 artifact `uri`; UserError when it is missing."""
+def head_source(
+    s3: Any, uri: str, version_id: str | None = None, expected_etag: str | None = None
+) -> tuple[str, str | None]:
+    """(ETag, VersionId or None) of the S3 artifact `uri` (that version, when given).
+
+    UserError when it is missing or its ETag is not the pinned `expected_etag`.
+    """
     bucket, key = split_s3_uri(uri)
+    request = {"Bucket": bucket, "Key": key}
+    if version_id:
+        request["VersionId"] = version_id
+    shown = f"{uri} (version {version_id})" if version_id else uri
     try:
-        head = s3.head_object(Bucket=bucket, Key=key)
+        head = s3.head_object(**request)
     except ClientError as error:
-        if error_code(error) in _NOT_FOUND:
-            raise UserError(f"model artifact {uri} does not exist") from None
+        if error_code(error) in _NOT_FOUND | {"400", "InvalidArgument"}:
+            raise UserError(f"model artifact {shown} does not exist") from None
         raise
+    etag = head["ETag"].strip('"')
+    if expected_etag and etag != expected_etag:
+        raise UserError(
+            f"model artifact {shown} has ETag {etag}, but the manifest pins {expected_etag}: "
+            "it was overwritten since it was promoted"
+        )
     version = head.get("VersionId")
     # Unversioned buckets report no VersionId (or the literal "null").
-    return head["ETag"].strip('"'), None if version in (None, "null") else version
+    return etag, None if version in (None, "null") else version
 
 
 def _source_args(pin: S3Pin) -> dict[str, str]:
