@@ -9,6 +9,8 @@ plus the in-process handler-chain floor (no HTTP at all).
 
 Models: a tiny linear regression and a 20-tree random forest (scikit-learn, six features).
 Client: wrk, one thread, keep-alive, loopback only, concurrency 1 and 8, bounded duration.
+All servers of a model run side by side and are measured in interleaved rounds (with the
+floor), keeping each one's best round, so load from other work on the machine hits all alike.
 The toolkit, MMS, gunicorn and Flask are installed into a separate virtualenv under
 .smgitops/bench/ (created on first run, reused afterwards; delete it to rebuild).
 
@@ -495,6 +497,33 @@ def verdicts(rows: list[Measurement]) -> list[str]:
     return lines
 
 
+def measure_model(
+    model: str, stacks: list[str], work: Path, script: Path, duration: float, repeats: int
+) -> list[Measurement]:
+    """Every stack of one model, interleaved: all servers run side by side and each round
+    measures the floor and every (stack, concurrency) once, so a burst of unrelated load on
+    the shared machine hits them alike; the best round of each is kept."""
+    model_dir = build_model_dir(work, model)
+    floors: list[Measurement] = []
+    runs: dict[tuple[str, int], list[Measurement]] = {}
+    with contextlib.ExitStack() as running:
+        urls = {}
+        for name in stacks:
+            label, stack = STACKS[name]
+            print(f"[{model}] starting {label} ...", file=sys.stderr)
+            urls[name] = running.enter_context(stack(model_dir, work / model))
+            warm_up(urls[name], script)
+        for round_number in range(1, repeats + 1):
+            print(f"[{model}] round {round_number}/{repeats} ...", file=sys.stderr)
+            floors.append(measure_floor(model_dir, model, duration))
+            for concurrency in CONCURRENCY:
+                for name, url in urls.items():
+                    result = parse_wrk(run_wrk(url, script, concurrency, duration))
+                    measured = Measurement(model, STACKS[name][0], concurrency, *result)
+                    runs.setdefault((name, concurrency), []).append(measured)
+    return [best(floors)] + [best(runs[(name, c)]) for name in stacks for c in CONCURRENCY]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
@@ -520,33 +549,13 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(scratch)
         script = wrk_script(work)
         for model in args.models.split(","):
-            model_dir = build_model_dir(work, model)
-            floors = []
-            for name in stacks:
-                # The floor is measured between stacks, so it sees the same machine load.
-                floors.append(measure_floor(model_dir, model, args.duration))
-                label, stack = STACKS[name]
-                print(f"[{model}] {label} ...", file=sys.stderr)
-                with stack(model_dir, work / model) as url:
-                    warm_up(url, script)
-                    for concurrency in CONCURRENCY:
-                        runs = [
-                            Measurement(
-                                model,
-                                label,
-                                concurrency,
-                                *parse_wrk(run_wrk(url, script, concurrency, args.duration)),
-                            )
-                            for _ in range(args.repeats)
-                        ]
-                        rows.append(best(runs))
-            rows.insert(len(rows) - len(stacks) * len(CONCURRENCY), best(floors))
+            rows.extend(measure_model(model, stacks, work, script, args.duration, args.repeats))
 
     print(
         textwrap.dedent(f"""\
         /invocations, one CSV row ({len(PAYLOAD)} bytes) -> JSON, {WORKERS} workers per stack,
-        wrk -t1 keep-alive on loopback, best of {args.repeats} runs of {args.duration:g} s,
-        {os.cpu_count()} CPUs (client and server share them); 1-minute load average
+        wrk -t1 keep-alive on loopback, best of {args.repeats} interleaved rounds of
+        {args.duration:g} s, {os.cpu_count()} CPUs (client and server share them); load average
         {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after (other work competes).
         """)
     )
