@@ -26,6 +26,7 @@ from smgitops.artifacts.needs import models_used
 from smgitops.artifacts.package import ModelPackage, package_model
 from smgitops.artifacts.publish import model_data_key, publish_model, s3_uri
 from smgitops.aws import client
+from smgitops.baseimages.artifact import with_base_image
 from smgitops.errors import UserError
 from smgitops.inventory import write_inventory
 from smgitops.live import LiveState
@@ -101,7 +102,12 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
         desired_endpoint(
             e,
             settings,
-            artifacts[e.model.name] if e.model.kind == "folder" else pinned[e.manifest_path],
+            with_base_image(
+                artifacts[e.model.name] if e.model.kind == "folder" else pinned[e.manifest_path],
+                e,
+                settings,
+                repo_root,
+            ),
         )
         for e in desired_env.endpoints
     )
@@ -137,13 +143,19 @@ def _publish_and_check_images(
             package.name,
             "uploaded model.tar.gz" if published.uploaded else "model.tar.gz already in S3",
         )
-        tag = image_tag(repo_root, package.name)
-        if not image_exists(ecr, settings, tag):
+    publish_sources(planned.plan, clients, settings, repo_root, progress)
+    # The images changing endpoints serve with, where the repo builds them (per base image).
+    built = {
+        c.desired.model.image_uri
+        for c in planned.plan.changes
+        if c.is_change and c.desired and c.desired.spec.model.has_folder
+    }
+    for uri in sorted(built):
+        if not image_exists(ecr, settings, uri.rsplit(":", 1)[1]):
             raise UserError(
-                f"image {image_uri(settings, tag)} is missing in ECR: "
+                f"image {uri} is missing in ECR: "
                 f"run `smgitops image push --env {settings.name}` first"
             )
-    publish_sources(planned.plan, clients, settings, repo_root, progress)
 
 
 def apply_planned(

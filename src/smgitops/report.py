@@ -103,6 +103,8 @@ def _details(change: EndpointChange) -> list[str]:
     ):
         lines.append(f"endpoint config {change.desired.config.name}")
         lines.append(f"model {change.desired.model.name} ({change.desired.model.image_uri})")
+        if change.desired.artifact.base_image is not None:
+            lines.append(f"base image {change.desired.artifact.base_image}")
         if change.desired.artifact.source is not None:
             lines.append(f"source {describe_pin(change.desired.artifact.source)}")
     if change.wait_first:
@@ -196,6 +198,11 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
             **(
                 {"source": pin_document(desired.artifact.source)}
                 if desired.artifact.source is not None
+                else {}
+            ),
+            **(
+                {"base_image": desired.artifact.base_image}
+                if desired.artifact.base_image is not None
                 else {}
             ),
         },

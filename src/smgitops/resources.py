@@ -39,6 +39,7 @@ class ModelArtifact:
     model_data_url: str
     image_uri: str
     source: SourcePin | None = None
+    base_image: str | None = None  # DLC URI the serving image is built FROM (None: default)
 
 
 @dataclass(frozen=True)

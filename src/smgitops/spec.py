@@ -128,6 +128,16 @@ class ModelSource:
 
 
 @dataclass(frozen=True)
+class BaseImageSpec:
+    """`spec.image`: an AWS Deep Learning Container to build the serving image FROM."""
+
+    framework: str  # e.g. pytorch
+    version: str  # e.g. 2.0.0
+    py: str  # e.g. py310
+    processor: Literal["cpu", "gpu"]
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     """One manifest of one environment, resolved: the desired endpoint."""
 
@@ -144,6 +154,7 @@ class EndpointSpec:
     deployment: DeploymentSpec = field(default_factory=DeploymentSpec)
     data_capture: DataCaptureSpec | None = None
     smoke_test: SmokeTestSpec | None = None
+    base_image: BaseImageSpec | None = None  # None: the slim Python base of container/
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from smgitops.spec import EnvSettings
 DOCKERFILE = "container/Dockerfile"
 # SageMaker hosts run x86_64 Linux.
 PLATFORM = "linux/amd64"
+# Stage of container/Dockerfile for AWS Deep Learning Container bases (keeps their serving stack).
+DLC_TARGET = "serving-dlc"
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -133,8 +135,12 @@ def _docker_errors(stream: Any, what: str) -> None:
             err.print(line, markup=False)
 
 
-def docker_build(repo_root: Path, model: str, uri: str) -> None:
-    """`docker build` of container/Dockerfile with build-arg MODEL, tagged `uri`."""
+def docker_build(repo_root: Path, model: str, uri: str, base_image: str | None = None) -> None:
+    """`docker build` of container/Dockerfile with build-arg MODEL, tagged `uri`; with a DLC
+    `base_image`, also build-arg BASE_IMAGE and target DLC_TARGET (the DLC's toolkit serves)."""
+    buildargs = {"MODEL": model}
+    if base_image is not None:
+        buildargs["BASE_IMAGE"] = base_image
     if not (repo_root / DOCKERFILE).is_file():
         raise UserError(f"{DOCKERFILE} is missing")
     client = docker_client()
@@ -142,7 +148,8 @@ def docker_build(repo_root: Path, model: str, uri: str) -> None:
     stream = client.api.build(
         path=str(repo_root),
         dockerfile=DOCKERFILE,
-        buildargs={"MODEL": model},
+        buildargs=buildargs,
+        target=DLC_TARGET if base_image is not None else None,
         tag=uri,
         platform=PLATFORM,
         rm=True,

@@ -62,9 +62,12 @@ def image_inputs(repo_root: Path, model: str) -> list[tuple[str, Path]]:
     return sorted(inputs)
 
 
-def content_hash(model: str, inputs: list[tuple[str, Path]]) -> str:
-    """sha256 over the model name and each input's path and bytes. No side effects."""
+def content_hash(model: str, inputs: list[tuple[str, Path]], base_image: str | None = None) -> str:
+    """sha256 over the model name, the DLC base image (when one is set) and each input's path
+    and bytes. No side effects."""
     digest = hashlib.sha256(f"model\0{model}\0".encode())
+    if base_image is not None:
+        digest.update(f"base\0{base_image}\0".encode())
     for name, path in inputs:
         data = path.read_bytes()
         # Length-prefixed so moving bytes between two files changes the hash.
@@ -73,10 +76,13 @@ def content_hash(model: str, inputs: list[tuple[str, Path]]) -> str:
     return digest.hexdigest()
 
 
-def image_tag(repo_root: Path, model: str) -> str:
-    """`<model>-<hash12>` for the serving image of `model`. No side effects (reads files)."""
+def image_tag(repo_root: Path, model: str, base_image: str | None = None) -> str:
+    """`<model>-<hash12>` for the serving image of `model` (built FROM `base_image` when set).
+
+    No side effects (reads files).
+    """
     model_dir(repo_root, model)
-    digest = content_hash(model, image_inputs(repo_root, model))
+    digest = content_hash(model, image_inputs(repo_root, model), base_image)
     return f"{model}-{digest[:TAG_HASH_LENGTH]}"
 
 
@@ -161,7 +167,12 @@ def resolve_builder(requested: str) -> Literal["docker", "register"]:
 
 
 def push_image(
-    ecr: Any, settings: EnvSettings, repo_root: Path, model: str, builder: str = "auto"
+    ecr: Any,
+    settings: EnvSettings,
+    repo_root: Path,
+    model: str,
+    builder: str = "auto",
+    base_image: str | None = None,
 ) -> ImageRef:
     """Make sure the serving image of `model` is in ECR under its content tag.
 
@@ -170,7 +181,7 @@ def push_image(
     """
     from smgitops.artifacts import builders
 
-    tag = image_tag(repo_root, model)
+    tag = image_tag(repo_root, model, base_image)
     uri = image_uri(settings, tag)
     digest = image_digest(ecr, settings, tag)
     if digest is not None:
@@ -178,7 +189,7 @@ def push_image(
     chosen = resolve_builder(builder)
     ensure_repository(ecr, settings)
     if chosen == "docker":
-        builders.docker_build(repo_root, model, uri)
+        builders.docker_build(repo_root, model, uri, base_image)
         builders.docker_push(ecr, uri)
         digest = image_digest(ecr, settings, tag)
         if digest is None:
@@ -188,12 +199,14 @@ def push_image(
     return ImageRef(uri=uri, digest=digest, pushed=True)
 
 
-def build_image(settings: EnvSettings, repo_root: Path, model: str) -> str:
+def build_image(
+    settings: EnvSettings, repo_root: Path, model: str, base_image: str | None = None
+) -> str:
     """Build the serving image of `model` locally with Docker under its ECR URI; returns it."""
     from smgitops.artifacts import builders
 
     if not (repo_root / CONTAINER_DIR / "Dockerfile").is_file():
         raise ConfigError(f"{CONTAINER_DIR}/Dockerfile is missing")
-    uri = image_uri(settings, image_tag(repo_root, model))
-    builders.docker_build(repo_root, model, uri)
+    uri = image_uri(settings, image_tag(repo_root, model, base_image))
+    builders.docker_build(repo_root, model, uri, base_image)
     return uri

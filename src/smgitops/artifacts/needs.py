@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from smgitops.spec import DesiredEnv
+from dataclasses import dataclass
+
+from smgitops.spec import DesiredEnv, EndpointSpec, EnvSettings
 
 
 def models_used(desired: DesiredEnv) -> tuple[str, ...]:
@@ -13,11 +15,34 @@ def models_used(desired: DesiredEnv) -> tuple[str, ...]:
     return tuple(sorted({e.model.name for e in desired.endpoints if e.model.kind == "folder"}))
 
 
-def serving_models(desired: DesiredEnv) -> tuple[str, ...]:
-    """Folders whose serving image the env needs: folder models and S3 artifacts' `code:`.
+@dataclass(frozen=True)
+class ServingImage:
+    """One image to build: a model folder, FROM a DLC base image URI or container/'s default."""
 
-    No side effects.
+    model: str
+    base_image: str | None = None
+
+
+def base_image_uri(spec: EndpointSpec, settings: EnvSettings) -> str | None:
+    """The DLC URI an endpoint's image is built FROM in the env's region, or None.
+
+    No side effects (reads the packaged DLC catalog).
     """
-    names = {e.model.name for e in desired.endpoints if e.model.kind == "folder"}
-    names |= {e.model.code for e in desired.endpoints if e.model.code is not None}
-    return tuple(sorted(names))
+    if spec.base_image is None:
+        return None
+    from smgitops.baseimages.catalog import load_catalog, resolve
+
+    return resolve(spec.base_image, settings.region, load_catalog()).uri
+
+
+def serving_images(desired: DesiredEnv) -> tuple[ServingImage, ...]:
+    """Every distinct image the env's endpoints serve with and the repo builds, sorted.
+
+    No side effects (reads the packaged DLC catalog).
+    """
+    images = {
+        ServingImage(e.model.code or e.model.name, base_image_uri(e, desired.settings))
+        for e in desired.endpoints
+        if e.model.has_folder
+    }
+    return tuple(sorted(images, key=lambda i: (i.model, i.base_image or "")))

@@ -16,6 +16,7 @@ import click
 from smgitops.console import err, out
 
 if TYPE_CHECKING:
+    from smgitops.artifacts.needs import ServingImage
     from smgitops.spec import EnvSettings
 
 _MODEL_OPTION = click.option(
@@ -26,18 +27,20 @@ _MODEL_OPTION = click.option(
 )
 
 
-def _env_models(env_name: str, only_model: str | None) -> tuple[EnvSettings, tuple[str, ...]]:
-    from smgitops.artifacts.needs import serving_models
+def _env_models(
+    env_name: str, only_model: str | None
+) -> tuple[EnvSettings, tuple[ServingImage, ...]]:
+    from smgitops.artifacts.needs import serving_images
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
     desired = load_env(Path.cwd(), env_name)
-    models = serving_models(desired)
+    models = serving_images(desired)
     if only_model is not None:
-        if only_model not in models:
-            used = ", ".join(models) or "none"
+        if only_model not in {m.model for m in models}:
+            used = ", ".join(sorted({m.model for m in models})) or "none"
             raise UserError(f"env {env_name} does not use model {only_model} (it uses: {used})")
-        models = (only_model,)
+        models = tuple(m for m in models if m.model == only_model)
     return desired.settings, models
 
 
@@ -72,12 +75,17 @@ def tag(env_name: str) -> None:
     rows = []
     with aws.aws_errors("reading ECR"):
         ecr = aws.client("ecr", settings.region)
-        for model in models:
-            content_tag = image_tag(repo_root, model)
+        for wanted in models:
+            content_tag = image_tag(repo_root, wanted.model, wanted.base_image)
             missing = not image_exists(ecr, settings, content_tag)
-            rows.append(
-                {"model": model, "image": image_uri(settings, content_tag), "missing": missing}
-            )
+            row = {
+                "model": wanted.model,
+                "image": image_uri(settings, content_tag),
+                "missing": missing,
+            }
+            if wanted.base_image is not None:
+                row["base_image"] = wanted.base_image
+            rows.append(row)
     out("images=" + json.dumps(rows, separators=(",", ":")))
 
 
@@ -96,9 +104,9 @@ def build(env_name: str, only_model: str | None) -> None:
     from smgitops.artifacts.image import build_image
 
     settings, models = _env_models(env_name, only_model)
-    for model in models:
-        uri = build_image(settings, Path.cwd(), model)
-        err.print(f"{model}: built {uri}")
+    for wanted in models:
+        uri = build_image(settings, Path.cwd(), wanted.model, wanted.base_image)
+        err.print(f"{wanted.model}: built {uri}")
 
 
 @image.command("push")
@@ -132,7 +140,14 @@ def push(env_name: str, builder: str, only_model: str | None) -> None:
         err.print(f"env {env_name} uses no model folders: nothing to push")
     with aws.aws_errors("pushing images"):
         ecr = aws.client("ecr", settings.region)
-        for model in models:
-            ref = push_image(ecr, settings, Path.cwd(), model, builder=builder)
+        for wanted in models:
+            ref = push_image(
+                ecr,
+                settings,
+                Path.cwd(),
+                wanted.model,
+                builder=builder,
+                base_image=wanted.base_image,
+            )
             status = "pushed" if ref.pushed else "already present"
-            err.print(f"{model}: {status} {ref.uri} ({ref.digest})")
+            err.print(f"{wanted.model}: {status} {ref.uri} ({ref.digest})")

@@ -9,6 +9,7 @@ from smgitops.manifest.endpoint_rules import endpoint_name
 from smgitops.manifest.model_folder import MODELS_DIR
 from smgitops.spec import (
     AutoscalingSpec,
+    BaseImageSpec,
     DataCaptureSpec,
     DeploymentSpec,
     EndpointSpec,
@@ -146,6 +147,17 @@ def _smoke_test(value: dict[str, Any] | None, body: bytes | None) -> SmokeTestSp
     )
 
 
+def _base_image(value: dict[str, Any] | None) -> BaseImageSpec | None:
+    if value is None:
+        return None
+    return BaseImageSpec(
+        framework=value["framework"],
+        version=value["version"],
+        py=value["py"],
+        processor=value["processor"],
+    )
+
+
 def model_source(value: str | dict[str, Any], manifest_name: str) -> ModelSource:
     """ModelSource of a valid `spec.model` (folder name or source block). No side effects."""
     if isinstance(value, str):
@@ -200,4 +212,5 @@ def endpoint_spec(
         deployment=_deployment(spec.get("deployment")),
         data_capture=_data_capture(spec.get("dataCapture"), settings),
         smoke_test=_smoke_test(spec.get("smokeTest"), smoke_body),
+        base_image=_base_image(spec.get("image")),
     )

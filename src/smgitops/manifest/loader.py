@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smgitops.baseimages.catalog import load_catalog, manifest_problems
 from smgitops.errors import ConfigError
 from smgitops.manifest import build
 from smgitops.manifest.endpoint_rules import (
@@ -22,7 +23,7 @@ from smgitops.manifest.endpoint_rules import (
 from smgitops.manifest.env_rules import env_problems
 from smgitops.manifest.files import display_path, is_inside, read_text
 from smgitops.manifest.model_folder import source_problem
-from smgitops.manifest.problems import ManifestInvalid, Problem, clip, sorted_problems
+from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
 from smgitops.spec import DesiredEnv
@@ -104,6 +105,9 @@ def _endpoint_semantics(
         field_path, message = model_issue
         line, column = document.position(field_path)
         problems.append(Problem(file, line, column, ".".join(field_path), message))
+    for image_path, message in manifest_problems(spec, load_catalog()):
+        line, column = document.position(image_path)
+        problems.append(Problem(file, line, column, format_field(image_path), message))
     smoke_body = None
     body_file = spec.get("smokeTest", {}).get("bodyFile")
     if body_file is not None:

@@ -48,6 +48,8 @@ _PATTERN_HINTS = {
     ): "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
     "^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$": "letters, digits and '-', not at the ends",
     "^latest-approved$": "latest-approved or a version number",
+    "^[0-9]+(\\.[0-9]+){1,2}$": "a version such as 2.0.0, quoted",
+    "^py3[0-9]+$": "py3 and the minor version, e.g. py310",
     "^ml\\.[a-z0-9-]+\\.[a-z0-9]+$": "ml.<family>.<size>, e.g. ml.m5.large",
     "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?$": "type/subtype, e.g. text/csv",
     "^\\$(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[[0-9]+\\])*$": "$ then .key or [index] steps, e.g. $[0]",

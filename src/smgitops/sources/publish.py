@@ -6,9 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from smgitops.artifacts.image import image_exists, image_tag, image_uri
-from smgitops.aws import client
-from smgitops.errors import UserError
 from smgitops.sources.pins import S3Pin, split_s3_uri
 from smgitops.sources.s3 import publish_s3_artifact
 from smgitops.spec import EnvSettings
@@ -21,7 +18,7 @@ def publish_sources(
     repo_root: Path,
     progress: Callable[[str, str], None],
 ) -> None:
-    """Copy/repack each pinned S3 artifact once and check the `code:` images exist in ECR."""
+    """Copy/repack each pinned S3 artifact that a changing endpoint needs, once."""
     done: set[str] = set()
     for change in plan.changes:
         desired = change.desired
@@ -35,10 +32,3 @@ def publish_sources(
         put = publish_s3_artifact(clients.s3, settings, pin, key, repo_root)
         what = "repacked" if pin.code else "copied"
         progress(desired.artifact.model, f"{what} {pin.uri}" if put else "artifact already in S3")
-        if pin.code:
-            tag = image_tag(repo_root, pin.code)
-            if not image_exists(client("ecr", settings.region), settings, tag):
-                raise UserError(
-                    f"image {image_uri(settings, tag)} is missing in ECR: "
-                    f"run `smgitops image push --env {settings.name}` first"
-                )

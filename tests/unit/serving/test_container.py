@@ -23,8 +23,15 @@ def values(keyword: str) -> list[str]:
 
 
 def test_base_image_is_pinned_by_digest():
-    (base,) = values("FROM")
-    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", base)
+    # The default base (BASE_IMAGE is only overridden for AWS Deep Learning Container bases).
+    (default,) = [rest for rest in values("ARG") if rest.startswith("BASE_IMAGE=")]
+    assert re.fullmatch(r"BASE_IMAGE=python:3\.11-slim@sha256:[0-9a-f]{64}", default)
+    assert values("FROM")[0] == "${BASE_IMAGE} AS base"
+
+
+def test_default_target_is_the_smgitops_serving_stage_and_dlc_bases_have_their_own():
+    stages = [rest.rsplit(" ", 1)[-1] for rest in values("FROM")]
+    assert stages == ["base", "serving-dlc", "serving-smgitops"]
 
 
 def test_entrypoint_is_exec_form_so_docker_run_image_serve_works():

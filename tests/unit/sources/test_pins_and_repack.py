@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smgitops.artifacts.needs import models_used, serving_models
+from smgitops.artifacts.needs import ServingImage, models_used, serving_images
 from smgitops.errors import ConfigError
 from smgitops.manifest.build import model_source
 from smgitops.sources.pins import (
@@ -113,7 +113,7 @@ def test_s3_code_folders_need_an_image_but_no_folder_tarball():
         ),
     )
     assert models_used(desired) == ("folder-model",)
-    assert serving_models(desired) == ("code-model", "folder-model")
+    assert serving_images(desired) == (ServingImage("code-model"), ServingImage("folder-model"))
 
 
 def _tarball(path: Path, files: dict[str, bytes]) -> Path:
