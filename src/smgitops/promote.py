@@ -54,7 +54,10 @@ def pinned_model(source: ModelSource, pin: SourcePin | None) -> ModelValue:
 
 
 def _scalar(text: str) -> str:
-    return text if _PLAIN.match(text) else json.dumps(text)
+    # Plain only when YAML reads it back as this same text ("2.0" would become a number).
+    if _PLAIN.match(text) and yaml.safe_load(text) == text:
+        return text
+    return json.dumps(text)
 
 
 def flow_yaml(value: ModelValue) -> str:
@@ -64,15 +67,43 @@ def flow_yaml(value: ModelValue) -> str:
     return "{" + ", ".join(f"{key}: {_scalar(item)}" for key, item in value.items()) + "}"
 
 
+def _spec_entries(text: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    spec = _child(node, "spec")
+    if not isinstance(spec, yaml.MappingNode):
+        raise ConfigError("manifest has no spec mapping to promote into")
+    return {k.value: (k, v) for k, v in spec.value if isinstance(k, yaml.ScalarNode)}
+
+
 def replace_model(text: str, value: ModelValue) -> str:
     """The manifest `text` with the value of `spec.model` replaced by `value`; the rest of the
     text (comments included) unchanged. No side effects."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    spec = _child(node, "spec")
-    model = _child(spec, "model") if spec is not None else None
-    if model is None:
+    entries = _spec_entries(text)
+    if "model" not in entries:
         raise ConfigError("manifest has no spec.model to promote into")
+    model = entries["model"][1]
     return text[: model.start_mark.index] + flow_yaml(value) + text[_end(model) :]
+
+
+def set_image(text: str, value: dict[str, str] | None) -> str:
+    """The manifest `text` with `spec.image` set to `value` (inserted after `spec.model` when
+    absent) or removed (None); the rest of the text unchanged. No side effects."""
+    entries = _spec_entries(text)
+    if "image" in entries:
+        key, node = entries["image"]
+        if value is not None:
+            return text[: node.start_mark.index] + flow_yaml(value) + text[_end(node) :]
+        start = text.rfind("\n", 0, key.start_mark.index) + 1
+        end = text.find("\n", _end(node))
+        return text[:start] + (text[end + 1 :] if end != -1 else "")
+    if value is None:
+        return text
+    key, model = entries["model"]
+    end = text.find("\n", _end(model))
+    line = f"{' ' * key.start_mark.column}image: {flow_yaml(value)}"
+    if end == -1:
+        return text + "\n" + line + "\n"
+    return text[: end + 1] + line + "\n" + text[end + 1 :]
 
 
 def _end(node: yaml.Node) -> int:
@@ -118,8 +149,10 @@ def write_promotion(
     target_manifest: str | None,
     target_env: str,
     value: ModelValue,
+    image: dict[str, str] | None = None,
 ) -> Promotion:
-    """Rewrite (or create from the source manifest) the target manifest's `spec.model`."""
+    """Rewrite (or create from the source manifest) the target manifest's `spec.model` and
+    `spec.image` (the base image the source env builds on, or none)."""
     if target_manifest is None:
         target_manifest = f"deployments/{target_env}/{Path(source_spec.manifest_path).name}"
         text = (repo_root / source_spec.manifest_path).read_text(encoding="utf-8")
@@ -127,7 +160,7 @@ def write_promotion(
     else:
         text = (repo_root / target_manifest).read_text(encoding="utf-8")
         created = False
-    updated = replace_model(text, value)
+    updated = set_image(replace_model(text, value), image)
     changed = updated != text or created
     if changed:
         (repo_root / target_manifest).write_text(updated, encoding="utf-8")

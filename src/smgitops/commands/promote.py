@@ -17,8 +17,9 @@ from smgitops.console import err
 def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> None:
     """Copy endpoint NAME's model from one env to another, pinned, as a git commit for a PR.
 
-    Rewrites only spec.model of deployments/<to>/ (the manifest with metadata.name NAME; a
-    copy of the source manifest when there is none): an S3 artifact gains the ETag and
+    Rewrites only spec.model and spec.image (the DLC base, set or removed to match) of
+    deployments/<to>/ (the manifest with metadata.name NAME; a copy of the source manifest
+    when there is none): an S3 artifact gains the ETag and
     VersionId the source env resolves, `latest-approved` becomes the exact model package
     ARN, a folder model stays the folder. Reads S3/SageMaker of the source env, never
     writes AWS. Only that file is committed; push a branch and open a PR from it.
@@ -59,7 +60,16 @@ def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> Non
     existing = next((e.manifest_path for e in target.endpoints if e.name == name), None)
     before = (repo_root / existing).read_text(encoding="utf-8") if existing else None
     value = pinned_model(spec.model, pin)
-    promotion = write_promotion(repo_root, spec, existing, target_env, value)
+    base = spec.base_image
+    image = None
+    if base is not None:
+        image = {
+            "framework": base.framework,
+            "version": base.version,
+            "py": base.py,
+            "processor": base.processor,
+        }
+    promotion = write_promotion(repo_root, spec, existing, target_env, value, image)
     problems = validate_paths(repo_root, [repo_root / promotion.manifest])
     if problems:
         _restore(repo_root / promotion.manifest, before)

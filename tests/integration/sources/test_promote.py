@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import yaml
 from scratch import ENV_YAML, INFERENCE_PY
 from trained import approve, manifest, register_version, upload
 
@@ -132,3 +133,21 @@ def test_prod_plan_refuses_a_promoted_artifact_overwritten_in_an_unversioned_buc
     result = repo.run("plan", "--env", "prod")
     assert result.exit_code == 1
     assert "it was overwritten since it was promoted" in result.output
+
+
+def test_promote_carries_the_dlc_base_image_so_prod_serves_the_same_image(repo, aws):
+    image = '  image: {framework: pytorch, version: "2.0.0", py: py310, processor: cpu}\n'
+    staging = manifest("scorer").replace("  variants:\n", image + "  variants:\n")
+    repo.write("deployments/staging/scorer.yaml", staging)
+    repo.write("deployments/prod/_env.yaml", ENV_YAML)
+    repo.write("deployments/prod/scorer.yaml", manifest("scorer"))
+    init_git(repo)
+
+    result = repo.run("promote", "--from", "staging", "--to", "prod", "scorer")
+    assert result.exit_code == 0, result.output
+    promoted = yaml.safe_load((repo.root / "deployments/prod/scorer.yaml").read_text())
+    assert promoted == yaml.safe_load(staging)
+    staging_desired = plan_json(repo, "staging")["endpoints"][0]["desired"]
+    prod_desired = plan_json(repo, "prod")["endpoints"][0]["desired"]
+    for key in ("base_image", "image", "model_data"):
+        assert prod_desired[key] == staging_desired[key]

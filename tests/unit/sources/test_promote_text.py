@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from smgitops.manifest.build import model_source
-from smgitops.promote import flow_yaml, pinned_model, replace_model
+from smgitops.promote import flow_yaml, pinned_model, replace_model, set_image
 from smgitops.sources.pins import PackagePin, S3Pin
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/7"
@@ -54,3 +54,20 @@ def test_replace_model_rewrites_only_the_model_value_keeping_comments():
         "model": {"modelPackage": ARN},
         "variants": [{"name": "primary"}],
     }
+
+
+IMAGE = {"framework": "pytorch", "version": "2.0", "py": "py310", "processor": "gpu"}
+MANIFEST = "spec:\n  model: scorer  # folder\n  variants:\n    - name: primary\n"
+
+
+def test_set_image_inserts_replaces_and_removes_the_base_image():
+    inserted = set_image(MANIFEST, IMAGE)
+    assert inserted.splitlines()[1:3] == [
+        "  model: scorer  # folder",
+        '  image: {framework: pytorch, version: "2.0", py: py310, processor: gpu}',
+    ]
+    assert yaml.safe_load(inserted)["spec"]["image"] == IMAGE  # "2.0" stays text
+    replaced = set_image(inserted, {**IMAGE, "processor": "cpu"})
+    assert yaml.safe_load(replaced)["spec"]["image"]["processor"] == "cpu"
+    assert set_image(inserted, None) == MANIFEST
+    assert set_image(MANIFEST, None) == MANIFEST
