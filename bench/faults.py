@@ -7,7 +7,9 @@ must be 0. "converged" means: after the fault (and, for failures, after it is fi
 exits 0, `plan --detailed-exitcode` exits 0, no apply lock is left and SageMaker holds only
 each endpoint's live config and the previous one (no orphaned configs or models).
 
-    .venv/bin/python bench/faults.py [--endpoints 10] [--throttle 0.3] [--only NAME]
+    .venv/bin/python bench/faults.py [--endpoints 10] [--throttle 0.3] [--runs 3] [--only NAME]
+
+"wall s" is the total over a row's runs (the faulty run, the re-run and their checks).
 """
 
 from __future__ import annotations
@@ -231,6 +233,8 @@ def throttling(lab: Lab, endpoints: int, rate: float) -> Row:
     lab.emulator.configure(throttle_rate=0.0)
     ok = code == 0 and lab.converged()
     note = f"{len(calls)} calls, {throttled} throttled and retried"
+    if not rate:
+        note = f"{len(calls)} calls, no faults (baseline)"
     if code != 0:
         note += f"; apply failed: {output.strip().splitlines()[-1]}"
     return Row(
@@ -293,7 +297,22 @@ CRASH_POINTS = (
 )
 
 
-def crash(lab: Lab, point: CrashPoint) -> Row:
+def crash(lab: Lab, point: CrashPoint, runs: int) -> Row:
+    """`runs` times: deploy, SIGKILL the next apply at the point, re-run; one row."""
+    total = Row(f"SIGKILL: {point.name}", 0, 0, 0, 0.0)
+    notes = []
+    for _ in range(runs):
+        once = _crash_once(lab, point)
+        total.runs += 1
+        total.converged += once.converged
+        total.endpoint_errors += once.endpoint_errors
+        total.wall_s += once.wall_s
+        notes += [once.note] if once.note else []
+    total.note = "; ".join(sorted(set(notes)))
+    return total
+
+
+def _crash_once(lab: Lab, point: CrashPoint) -> Row:
     lab.fresh(1, point.generations)
     old = 6.0 * point.generations
     new = old
@@ -303,8 +322,8 @@ def crash(lab: Lab, point: CrashPoint) -> Row:
         new = 6.0 * (point.generations + 1)
         lab.set_weight(point.generations + 1)
     started = time.monotonic()
+    lab.emulator.clear_calls()  # before the invoker starts: its count must match the log's
     with Invoker([endpoint_name(0)]) as invoker:
-        lab.emulator.clear_calls()
         lab.emulator.configure(
             latency_seconds=1.0,
             latency_operations=list(point.slow),
@@ -550,6 +569,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=10)
     parser.add_argument("--throttle", type=float, default=0.3)
+    parser.add_argument("--runs", type=int, default=3, help="runs per crash point")
     parser.add_argument(
         "--only", choices=["throttling", "crash", "failures"], help="run one group only"
     )
@@ -558,11 +578,12 @@ def main() -> None:
     with emulated_repo(1) as (emulator, root):
         lab = Lab(emulator, root)
         if args.only in (None, "throttling"):
-            rows.append(throttling(lab, args.endpoints, args.throttle))
-            print(render(rows[-1:]), file=sys.stderr, flush=True)
+            for rate in (0.0, args.throttle):  # the same update without faults, for comparison
+                rows.append(throttling(lab, args.endpoints, rate))
+                print(render(rows[-1:]), file=sys.stderr, flush=True)
         if args.only in (None, "crash"):
             for point in CRASH_POINTS:
-                rows.append(crash(lab, point))
+                rows.append(crash(lab, point, args.runs))
                 print(render(rows[-1:]), file=sys.stderr, flush=True)
         if args.only in (None, "failures"):
             rows += failures(lab)

@@ -73,8 +73,8 @@ def test_killed_apply_keeps_serving_and_a_rerun_converges_without_orphans(point,
     old, new = 6.0 * generations, 6.0 * (generations + 1)
     deployed.set_weight(float(generations + 1))
 
+    aws.clear_calls()  # before the invoker starts: its count must match the log's
     with Invoker("staging-scorer") as invoker:
-        aws.clear_calls()
         aws.configure(latency_seconds=0.5, latency_operations=slow, **knobs)
         process = start_apply(deployed.root)
         wait_for(aws, lambda calls: seen(calls, invoker), process)
