@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -53,8 +54,13 @@ def load_catalog() -> dict[str, Any]:
     return json.loads(text)
 
 
+def _version_key(text: str) -> tuple:
+    # "1.10.2" after "1.2.0", "py310" after "py39": digit runs compare as numbers.
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
 def _allowed(values: Any) -> str:
-    return ", ".join(sorted(values))
+    return ", ".join(sorted(values, key=_version_key))
 
 
 def spec_problem(spec: BaseImageSpec, catalog: dict[str, Any]) -> tuple[str, str] | None:
