@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from scratch import ENV_YAML, INFERENCE_PY
-from trained import approve, manifest, register_version
+from scratch import ENV_YAML, INFERENCE_PY, mutating
+from trained import approve, manifest, register_version, upload
 
 LATEST = "{modelPackageGroup: churn, version: latest-approved}"
 
@@ -108,3 +108,18 @@ def test_group_without_an_approved_version_is_a_one_line_error(repo, aws):
     result = repo.run("plan", "--env", "staging")
     assert result.exit_code == 1
     assert "model package group churn has no Approved version" in result.output
+
+
+def test_planning_registry_and_s3_sources_only_reads_aws(repo, aws):
+    register_version("churn", 2, INFERENCE_PY, approved=True)
+    repo.write("deployments/staging/scorer.yaml", manifest(LATEST))
+    uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"})
+    repo.write(
+        "deployments/staging/other.yaml", manifest(f"{{s3: {uri}, code: scorer}}", name="other")
+    )
+    aws.clear_calls()
+    assert repo.run("plan", "--env", "staging").exit_code == 0
+    operations = [c.operation for c in aws.calls()]
+    assert mutating(aws.calls()) == []
+    assert operations.count("HeadObject") == 1  # the S3 source's pin: no download at plan time
+    assert {"ListModelPackages", "DescribeModelPackage"} <= set(operations)
