@@ -138,7 +138,7 @@ def apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) ->
     any endpoint did not converge, 130 when interrupted (re-run to converge).
 
     One apply per env at a time: a second one refuses, naming the running one. A lock left by
-    a killed apply on this host is taken over automatically; elsewhere use --break-lock.
+    a killed apply on this machine is taken over automatically; elsewhere use --break-lock.
 
     \b
     Example:
@@ -180,7 +180,8 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
 
     repo_root = Path.cwd()
     recorded = _recorded_sources(plan_file) if plan_file is not None else None
-    prepared = prepare(repo_root, env_name, recorded)
+    with aws_errors("resolving model sources"):  # S3 / Model Registry pins read AWS
+        prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
     clients = Clients.for_region(settings.region)
     holder = lock.this_process(env_name, current_commit(repo_root))
