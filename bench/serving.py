@@ -81,6 +81,15 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     failures: int
+    # CPU time the server's processes spent per request (user+sys, all its processes): unlike
+    # req/s it hardly depends on what else runs on the machine.
+    cpu_us_per_request: float = float("nan")
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    process_group: int  # every process of the stack (supervisor, workers, JVM) is in it
 
 
 # ---------------------------------------------------------------- models and model dirs
@@ -118,11 +127,13 @@ def measure_floor(model_dir: Path, model: str, duration: float) -> Measurement:
     for _ in range(200):
         run_chain(handlers, loaded, PAYLOAD, CONTENT_TYPE, ACCEPT, context)
     samples = []
+    cpu_before = time.process_time()
     deadline = time.perf_counter() + duration
     while time.perf_counter() < deadline:
         start = time.perf_counter()
         run_chain(handlers, loaded, PAYLOAD, CONTENT_TYPE, ACCEPT, context)
         samples.append(time.perf_counter() - start)
+    cpu = time.process_time() - cpu_before
     samples.sort()
     return Measurement(
         model,
@@ -132,6 +143,7 @@ def measure_floor(model_dir: Path, model: str, duration: float) -> Measurement:
         statistics.median(samples) * 1e3,
         samples[int(len(samples) * 0.99)] * 1e3,
         0,
+        cpu / len(samples) * 1e6,
     )
 
 
@@ -172,6 +184,27 @@ def parse_wrk(text: str) -> tuple[float, float, float, int]:
         elif found:
             failures += sum(int(n) for n in re.findall(r"\d+", found.group(0)))
     return float(rate.group(1)), _latency_ms(text, "50"), _latency_ms(text, "99"), failures
+
+
+def requests_done(text: str) -> int:
+    """How many requests a wrk run completed. No side effects."""
+    found = re.search(r"^\s*(\d+) requests in", text, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+def group_cpu_seconds(process_group: int) -> float:
+    """User+system CPU seconds of every live process in a process group (Linux /proc)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process_group:  # pgrp; utime and stime are fields 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(url: str, script: Path, concurrency: int, duration: float) -> str:
@@ -251,7 +284,7 @@ def warm_up(url: str, script: Path, limit: float = 180.0) -> None:
 @contextlib.contextmanager
 def process_group(
     command: list[str], *, env: dict[str, str], cwd: Path, log: Path, url: str
-) -> Iterator[str]:
+) -> Iterator[RunningServer]:
     """Run a server in its own process group until the block ends, then stop the group."""
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -265,7 +298,7 @@ def process_group(
         )
     try:
         wait_for_ping(url, process, log, limit=120)
-        yield url
+        yield RunningServer(url, process.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -277,9 +310,10 @@ def process_group(
 
 
 @contextlib.contextmanager
-def smgitops_stack(model_dir: Path, work: Path) -> Iterator[str]:
+def smgitops_stack(model_dir: Path, work: Path) -> Iterator[RunningServer]:
     with ServingProcess(model_dir, workers=WORKERS) as server:
-        yield server.url
+        assert server.pid is not None
+        yield RunningServer(server.url, server.pid)
 
 
 TOOLKIT_HANDLER_SERVICE = '''
@@ -306,7 +340,7 @@ model_server.start_model_server(handler_service="bench_handler_service")
 
 
 @contextlib.contextmanager
-def toolkit_stack(model_dir: Path, work: Path) -> Iterator[str]:
+def toolkit_stack(model_dir: Path, work: Path) -> Iterator[RunningServer]:
     service = work / "toolkit"
     service.mkdir(parents=True, exist_ok=True)
     (service / "bench_handler_service.py").write_text(TOOLKIT_HANDLER_SERVICE)
@@ -324,8 +358,10 @@ def toolkit_stack(model_dir: Path, work: Path) -> Iterator[str]:
     }
     command = [str(BENCH_VENV / "bin" / "python"), "launch.py", str(service / "mms.properties")]
     log = work / "toolkit.log"
-    with process_group(command, env=env, cwd=service, log=log, url=f"http://127.0.0.1:{port}"):
-        yield f"http://127.0.0.1:{port}"
+    with process_group(
+        command, env=env, cwd=service, log=log, url=f"http://127.0.0.1:{port}"
+    ) as running:
+        yield running
 
 
 FLASK_PREDICTOR = '''
@@ -370,7 +406,7 @@ def invocations():
 
 
 @contextlib.contextmanager
-def flask_stack(model_dir: Path, work: Path) -> Iterator[str]:
+def flask_stack(model_dir: Path, work: Path) -> Iterator[RunningServer]:
     app_dir = work / "flask"
     app_dir.mkdir(parents=True, exist_ok=True)
     (app_dir / "predictor.py").write_text(FLASK_PREDICTOR)
@@ -389,8 +425,10 @@ def flask_stack(model_dir: Path, work: Path) -> Iterator[str]:
         "predictor:app",
     ]
     log = work / "flask.log"
-    with process_group(command, env=env, cwd=app_dir, log=log, url=f"http://127.0.0.1:{port}"):
-        yield f"http://127.0.0.1:{port}"
+    with process_group(
+        command, env=env, cwd=app_dir, log=log, url=f"http://127.0.0.1:{port}"
+    ) as running:
+        yield running
 
 
 STACKS = {
@@ -444,14 +482,15 @@ def best(runs: list[Measurement]) -> Measurement:
 
 def table(rows: list[Measurement]) -> str:
     header = (
-        f"{'model':<7} {'stack':<42} {'c':>2} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5}"
+        f"{'model':<7} {'stack':<42} {'c':>2} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'fail':>5} {'CPU us/req':>10}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
             f"{row.model:<7} {row.stack:<42} {row.concurrency:>2} "
             f"{row.requests_per_second:>9.0f} {row.p50_ms:>8.3f} {row.p99_ms:>8.3f} "
-            f"{row.failures:>5}"
+            f"{row.failures:>5} {row.cpu_us_per_request:>10.0f}"
         )
     return "\n".join(lines)
 
@@ -473,7 +512,8 @@ def verdicts(rows: list[Measurement]) -> list[str]:
         lines.append(
             f"linear, c=8: smgitops {ours.requests_per_second:.0f} req/s = {ratio:.1f}x the "
             f"toolkit's {toolkit.requests_per_second:.0f}; p99 {ours.p99_ms:.2f} ms vs "
-            f"{toolkit.p99_ms:.2f} ms (target >= 2x with p99 no worse: {verdict})"
+            f"{toolkit.p99_ms:.2f} ms (target >= 2x with p99 no worse: {verdict}); server CPU "
+            f"per request {ours.cpu_us_per_request:.0f} us vs {toolkit.cpu_us_per_request:.0f} us"
         )
     floor = find(rows, "forest", "in-process", 1)
     forest = find(rows, "forest", "smgitops", 1)
@@ -507,19 +547,28 @@ def measure_model(
     floors: list[Measurement] = []
     runs: dict[tuple[str, int], list[Measurement]] = {}
     with contextlib.ExitStack() as running:
-        urls = {}
+        servers: dict[str, RunningServer] = {}
         for name in stacks:
             label, stack = STACKS[name]
             print(f"[{model}] starting {label} ...", file=sys.stderr)
-            urls[name] = running.enter_context(stack(model_dir, work / model))
-            warm_up(urls[name], script)
+            servers[name] = running.enter_context(stack(model_dir, work / model))
+            warm_up(servers[name].url, script)
         for round_number in range(1, repeats + 1):
             print(f"[{model}] round {round_number}/{repeats} ...", file=sys.stderr)
             floors.append(measure_floor(model_dir, model, duration))
             for concurrency in CONCURRENCY:
-                for name, url in urls.items():
-                    result = parse_wrk(run_wrk(url, script, concurrency, duration))
-                    measured = Measurement(model, STACKS[name][0], concurrency, *result)
+                for name, server in servers.items():
+                    cpu_before = group_cpu_seconds(server.process_group)
+                    output = run_wrk(server.url, script, concurrency, duration)
+                    cpu = group_cpu_seconds(server.process_group) - cpu_before
+                    done = requests_done(output)
+                    measured = Measurement(
+                        model,
+                        STACKS[name][0],
+                        concurrency,
+                        *parse_wrk(output),
+                        cpu / done * 1e6 if done else float("nan"),
+                    )
                     runs.setdefault((name, concurrency), []).append(measured)
     return [best(floors)] + [best(runs[(name, c)]) for name in stacks for c in CONCURRENCY]
 

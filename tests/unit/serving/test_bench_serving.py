@@ -42,6 +42,11 @@ def test_wrk_output_gives_rate_percentiles_in_ms_and_failures(bench):
     assert bench.parse_wrk(WRK_OUTPUT) == (2400.5, 0.85, 1200.0, 7)
 
 
+def test_completed_requests_are_read_from_wrk_output(bench):
+    assert bench.requests_done(WRK_OUTPUT) == 12000
+    assert bench.requests_done("") == 0
+
+
 def test_wrk_output_without_results_is_an_error(bench):
     with pytest.raises(RuntimeError, match="Requests/sec"):
         bench.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
@@ -59,7 +64,7 @@ def test_verdicts_compare_against_the_toolkit_and_the_floor(bench):
         row(bench, "forest", "smgitops serve", 1, 360),
     ]
     lines = bench.verdicts(rows)
-    assert "3.0x the toolkit's 1000" in lines[0] and lines[0].endswith("met)")
+    assert "3.0x the toolkit's 1000" in lines[0] and "no worse: met)" in lines[0]
     assert "10% below" in lines[1] and lines[1].endswith("met)")
     slower = bench.verdicts([*rows[:3], row(bench, "forest", "smgitops serve", 1, 300)])
     assert slower[1].endswith("NOT met)")
