@@ -17,7 +17,24 @@ from smgitops.reader import describe_endpoint, is_not_found
 
 
 def _tags(sagemaker: Any, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn).get("Tags", [])}
+    try:
+        tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+    except ClientError as error:
+        if is_not_found(error):  # deleted since it was listed (e.g. by a killed earlier run)
+            return {}
+        raise
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def _delete(delete: Any, **request: str) -> bool:
+    """Delete a config or model; False when it was already gone (another run got there)."""
+    try:
+        delete(**request)
+    except ClientError as error:
+        if is_not_found(error):
+            return False
+        raise
+    return True
 
 
 def _config_models(sagemaker: Any, config: str) -> set[str]:
@@ -73,14 +90,14 @@ def collect(
             _tags(sagemaker, config["EndpointConfigArn"]), env
         ):
             continue
-        sagemaker.delete_endpoint_config(EndpointConfigName=name)
-        deleted.append(f"endpoint config {name}")
+        if _delete(sagemaker.delete_endpoint_config, EndpointConfigName=name):
+            deleted.append(f"endpoint config {name}")
     if ours_models:
         keep_models = set().union(*(_config_models(sagemaker, c) for c in keep_configs))
         for model in ours_models:
             name = model["ModelName"]
             if name in keep_models or not naming.is_owned(_tags(sagemaker, model["ModelArn"]), env):
                 continue
-            sagemaker.delete_model(ModelName=name)
-            deleted.append(f"model {name}")
+            if _delete(sagemaker.delete_model, ModelName=name):
+                deleted.append(f"model {name}")
     return deleted

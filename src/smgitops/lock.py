@@ -6,7 +6,8 @@ which commit, since when). It is released with a conditional DELETE of our own c
 (`If-Match: <etag>`), so a run whose lock was broken never removes its successor's lock.
 
 A lock left by a killed apply is taken over automatically when it was held by a process on this
-host that no longer runs; any other stale lock needs `smgitops apply --break-lock`.
+machine (same boot, same pid namespace) that no longer runs; any other stale lock needs
+`smgitops apply --break-lock`.
 Plan and drift take no lock.
 """
 
@@ -20,6 +21,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -49,6 +51,7 @@ class LockHolder:
     commit: str
     since: str  # ISO 8601, UTC
     token: str  # random per run: recognises our own lock after a retried PUT
+    machine: str = ""  # boot id + pid namespace: where `pid` means something ("" unknown)
 
     def describe(self) -> str:
         """`user@host (pid N, commit C)`. No side effects."""
@@ -77,14 +80,18 @@ def parse_holder(body: bytes) -> LockHolder | None:
             commit=str(data["commit"]),
             since=str(data["since"]),
             token=str(data.get("token", "")),
+            machine=str(data.get("machine", "")),
         )
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def is_abandoned(holder: LockHolder, host: str, pid_alive: Callable[[int], bool]) -> bool:
-    """True when the holder ran on `host` and its process is gone. No side effects."""
-    return holder.host == host and not pid_alive(holder.pid)
+def is_abandoned(holder: LockHolder, machine: str, pid_alive: Callable[[int], bool]) -> bool:
+    """True when the holder ran on this `machine` and its process is gone. No side effects.
+
+    Host names alone are not enough: containers may share one while their pids are apart.
+    """
+    return bool(machine) and holder.machine == machine and not pid_alive(holder.pid)
 
 
 def _age(since: str, now: datetime) -> str:
@@ -120,6 +127,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def this_machine() -> str:
+    """This boot of this machine and our pid namespace; "" where Linux's /proc is missing."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    return f"{boot}/{namespace}"
+
+
 def this_process(env: str, commit: str) -> LockHolder:
     """The holder record for this process (reads the environment and the clock)."""
     try:
@@ -134,6 +151,7 @@ def this_process(env: str, commit: str) -> LockHolder:
         commit=commit,
         since=datetime.now(UTC).replace(microsecond=0).isoformat(),
         token=secrets.token_hex(8),
+        machine=this_machine(),
     )
 
 
@@ -221,7 +239,7 @@ def acquire(
         if break_lock:
             who = other.describe() if other else "an unreadable holder"
             say(f"breaking the apply lock of env {settings.name} held by {who}")
-        elif other is not None and is_abandoned(other, holder.host, pid_alive):
+        elif other is not None and is_abandoned(other, holder.machine, pid_alive):
             say(
                 f"taking over the apply lock of env {settings.name}: its holder "
                 f"{other.describe()} is no longer running"

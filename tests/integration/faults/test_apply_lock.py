@@ -9,6 +9,8 @@ import subprocess
 import boto3
 from faultkit import count, finish, lock_objects, start_apply, wait_for
 
+from smgitops import lock
+
 BUCKET = "smgitops-test-artifacts"
 LOCK_KEY = "smgitops/locks/staging.json"
 
@@ -21,7 +23,7 @@ def _predict(repo) -> float:
     return json.loads(result.stdout)[0]
 
 
-def _foreign_lock(host: str = "ci-runner-7", pid: int = 4242) -> None:
+def _foreign_lock(host: str = "ci-runner-7", pid: int = 4242, machine: str = "") -> None:
     body = {
         "version": 1,
         "env": "staging",
@@ -31,6 +33,7 @@ def _foreign_lock(host: str = "ci-runner-7", pid: int = 4242) -> None:
         "commit": "abc123",
         "since": "2026-01-02T03:04:05+00:00",
         "token": "someone-else",
+        "machine": machine,
     }
     boto3.client("s3").put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=json.dumps(body).encode())
 
@@ -76,7 +79,7 @@ def test_lock_held_elsewhere_refuses_until_broken_and_plan_ignores_it(deployed, 
 def test_lock_of_a_dead_process_on_this_host_is_taken_over(deployed, aws):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid that no longer runs
-    _foreign_lock(host=socket.gethostname(), pid=gone.pid)
+    _foreign_lock(host=socket.gethostname(), pid=gone.pid, machine=lock.this_machine())
     deployed.set_weight(2.0)
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 0, result.output

@@ -14,6 +14,7 @@ HOLDER = LockHolder(
     commit="abc123",
     since="2026-11-25T09:00:00+00:00",
     token="t1",
+    machine="boot-1/4026531836",
 )
 
 
@@ -39,7 +40,10 @@ def test_refusal_without_a_readable_holder_still_says_how_to_break_it():
     assert "--break-lock" in refusal("prod", None, datetime.now(UTC))
 
 
-def test_only_a_dead_process_on_the_same_host_is_abandoned():
-    assert is_abandoned(HOLDER, "ci-7", pid_alive=lambda pid: False)
-    assert not is_abandoned(HOLDER, "ci-7", pid_alive=lambda pid: True)
-    assert not is_abandoned(HOLDER, "laptop", pid_alive=lambda pid: False)  # cannot tell there
+def test_only_a_dead_process_on_the_same_machine_is_abandoned():
+    assert is_abandoned(HOLDER, "boot-1/4026531836", pid_alive=lambda pid: False)
+    assert not is_abandoned(HOLDER, "boot-1/4026531836", pid_alive=lambda pid: True)
+    # another machine, or another container's pid namespace: its pids mean nothing here
+    assert not is_abandoned(HOLDER, "boot-2/4026531836", pid_alive=lambda pid: False)
+    assert not is_abandoned(HOLDER, "boot-1/4026532001", pid_alive=lambda pid: False)
+    assert not is_abandoned(HOLDER, "", pid_alive=lambda pid: False)
