@@ -133,15 +133,22 @@ def pin_document(pin: SourcePin) -> dict[str, object]:
     }
 
 
-def recorded_packages(plan_document: dict) -> dict[str, str]:
-    """manifest path -> model package ARN a saved plan resolved, for latest-approved sources.
+def recorded_key(manifest: str, requested: str) -> str:
+    """Key of a recorded resolution: the manifest and what it asked for. No side effects."""
+    return f"{manifest}\0{requested}"
 
-    No side effects.
+
+def recorded_packages(plan_document: dict) -> dict[str, str]:
+    """recorded_key -> model package ARN a saved plan resolved. No side effects.
+
+    Keyed by what the manifest asked for too, so a manifest edited since the plan (another
+    group, an explicit ARN) is resolved afresh instead of taking the old answer.
     """
     recorded = {}
     for endpoint in plan_document.get("endpoints", []):
         desired = endpoint.get("desired") or {}
         source = desired.get("source") or {}
         if source.get("kind") == "model_package" and endpoint.get("manifest"):
-            recorded[endpoint["manifest"]] = source["arn"]
+            key = recorded_key(endpoint["manifest"], source.get("requested", ""))
+            recorded[key] = source["arn"]
     return recorded

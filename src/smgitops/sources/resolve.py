@@ -22,6 +22,7 @@ from smgitops.sources.pins import (
     S3Pin,
     approval_refusal,
     package_arn,
+    recorded_key,
     s3_artifact_key,
 )
 from smgitops.sources.repack import code_files, code_sha256
@@ -69,7 +70,8 @@ def _package_artifact(
 ) -> ModelArtifact:
     source = spec.model
     requested = source.package_arn or f"{source.package_group}@{source.package_version}"
-    arn = recorded.get(spec.manifest_path) or _requested_arn(spec, settings, sagemaker)
+    recorded_arn = recorded.get(recorded_key(spec.manifest_path, requested))
+    arn = recorded_arn or _requested_arn(spec, settings, sagemaker)
     pin: PackagePin = registry.describe_package(sagemaker, arn, requested)
     refusal = approval_refusal(pin, settings.name, settings.require_approval)
     if refusal:

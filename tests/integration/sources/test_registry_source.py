@@ -123,3 +123,15 @@ def test_planning_registry_and_s3_sources_only_reads_aws(repo, aws):
     assert mutating(aws.calls()) == []
     assert operations.count("HeadObject") == 1  # the S3 source's pin: no download at plan time
     assert {"ListModelPackages", "DescribeModelPackage"} <= set(operations)
+
+
+def test_saved_plan_is_stale_once_the_manifest_names_another_version(repo, aws):
+    register_version("churn", 2, INFERENCE_PY, approved=True)
+    second = register_version("churn", 5, INFERENCE_PY, approved=False)
+    repo.write("deployments/staging/scorer.yaml", manifest(LATEST))
+    assert repo.run("plan", "--env", "staging", "--out", "plan.json").exit_code == 0
+
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{modelPackage: '{second}'}}"))
+    applied = repo.run("apply", "--env", "staging", "--plan", "plan.json")
+    assert applied.exit_code == 1
+    assert "is stale" in applied.output

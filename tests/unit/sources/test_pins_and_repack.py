@@ -16,6 +16,7 @@ from smgitops.sources.pins import (
     PackagePin,
     S3Pin,
     approval_refusal,
+    recorded_key,
     recorded_packages,
     s3_artifact_key,
     split_s3_uri,
@@ -74,13 +75,20 @@ def test_recorded_packages_reads_the_versions_a_saved_plan_resolved():
         "endpoints": [
             {
                 "manifest": "deployments/prod/churn.yaml",
-                "desired": {"source": {"kind": "model_package", "arn": PACKAGE.arn}},
+                "desired": {
+                    "source": {
+                        "kind": "model_package",
+                        "arn": PACKAGE.arn,
+                        "requested": "churn@latest-approved",
+                    }
+                },
             },
             {"manifest": "deployments/prod/other.yaml", "desired": {"model": "x"}},
             {"manifest": None, "desired": None},
         ]
     }
-    assert recorded_packages(document) == {"deployments/prod/churn.yaml": PACKAGE.arn}
+    key = recorded_key("deployments/prod/churn.yaml", "churn@latest-approved")
+    assert recorded_packages(document) == {key: PACKAGE.arn}
 
 
 def test_model_source_from_each_manifest_form():
