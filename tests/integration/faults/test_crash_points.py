@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import signal
 
+import boto3
 import pytest
 from faultkit import Invoker, census, count, lock_objects, start_apply, wait_for
+from scratch import manifest
+
+from smgitops import garbage, naming
 
 BUCKET = "smgitops-test-artifacts"
 
@@ -60,6 +64,11 @@ POINTS = {
 }
 
 
+def _exists(endpoint: str) -> bool:
+    names = boto3.client("sagemaker").list_endpoints()["Endpoints"]
+    return any(e["EndpointName"] == endpoint for e in names)
+
+
 def _prediction(answer: bytes) -> float:
     return json.loads(answer)[0]
 
@@ -97,3 +106,56 @@ def test_killed_apply_keeps_serving_and_a_rerun_converges_without_orphans(point,
     assert final.models == final.kept_models
     assert lock_objects(BUCKET) == []
     assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("creation_fails", [False, True], ids=["comes_up", "fails"])
+def test_rerun_after_a_kill_during_creation_waits_and_reports_how_it_ended(
+    creation_fails, deployed, aws
+):
+    deployed.write("deployments/staging/second.yaml", manifest(name="second"))
+    aws.clear_calls()
+    aws.configure(
+        latency_seconds=0.5, latency_operations=["CreateEndpoint"], transition_seconds=2.0
+    )
+    if creation_fails:
+        aws.fail_next_creates()
+    process = start_apply(deployed.root)
+    wait_for(aws, lambda calls: count(calls, "CreateEndpoint") >= 1, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    aws.configure(latency_seconds=0.0, latency_operations=[])
+    wait_for(aws, lambda calls: _exists("staging-second"))  # the killed run's call lands
+
+    rerun = deployed.run("apply", "--env", "staging", "--yes")  # finds it Creating
+
+    if creation_fails:
+        assert rerun.exit_code == 1
+        assert "staging-second: endpoint_failed: endpoint failed: Injected failure" in rerun.output
+    else:
+        assert rerun.exit_code == 0, rerun.output
+        assert "an earlier apply's change completed" in rerun.output
+        assert "staging-second: smoke test passed" in rerun.output
+    assert count(aws.calls(), "CreateEndpoint") == 1  # never raced or created twice
+
+
+def test_garbage_collection_skips_what_a_killed_run_deleted_after_the_listing(deployed, aws):
+    deployed.set_weight(2.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    sm = boto3.client("sagemaker")
+    before = census("staging-scorer")
+    stale = before.previous_config
+    # as after a third generation: the first config is no longer the one to keep for a revert
+    arn = sm.describe_endpoint(EndpointName="staging-scorer")["EndpointArn"]
+    sm.add_tags(
+        ResourceArn=arn, Tags=[{"Key": naming.TAG_PREVIOUS_CONFIG, "Value": before.live_config}]
+    )
+    configs, models = garbage.list_configs_and_models(sm)
+    # a killed run's DeleteEndpointConfig lands between this run's listing and its deletes
+    sm.delete_endpoint_config(EndpointConfigName=stale)
+
+    deleted = garbage.collect(sm, "staging-scorer", "staging", configs, models)
+
+    assert [item.split()[0] for item in deleted] == ["model"]  # the stale model, nothing else
+    after = census("staging-scorer")
+    assert after.configs == {after.live_config}
+    assert after.models == after.kept_models
