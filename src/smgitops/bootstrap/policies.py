@@ -159,7 +159,21 @@ def _ecr_repository(settings: EnvSettings) -> str:
     )
 
 
-def plan_policy(settings: EnvSettings) -> str:
+def source_object_arns(settings: EnvSettings, source_uris: tuple[str, ...]) -> list[str]:
+    """S3 ARNs of the trained artifacts (`spec.model: {s3: ...}`) the env's manifests read."""
+    partition = partition_of(settings.region)
+    return sorted({f"arn:{partition}:s3:::{uri.removeprefix('s3://')}" for uri in source_uris})
+
+
+def _source_read(settings: EnvSettings, source_uris: tuple[str, ...]) -> list[Document]:
+    # Plan pins a source by HEAD (s3:GetObject); apply copies it (GetObject/GetObjectVersion).
+    arns = source_object_arns(settings, source_uris)
+    if not arns:
+        return []
+    return [_statement("ModelSourcesRead", ["s3:GetObject", "s3:GetObjectVersion"], arns)]
+
+
+def plan_policy(settings: EnvSettings, source_uris: tuple[str, ...] = ()) -> str:
     """Read-only permissions for `plan` and `drift`: describe, list, head. No side effects."""
     bucket, objects = _s3(settings)
     sagemaker_any = (
@@ -182,10 +196,15 @@ def plan_policy(settings: EnvSettings) -> str:
             ["application-autoscaling:Describe*", "cloudwatch:DescribeAlarms"],
             ["*"],
         ),
+        *_source_read(settings, source_uris),
     )
 
 
-def deploy_policy(settings: EnvSettings, extra_endpoint_names: tuple[str, ...] = ()) -> str:
+def deploy_policy(
+    settings: EnvSettings,
+    extra_endpoint_names: tuple[str, ...] = (),
+    source_uris: tuple[str, ...] = (),
+) -> str:
     """Least privilege for image push + `apply` in one env, scoped by ARN. No side effects."""
     partition = partition_of(settings.region)
     bucket, objects = _s3(settings)
@@ -274,6 +293,7 @@ def deploy_policy(settings: EnvSettings, extra_endpoint_names: tuple[str, ...] =
             [linked_role],
             Condition={"StringLike": {"iam:AWSServiceName": AUTOSCALING_SERVICE}},
         ),
+        *_source_read(settings, source_uris),
     )
 
 
@@ -292,6 +312,7 @@ def build_bootstrap(
     repo: str,
     branch: str = "main",
     extra_endpoint_names: tuple[str, ...] = (),
+    source_uris: tuple[str, ...] = (),
 ) -> Bootstrap:
     """The OIDC provider and both roles of one environment. No side effects."""
     check_repo(repo)
@@ -305,14 +326,14 @@ def build_bootstrap(
         description=f"smgitops read-only plan/drift for {env}, assumed by {repo} via GitHub OIDC",
         trust_policy=_trust(provider_arn, plan_subjects(repo, branch)),
         policy_name="smgitops-plan",
-        policy=plan_policy(settings),
+        policy=plan_policy(settings, source_uris),
     )
     deploy_role = RoleDefinition(
         name=f"smgitops-{env}-deploy",
         description=f"smgitops deploy for {env}, assumed by {repo} in environment {env}",
         trust_policy=_trust(provider_arn, deploy_subjects(repo, env)),
         policy_name="smgitops-deploy",
-        policy=deploy_policy(settings, extra_endpoint_names),
+        policy=deploy_policy(settings, extra_endpoint_names, source_uris),
     )
     return Bootstrap(env, repo, settings.account_id, provider, plan_role, deploy_role)
 

@@ -50,7 +50,10 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     desired = load_env(Path.cwd(), env_name)
     settings = desired.settings
     names = tuple(endpoint.endpoint_name for endpoint in desired.endpoints)
-    plan = build_bootstrap(settings, repo, branch=branch, extra_endpoint_names=names)
+    sources = tuple(e.model.s3_uri for e in desired.endpoints if e.model.s3_uri)
+    plan = build_bootstrap(
+        settings, repo, branch=branch, extra_endpoint_names=names, source_uris=sources
+    )
     if not apply_:
         out(render_json(plan, settings.region))
         return

@@ -229,3 +229,20 @@ def test_rendered_json_is_stable_and_complete(staging):
 def test_a_malformed_repo_is_a_config_error(repo):
     with pytest.raises(ConfigError, match="OWNER/NAME"):
         build_bootstrap(settings(), repo)
+
+
+def test_s3_model_sources_of_the_manifests_are_readable_by_both_roles_and_nothing_more():
+    source = "s3://training-outputs/churn/run-7/model.tar.gz"
+    bootstrap = build_bootstrap(settings(), REPO, source_uris=(source,))
+    exact = "arn:aws:s3:::training-outputs/churn/run-7/model.tar.gz"
+    for role in (bootstrap.plan_role, bootstrap.deploy_role):
+        policy = role.policy_document
+        assert allows(policy, "s3:GetObject", exact)
+        assert allows(policy, "s3:GetObjectVersion", exact)
+        assert not allows(policy, "s3:GetObject", "arn:aws:s3:::training-outputs/other.tar.gz")
+        assert not allows(policy, "s3:PutObject", exact)
+
+
+def test_no_source_statement_without_s3_sources(staging):
+    sids = {s["Sid"] for s in staging.deploy_role.policy_document["Statement"]}
+    assert "ModelSourcesRead" not in sids
