@@ -85,3 +85,15 @@ class Repo:
 def mutating(calls) -> list[str]:
     readonly = ("Describe", "List", "Get", "Head", "Invoke")
     return [c.operation for c in calls if not c.operation.startswith(readonly)]
+
+
+def scratch_repo(root: Path, *, with_manifest: bool = True) -> Repo:
+    """models/scorer (weight 1), a staging env and, unless told otherwise, its manifest."""
+    repo = Repo(root)
+    repo.write("deployments/staging/_env.yaml", ENV_YAML)
+    if with_manifest:
+        repo.write("deployments/staging/scorer.yaml", manifest())
+    repo.write("models/scorer/inference.py", INFERENCE_PY)
+    repo.write("container/Dockerfile", "FROM scratch\n")
+    repo.set_weight(1.0)
+    return repo

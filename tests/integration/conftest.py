@@ -1,0 +1,30 @@
+"""Fixtures shared by the reconcile, fault and model-source tests: a scratch GitOps repository
+(see scratch.py) on a clean emulator, before and after its first deploy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# Lets every integration test import the shared `scratch` helpers.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scratch import Repo, scratch_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws) -> Repo:
+    monkeypatch.chdir(tmp_path)
+    return scratch_repo(tmp_path)
+
+
+@pytest.fixture
+def deployed(repo: Repo) -> Repo:
+    """The scratch repo after `image push` and a first successful apply (prediction 6.0)."""
+    pushed = repo.run("image", "push", "--env", "staging")
+    assert pushed.exit_code == 0, pushed.output
+    applied = repo.run("apply", "--env", "staging", "--yes")
+    assert applied.exit_code == 0, applied.output
+    return repo
