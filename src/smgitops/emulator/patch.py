@@ -10,6 +10,8 @@ import threading
 from typing import Any
 
 import moto
+import moto.core.responses
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -44,7 +46,30 @@ def install() -> None:
             _replace(SageMakerResponse, name, method)
         _replace(FakeEndpointConfig, "validate_instance_type", models.validate_instance_type)
         _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
+        _replace(
+            DomainDispatcherApplication,
+            "get_backend_for_host",
+            _memoised_backend_lookup(DomainDispatcherApplication.get_backend_for_host),
+        )
+        UPSTREAM["responses.method_names_from_class"] = moto.core.responses.method_names_from_class
+        moto.core.responses.method_names_from_class = _memoised_method_names(
+            moto.core.responses.method_names_from_class
+        )
         _installed = True
+
+
+def _memoised_backend_lookup(lookup: Any) -> Any:
+    """moto routes every request by scanning all its services' URL patterns under one lock
+    (~175 module scans per request); the answer depends on the host name alone, so keep it."""
+    known: dict[tuple[int, str | None], Any] = {}
+
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        key = (id(self), host)
+        if key not in known:
+            known[key] = lookup(self, host)
+        return known[key]
+
+    return get_backend_for_host
 
 
 def _replace(cls: type, name: str, method: Any) -> None:
@@ -54,3 +79,17 @@ def _replace(cls: type, name: str, method: Any) -> None:
 
 def is_installed() -> bool:
     return _installed
+
+
+def _memoised_method_names(list_methods: Any) -> Any:
+    """moto lists a response class's methods with `inspect.getmembers` on every request; the
+    list changes only when a class (or a base) gains or loses a name, which the key notices."""
+    known: dict[tuple[Any, ...], list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        key = (clazz, *(len(base.__dict__) for base in clazz.__mro__))
+        if key not in known:
+            known[key] = list_methods(clazz)
+        return known[key]
+
+    return method_names_from_class
