@@ -65,16 +65,6 @@ class EndpointResult:
     elapsed_s: float = 0.0
 
 
-@dataclass(frozen=True)
-class ApplyResult:
-    results: tuple[EndpointResult, ...]
-    collected: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ready for r in self.results)
-
-
 class ApplyInterrupted(Exception):
     """Ctrl-C during apply: no new endpoint work was started; what was in flight stopped."""
 

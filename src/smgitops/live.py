@@ -98,6 +98,3 @@ class LiveState:
 
     def endpoint(self, name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
-
-    def scaling_for(self, resource_id: str) -> LiveScaling | None:
-        return next((s for s in self.scaling if s.resource_id == resource_id), None)

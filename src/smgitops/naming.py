@@ -21,7 +21,6 @@ TAG_ENV = "smgitops:env"
 TAG_MANIFEST = "smgitops:manifest"
 TAG_COMMIT = "smgitops:commit"
 TAG_PREVIOUS_CONFIG = "smgitops:previous-config"
-OWNERSHIP_TAGS = (TAG_MANAGED, TAG_ENV, TAG_MANIFEST, TAG_COMMIT)
 
 
 def _canonical(value: object) -> object:
