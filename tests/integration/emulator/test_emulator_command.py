@@ -77,7 +77,11 @@ def test_busy_port_is_a_one_line_error():
 def _children(pid: int) -> set[int]:
     children: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        children.update(int(child) for child in (task / "children").read_text().split())
+        try:
+            listed = (task / "children").read_text().split()
+        except FileNotFoundError:  # that thread ended while we looked
+            continue
+        children.update(int(child) for child in listed)
     return children
 
 
