@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from scratch import INFERENCE_PY, manifest
 
 from smgitops.cli import main
 
@@ -23,46 +24,6 @@ ecrRepository: smgitops-serving
 prune: true
 """
 
-MANIFEST = """\
-apiVersion: smgitops/v1
-kind: Endpoint
-metadata:
-  name: scorer
-spec:
-  model: scorer
-  variants:
-    - name: primary
-      instanceType: ml.m5.large
-      instanceCount: 1
-      weight: 1
-  smokeTest:
-    contentType: text/csv
-    body: "1,2,3"
-    expectStatus: 200
-"""
-
-INFERENCE_PY = """\
-import json
-from pathlib import Path
-
-
-def model_fn(model_dir):
-    return float(Path(model_dir, "weight.txt").read_text())
-
-
-def input_fn(body, content_type):
-    text = body.decode() if isinstance(body, bytes) else body
-    return [float(x) for x in text.strip().split(",")]
-
-
-def predict_fn(row, weight):
-    return sum(row) * weight
-
-
-def output_fn(prediction, accept):
-    return json.dumps([prediction]), "application/json"
-"""
-
 PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-plan"
 DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-deploy"
 
@@ -76,7 +37,7 @@ def write(root: Path, relative: str, text: str) -> None:
 @pytest.fixture
 def repo(tmp_path, monkeypatch) -> Path:
     write(tmp_path, "deployments/staging/_env.yaml", ENV_YAML)
-    write(tmp_path, "deployments/staging/scorer.yaml", MANIFEST)
+    write(tmp_path, "deployments/staging/scorer.yaml", manifest())
     write(tmp_path, "models/scorer/inference.py", INFERENCE_PY)
     write(tmp_path, "models/scorer/artifact/weight.txt", "1.0\n")
     write(tmp_path, "container/Dockerfile", "FROM scratch\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from scratch import manifest
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -23,24 +24,6 @@ artifactBucket: smgitops-workflow-artifacts
 artifactPrefix: smgitops
 ecrRepository: smgitops-serving
 prune: true
-"""
-
-MANIFEST = """\
-apiVersion: smgitops/v1
-kind: Endpoint
-metadata:
-  name: scorer
-spec:
-  model: scorer
-  variants:
-    - name: primary
-      instanceType: ml.m5.large
-      instanceCount: 1
-      weight: 1
-  smokeTest:
-    contentType: text/csv
-    body: "1,2,3"
-    expectStatus: 200
 """
 
 INFERENCE_PY = """\
@@ -126,7 +109,7 @@ def write(root: Path, relative: str, text: str) -> None:
 def repo(tmp_path, aws) -> Path:
     root = tmp_path / "repo"
     write(root, "deployments/staging/_env.yaml", ENV_YAML)
-    write(root, "deployments/staging/scorer.yaml", MANIFEST)
+    write(root, "deployments/staging/scorer.yaml", manifest())
     write(root, "models/scorer/inference.py", INFERENCE_PY)
     write(root, "models/scorer/artifact/weight.txt", "1.0\n")
     write(root, "container/Dockerfile", "FROM scratch\n")
