@@ -1,15 +1,16 @@
-"""The HTTP face of the contract: GET /ping and POST /invocations (Starlette ASGI app)."""
+"""The HTTP face of the contract: GET /ping and POST /invocations, as a plain ASGI app.
+
+Two routes need no framework: a hand-written ASGI callable costs a fraction of the
+per-request Python work of a routed, middleware-wrapped one, and that work runs on the event
+loop thread, between the requests a worker serves.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from smgitops.serving.chain import InvocationFailed
 from smgitops.serving.context import CUSTOM_ATTRIBUTES_HEADER, InferenceContext
@@ -18,10 +19,18 @@ from smgitops.serving.mediatypes import JSON, effective_accept
 
 log = logging.getLogger("smgitops.serving")
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-def error_response(status: int, message: str) -> Response:
-    """A one-line JSON error body; never a traceback. No side effects."""
-    return JSONResponse({"error": message}, status_code=status)
+ROUTES = {"/ping": ("GET", "HEAD"), "/invocations": ("POST",)}
+
+
+def error_body(message: str) -> bytes:
+    """The one-line JSON error body; never a traceback. No side effects."""
+    return json.dumps({"error": message}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def valid_custom_attributes(value: object) -> bool:
@@ -34,46 +43,94 @@ def valid_custom_attributes(value: object) -> bool:
     )
 
 
+def with_charset(content_type: str) -> str:
+    """text/* bodies are labelled UTF-8 unless they say otherwise. No side effects."""
+    if content_type.startswith("text/") and "charset=" not in content_type.lower():
+        return content_type + "; charset=utf-8"
+    return content_type
+
+
 class PayloadTooLarge(Exception):
     pass
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+class ClientGone(Exception):
+    pass
+
+
+async def _send_response(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    content_type: str | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode("latin-1"))]
+    if content_type is not None:
+        headers.append((b"content-type", with_charset(content_type).encode("latin-1")))
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, status: int, message: str, **extra: str) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+    await _send_response(send, status, error_body(message), JSON, headers)
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> Starlette:
+def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> ASGIApp:
     """The ASGI app for one worker. `is_ready` defaults to "this worker's model is loaded"."""
     ready = is_ready or (lambda: host.loaded)
     settings = host.settings
+    model_dir = str(settings.model_dir)
 
-    async def ping(request: Request) -> Response:
+    async def ping(send: Send) -> None:
         if ready():
-            return Response(status_code=200)
-        return error_response(503, "model is loading")
+            await _send_response(send, 200)
+        else:
+            await _send_error(send, 503, "model is loading")
 
-    async def invocations(request: Request) -> Response:
+    async def invocations(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
         try:
-            body = await _read_body(request, settings.max_payload_bytes)
+            body = await _read_body(
+                receive, headers.get("content-length"), settings.max_payload_bytes
+            )
         except PayloadTooLarge:
             limit_mb = settings.max_payload_bytes / (1024 * 1024)
-            return error_response(
-                413, f"request body exceeds {limit_mb:g} MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"
+            await _send_error(
+                send, 413, f"request body exceeds {limit_mb:g} MB (SAGEMAKER_MAX_PAYLOAD_IN_MB)"
             )
-        headers = {name.lower(): value for name, value in request.headers.items()}
+            return
+        except ClientGone:
+            return
         content_type = headers.get("content-type") or JSON
         accept = effective_accept(headers.get("accept"), settings.default_accept)
-        context = InferenceContext(headers=headers, model_dir=str(settings.model_dir))
+        context = InferenceContext(headers=headers, model_dir=model_dir)
         try:
             result = await host.invoke(body, content_type, accept, context)
         except InvocationFailed as failure:
@@ -82,28 +139,59 @@ def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> S
                 log.error("invocation failed (%d): %s", failure.status, failure, exc_info=cause)
             else:
                 log.warning("invocation failed (%d): %s", failure.status, failure)
-            return error_response(failure.status, failure.message)
-        extra = {}
+            await _send_error(send, failure.status, failure.message)
+            return
+        extra = None
         attributes = context.response_custom_attributes
         if attributes is not None:
             if not valid_custom_attributes(attributes):
                 log.error("invalid response_custom_attributes from a handler: %r", attributes)
-                return error_response(
-                    500, "response_custom_attributes must be at most 1024 visible ASCII characters"
+                await _send_error(
+                    send,
+                    500,
+                    "response_custom_attributes must be at most 1024 visible ASCII characters",
                 )
-            extra[CUSTOM_ATTRIBUTES_HEADER] = attributes
-        return Response(result.body, media_type=result.content_type, headers=extra)
+                return
+            extra = [(CUSTOM_ATTRIBUTES_HEADER.encode("latin-1"), attributes.encode("latin-1"))]
+        await _send_response(send, 200, result.body, result.content_type, extra)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        host.start_loading()
-        yield
-        host.close()
+    async def lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                host.start_loading()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                host.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
-    return Starlette(
-        routes=[
-            Route("/ping", ping, methods=["GET"]),
-            Route("/invocations", invocations, methods=["POST"]),
-        ],
-        lifespan=lifespan,
-    )
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        path = scope["path"]
+        method = scope["method"]
+        allowed = ROUTES.get(path)
+        if allowed is None:
+            await _send_error(send, 404, f"no route {path} (use /ping or /invocations)")
+            return
+        if method not in allowed:
+            await _send_error(
+                send, 405, f"{method} not allowed on {path}", allow=", ".join(allowed)
+            )
+            return
+        try:
+            if path == "/invocations":
+                await invocations(scope, receive, send)
+            else:
+                await ping(send)
+        except Exception:
+            # A bug of ours, not the model's: uvicorn answers 500 if nothing was sent yet.
+            log.exception("unexpected error serving %s %s", method, path)
+            raise
+
+    return app

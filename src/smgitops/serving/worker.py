@@ -134,6 +134,7 @@ def run_worker(
         http="httptools" if _available("httptools", fallback="") else "h11",
         lifespan="on",
         access_log=False,
+        proxy_headers=False,  # no proxy in front whose X-Forwarded-* we would trust
         log_config=None,
         timeout_graceful_shutdown=DRAIN_SECONDS,
         timeout_keep_alive=75,  # longer than the client's idle timeout, as load balancers want

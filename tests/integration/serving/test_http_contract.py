@@ -183,7 +183,16 @@ def test_malformed_json_is_400(defaults_server):
 
 
 def test_unknown_path_is_404(defaults_server):
-    assert http(defaults_server.url + "/predict", body=b"[1]", method="POST").status == 404
+    reply = http(defaults_server.url + "/predict", body=b"[1]", method="POST")
+    assert reply.status == 404
+    assert "error" in json.loads(reply.body)
+
+
+def test_wrong_method_is_405_naming_the_allowed_ones(defaults_server):
+    reply = http(defaults_server.url + "/invocations", method="GET")
+    assert reply.status == 405
+    assert reply.headers["allow"] == "POST"
+    assert "error" in json.loads(reply.body)
 
 
 def test_handler_exception_is_500_with_one_line_and_no_traceback(behaviour_server):
