@@ -83,7 +83,10 @@ def write_repo(root: Path, endpoints: int, parallel: int = 16, smoke: bool = Fal
 def emulator_process() -> Iterator[EmulatorControl]:
     """`smgitops emulator` in its own process (as AWS would be: not sharing our CPU/GIL)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "smgitops", "emulator", "--port", "0", "--transition-seconds", "0"],
+        [
+            *(sys.executable, "-m", "smgitops", "emulator", "--port", "0"),
+            *("--transition-seconds", "0", "--wait-scale", "0.01"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -3,7 +3,8 @@
 - `emulator` (session): one `smgitops.emulator.Emulator` on a free port. For the whole session
   boto3 reaches it through AWS_ENDPOINT_URL, region us-east-1 and dummy credentials, so code
   under test (and subprocesses such as `smgitops apply`) needs no special casing.
-  Endpoint transitions (Creating -> InService, ...) take TRANSITION_SECONDS.
+  Endpoint transitions (Creating -> InService, ...) take TRANSITION_SECONDS; an update's
+  bakes are waited out at WAIT_SCALE (a 300 s canary bake takes 3 s).
 - `aws` (function): the same emulator after `reset()`: no AWS resources, faults or call log
   left over from an earlier test. Use it in every test that touches AWS.
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 TRANSITION_SECONDS = 0.1
+WAIT_SCALE = 0.01
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +34,9 @@ def emulator() -> Iterator[Emulator]:
 
     env = pytest.MonkeyPatch()
     try:
-        with Emulator(port=0, transition_seconds=TRANSITION_SECONDS) as running:
+        with Emulator(
+            port=0, transition_seconds=TRANSITION_SECONDS, wait_scale=WAIT_SCALE
+        ) as running:
             env.setenv("AWS_ENDPOINT_URL", running.url)
             env.setenv("AWS_DEFAULT_REGION", REGION)
             env.setenv("AWS_ACCESS_KEY_ID", "testing")

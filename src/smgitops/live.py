@@ -62,6 +62,8 @@ class LiveEndpoint:
     failure_reason: str | None = None
     config: LiveConfig | None = None
     arn: str = ""
+    # While an update is in flight: the new fleet's VariantStatus (Creating, Baking, ...).
+    pending_status: str | None = None
 
     @property
     def tag_map(self) -> dict[str, str]:

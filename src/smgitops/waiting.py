@@ -32,10 +32,15 @@ def wait_until_settled(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> LiveEndpoint | None:
-    """Poll until the endpoint is no longer in transition; None when it no longer exists."""
+    """Poll until the endpoint is no longer in transition; None when it no longer exists.
+
+    Reports every PROGRESS_EVERY_S, and whenever an update's new fleet changes phase (a canary
+    starting to bake is worth a line of its own).
+    """
     started = clock()
     delay = FIRST_POLL_S
     last_report = started
+    last_phase: str | None = "Creating"  # a new fleet starts so: not news
     while True:
         endpoint = describe_endpoint(sagemaker, name)
         if endpoint is None or endpoint.status not in IN_PROGRESS:
@@ -43,7 +48,11 @@ def wait_until_settled(
         now = clock()
         if now - started >= timeout_s:
             raise WaitTimeout(name, endpoint.status, now - started)
-        if now - last_report >= PROGRESS_EVERY_S:
+        phase = endpoint.pending_status
+        if phase != last_phase and phase is not None:
+            progress(f"{endpoint.status}: new fleet {phase} ({now - started:.0f}s)")
+            last_phase, last_report = phase, now
+        elif now - last_report >= PROGRESS_EVERY_S:
             progress(f"still {endpoint.status} ({now - started:.0f}s)")
             last_report = now
         sleep(delay)

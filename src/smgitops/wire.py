@@ -206,7 +206,17 @@ def parse_endpoint(response: Request, tags: list[dict[str, str]]) -> LiveEndpoin
         variants=variants,
         failure_reason=response.get("FailureReason") or None,
         arn=response.get("EndpointArn", ""),
+        pending_status=_pending_status(response.get("PendingDeploymentSummary")),
     )
+
+
+def _pending_status(summary: Request | None) -> str | None:
+    """The first status of the new fleet's variants, e.g. "Baking" during a canary bake."""
+    for variant in (summary or {}).get("ProductionVariants") or []:
+        for status in variant.get("VariantStatus") or []:
+            if status.get("Status"):
+                return status["Status"]
+    return None
 
 
 def _parse_config_variant(shape: Request) -> LiveConfigVariant:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 from click.testing import CliRunner, Result
 
 from smgitops.cli import main
@@ -97,3 +98,18 @@ def scratch_repo(root: Path, *, with_manifest: bool = True) -> Repo:
     repo.write("container/Dockerfile", "FROM scratch\n")
     repo.set_weight(1.0)
     return repo
+
+
+def create_5xx_alarm(name: str, endpoint: str) -> None:
+    """A CloudWatch alarm on the endpoint's 5xx count, for rollback tests (state: set it)."""
+    boto3.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )

@@ -27,11 +27,21 @@ from smgitops.errors import UserError
     help="How long Creating/Updating/Deleting last before the next status.",
 )
 @click.option(
+    "--wait-scale",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help=(
+        "Real seconds waited per second of an update's bakes and termination wait "
+        "(0.01 turns a 300 s canary bake into 3 s; 0 skips them)."
+    ),
+)
+@click.option(
     "--enforce-iam",
     is_flag=True,
     help="Check signatures and IAM policies (prints full-access credentials on stderr).",
 )
-def emulator(port: int, transition_seconds: float, enforce_iam: bool) -> None:
+def emulator(port: int, transition_seconds: float, wait_scale: float, enforce_iam: bool) -> None:
     """Serve an AWS emulator (moto, extended for SageMaker) until interrupted.
 
     SageMaker endpoints on it run the deployed model for real with the project's serving
@@ -51,7 +61,12 @@ def emulator(port: int, transition_seconds: float, enforce_iam: bool) -> None:
     # Set before serving, so a signal arriving during start-up is not lost.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    server = Emulator(port=port, transition_seconds=transition_seconds, enforce_iam=enforce_iam)
+    server = Emulator(
+        port=port,
+        transition_seconds=transition_seconds,
+        wait_scale=wait_scale,
+        enforce_iam=enforce_iam,
+    )
     try:
         server.start()
     except OSError as error:

@@ -10,7 +10,8 @@ to set faults and read the call log of an emulator they did not start.
     GET    /_smgitops/faults          current knobs
     POST   /_smgitops/faults          set knobs: throttle_rate, throttle_services,
                                       latency_seconds, seed, fail_next_updates,
-                                      fail_next_creates, transition_seconds, enforce_iam,
+                                      fail_next_creates, transition_seconds, wait_scale,
+                                      enforce_iam,
                                       instance_quotas ({"ml.m5.large": 2}: ResourceLimitExceeded
                                       beyond 2 instances of that type across endpoints),
                                       latency_operations (delay only these, e.g. ["CreateModel"])
@@ -38,6 +39,7 @@ _KNOBS = (
     "fail_next_updates",
     "fail_next_creates",
     "transition_seconds",
+    "wait_scale",
     "enforce_iam",
     "instance_quotas",
     "latency_operations",

@@ -4,8 +4,10 @@ The `backend_*` functions here become methods of moto's `SageMakerModelBackend` 
 by `smgitops.emulator.patch.install`). Wire parsing and serialisation live in responses.py.
 
 Lifecycle: Creating -> InService | Failed, Updating -> InService (or rolled back with a
-FailureReason), Deleting -> gone. Each transition lasts `controls.transition_seconds` and is
-advanced lazily whenever the endpoint is read, so no background clock is needed.
+FailureReason), Deleting -> gone. Each transition lasts `controls.transition_seconds`; an update
+then shifts traffic in the steps of its DeploymentConfig (rollout.py), waiting out each bake
+scaled by `controls.wait_scale`. State is advanced lazily whenever the endpoint is read or
+invoked, so no background clock is needed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
-from smgitops.emulator import instance_types, quotas
-from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
+from smgitops.emulator import instance_types, quotas, rollout
+from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant, Traffic
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
 # Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
@@ -39,6 +41,8 @@ class EmulatorControls:
     """Process-wide knobs of the emulated SageMaker (set via the Emulator or its control API)."""
 
     transition_seconds: float = 1.0
+    # Real seconds waited per second of a DeploymentConfig wait (bakes, termination waits).
+    wait_scale: float = 1.0
     fail_next_creates: int = 0
     fail_next_updates: int = 0
     # Instance type -> most instances endpoints may run at once (ResourceLimitExceeded above).
@@ -60,9 +64,10 @@ class EmulatorControls:
                 return True
             return False
 
-    def reset(self, transition_seconds: float) -> None:
+    def reset(self, transition_seconds: float, wait_scale: float = 1.0) -> None:
         with self.lock:
             self.transition_seconds = transition_seconds
+            self.wait_scale = wait_scale
             self.fail_next_creates = 0
             self.fail_next_updates = 0
             self.instance_quotas = {}
@@ -80,11 +85,15 @@ class _Transition:
 
     kind: str  # create | update | weights | delete | rollback
     started: float = field(default_factory=time.monotonic)
-    steps: int = 1  # traffic-shifting steps; each lasts `controls.transition_seconds`
     target: ServedConfig | None = None
+    # An update's traffic steps, and how far it got: the share on the new fleet and its phase.
+    traffic_steps: list[rollout.TrafficStep] = field(default_factory=list)
+    new_share: float = 0.0
+    phase: str = rollout.CREATING
     target_variants: list[dict[str, Any]] = field(default_factory=list)
     target_data_capture: dict[str, Any] | None = None
     preparation: Future | None = None
+    prepared_at: float | None = None  # when the background checks finished
     injected_failure: str | None = None
     alarms: tuple[str, ...] = ()
     deployment_config: dict[str, Any] | None = None
@@ -106,14 +115,20 @@ def _served(backend: SageMakerModelBackend) -> dict[str, ServedConfig]:
     return backend._smgitops_served
 
 
-def served_config(backend: SageMakerModelBackend, endpoint_name: str) -> ServedConfig | None:
-    """The config answering invocations for an endpoint that can serve, else None."""
+def traffic(backend: SageMakerModelBackend, endpoint_name: str) -> Traffic | None:
+    """Who answers an endpoint's invocations now, or None when it cannot serve."""
     with controls.lock:
         advance_endpoint(backend, endpoint_name)
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None or endpoint.endpoint_status not in SERVING:
             return None
-        return _served(backend).get(endpoint_name)
+        current = _served(backend).get(endpoint_name)
+        if current is None:
+            return None
+        transition = _transitions(backend).get(endpoint_name)
+        if transition is not None and transition.kind == "update" and transition.new_share > 0:
+            return Traffic(current, transition.target, transition.new_share)
+        return Traffic(current)
 
 
 # ---------------------------------------------------------------- helpers
@@ -217,36 +232,6 @@ def _retained_variants(
     return kept
 
 
-def _batches(size: dict[str, Any], instances: int) -> int:
-    """Batches of `size` (INSTANCE_COUNT or CAPACITY_PERCENT) to cover the fleet. Pure."""
-    value = int(size.get("Value") or 0)
-    if value <= 0:
-        return 2
-    if size.get("Type") == "INSTANCE_COUNT":
-        return max(1, -(-instances // value))
-    return max(1, -(-100 // value))
-
-
-def traffic_steps(deployment_config: dict[str, Any] | None, instances: int = 1) -> int:
-    """How many steps an update takes (one transition each). No side effects.
-
-    All-at-once 1; canary 2 (canary, then the rest); linear one per step; rolling one per batch.
-    """
-    if not deployment_config:
-        return 1
-    rolling = deployment_config.get("RollingUpdatePolicy")
-    if rolling:
-        return _batches(rolling.get("MaximumBatchSize") or {}, instances)
-    blue_green = deployment_config.get("BlueGreenUpdatePolicy") or {}
-    routing = blue_green.get("TrafficRoutingConfiguration") or {}
-    kind = routing.get("Type")
-    if kind == "CANARY":
-        return 2
-    if kind == "LINEAR":
-        return _batches(routing.get("LinearStepSize") or {}, instances)
-    return 1
-
-
 def _fleet_size(variants: list[dict[str, Any]]) -> int:
     return sum(int(v.get("InitialInstanceCount") or 1) for v in variants) or 1
 
@@ -274,6 +259,21 @@ def _start_preparation(backend: SageMakerModelBackend, served: ServedConfig) -> 
     if preparer is None:
         return None
     return controls.executor.submit(preparer, backend.account_id, backend.region_name, served)
+
+
+def _start_checks(backend: SageMakerModelBackend, transition: _Transition) -> _Transition:
+    """Start a transition's background checks (or its injected failure) and note when done."""
+    if transition.injected_failure:
+        transition.prepared_at = transition.started
+        return transition
+    transition.preparation = _start_preparation(backend, transition.target)
+    if transition.preparation is None:
+        transition.prepared_at = transition.started
+    else:
+        transition.preparation.add_done_callback(
+            lambda _: setattr(transition, "prepared_at", time.monotonic())
+        )
+    return transition
 
 
 def _preparation_outcome(transition: _Transition) -> tuple[bool, str | None]:
@@ -305,9 +305,11 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
             alarm = _firing_alarm(backend, transition.alarms)
             if alarm is not None:
                 _begin_rollback(backend, endpoint, transition, alarm)
-                return
+            else:
+                _advance_update(backend, endpoint, transition)
+            return
         # Read the knob now, so slowing or speeding transitions applies to those in flight.
-        if _now() < transition.started + transition.steps * controls.transition_seconds:
+        if _now() < transition.started + controls.transition_seconds:
             return
         finished, failure = _preparation_outcome(transition)
         if not finished:
@@ -319,8 +321,6 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
             _served(backend).pop(name, None)
         elif transition.kind == "create":
             _finish_create(backend, endpoint, transition, failure)
-        elif transition.kind == "update":
-            _finish_update(backend, endpoint, transition, failure)
         elif transition.kind == "rollback":
             endpoint.endpoint_status = "InService"
         elif transition.kind == "weights":
@@ -332,6 +332,43 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
                     variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"]
                 variant.pop("VariantStatus", None)
             endpoint.endpoint_status = "InService"
+
+
+def _advance_update(backend, endpoint: FakeEndpoint, transition: _Transition) -> None:
+    """Provision the new fleet, shift traffic step by step with its bakes, then complete."""
+    now = _now()
+    # Read the knobs now, so slowing or speeding transitions applies to those in flight.
+    provisioned = transition.started + controls.transition_seconds
+    if now < provisioned:
+        return
+    finished, failure = _preparation_outcome(transition)
+    if not finished:
+        return
+    if failure is None:
+        if transition.prepared_at is None:  # done, but its callback has not run yet
+            transition.prepared_at = now
+        up_since = max(provisioned, transition.prepared_at)
+        where = rollout.position(
+            transition.traffic_steps,
+            now - up_since,
+            controls.transition_seconds,
+            controls.wait_scale,
+        )
+        transition.new_share = where.new_share
+        if not where.done:
+            if where.phase != transition.phase:
+                transition.phase = where.phase
+                _set_pending_status(endpoint, where.phase)
+            return
+    del _transitions(backend)[endpoint.endpoint_name]
+    endpoint.last_modified_time = utcnow()
+    _finish_update(backend, endpoint, transition, failure)
+
+
+def _set_pending_status(endpoint: FakeEndpoint, status: str) -> None:
+    summary = endpoint.pending_deployment_summary or {}
+    for variant in summary.get("ProductionVariants") or []:
+        variant["VariantStatus"] = [{"Status": status, "StartTime": utcnow()}]
 
 
 def _finish_create(backend, endpoint, transition: _Transition, failure: str | None) -> None:
@@ -497,12 +534,11 @@ def backend_create_endpoint(
         self.endpoints[endpoint_name] = endpoint
         _served(self)[endpoint_name] = served
         injected = INJECTED_CREATE_FAILURE if controls.take_failure("create") else None
-        _transitions(self)[endpoint_name] = _Transition(
-            kind="create",
-            target=served,
-            target_variants=variants,
-            preparation=None if injected else _start_preparation(self, served),
-            injected_failure=injected,
+        _transitions(self)[endpoint_name] = _start_checks(
+            self,
+            _Transition(
+                kind="create", target=served, target_variants=variants, injected_failure=injected
+            ),
         )
         return endpoint
 
@@ -563,16 +599,18 @@ def backend_update_endpoint(
         if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
             data_capture = None
         injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
-        _transitions(self)[endpoint_name] = _Transition(
-            kind="update",
-            steps=traffic_steps(deployment_config, _fleet_size(variants)),
-            target=served,
-            target_variants=variants,
-            target_data_capture=data_capture,
-            preparation=None if injected else _start_preparation(self, served),
-            injected_failure=injected,
-            alarms=_alarm_names(deployment_config),
-            deployment_config=deployment_config,
+        _transitions(self)[endpoint_name] = _start_checks(
+            self,
+            _Transition(
+                kind="update",
+                target=served,
+                target_variants=variants,
+                target_data_capture=data_capture,
+                traffic_steps=rollout.traffic_steps(deployment_config, _fleet_size(variants)),
+                injected_failure=injected,
+                alarms=_alarm_names(deployment_config),
+                deployment_config=deployment_config,
+            ),
         )
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()

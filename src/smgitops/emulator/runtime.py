@@ -247,7 +247,7 @@ def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
     endpoint_name = unquote(self.path.split("/")[2])
     account, region = self.current_account, self.region
     backend = sagemaker_backends[account][region]
-    served = models.served_config(backend, endpoint_name)
+    served = models.traffic(backend, endpoint_name)
     if served is None:
         return _validation_error(f"Endpoint {endpoint_name} of account {account} not found.")
     target = self.headers.get("X-Amzn-SageMaker-Target-Variant")

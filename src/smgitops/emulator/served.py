@@ -41,3 +41,29 @@ class ServedConfig:
             return None
         weights = [v.weight if v.weight > 0 else 1.0 for v in weighted]
         return rng.choices(weighted, weights=weights)[0]
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Who answers an endpoint's invocations: its serving config and, while an update shifts
+    traffic, the new config with the share it has been given so far."""
+
+    current: ServedConfig
+    incoming: ServedConfig | None = None
+    incoming_share: float = 0.0
+
+    @property
+    def endpoint_config_name(self) -> str:
+        return self.current.endpoint_config_name
+
+    def choose_variant(self, target: str | None, rng: random.Random) -> ServedVariant | None:
+        """The fleet by its share of the traffic, then the variant within it. No side effects."""
+        fleets = [self.current]
+        if self.incoming is not None and self.incoming_share > 0:
+            on_new = rng.random() < self.incoming_share
+            fleets = [self.incoming, self.current] if on_new else [self.current, self.incoming]
+        for fleet in fleets:
+            variant = fleet.choose_variant(target, rng)
+            if variant is not None:
+                return variant
+        return None

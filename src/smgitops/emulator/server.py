@@ -64,6 +64,7 @@ class Emulator:
         port: int = 0,
         host: str = "127.0.0.1",
         transition_seconds: float = DEFAULT_TRANSITION_SECONDS,
+        wait_scale: float = 1.0,
         enforce_iam: bool = False,
         load_models_on_deploy: bool = True,
         server_factory: runtime.ServerFactory | None = None,
@@ -71,6 +72,7 @@ class Emulator:
         self._requested_port = port
         self._host = host
         self._default_transition = transition_seconds
+        self._default_wait_scale = wait_scale
         self._enforce_iam = self._enforce_iam_at_start = enforce_iam
         self._load_models_on_deploy = load_models_on_deploy
         self._server_factory = server_factory or runtime.serving_process_factory
@@ -105,7 +107,7 @@ class Emulator:
         )
         runtime.activate(self._model_servers)
         moto_api_backend.reset()  # start empty, whatever this process did with moto before
-        models.controls.reset(self._default_transition)
+        models.controls.reset(self._default_transition, self._default_wait_scale)
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
         self._faults = FaultInjector(moto_app)
         app = ControlApi(self, self._faults)
@@ -158,7 +160,7 @@ class Emulator:
         iam.set_enforcement(False)
         self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
-        models.controls.reset(self._default_transition)
+        models.controls.reset(self._default_transition, self._default_wait_scale)
         if self._faults is not None:
             self._faults.reset()
         self._apply_iam_enforcement()
@@ -174,6 +176,7 @@ class Emulator:
         fail_next_updates: int | None = None,
         fail_next_creates: int | None = None,
         transition_seconds: float | None = None,
+        wait_scale: float | None = None,
         enforce_iam: bool | None = None,
         instance_quotas: dict[str, int] | None = None,
         latency_operations: list[str] | None = None,
@@ -192,6 +195,10 @@ class Emulator:
                 if transition_seconds < 0:
                     raise ValueError("transition_seconds must be >= 0")
                 models.controls.transition_seconds = float(transition_seconds)
+            if wait_scale is not None:
+                if wait_scale < 0:
+                    raise ValueError("wait_scale must be >= 0")
+                models.controls.wait_scale = float(wait_scale)
             if instance_quotas is not None:
                 models.controls.instance_quotas = {
                     str(k): int(v) for k, v in instance_quotas.items()
@@ -215,6 +222,7 @@ class Emulator:
             "fail_next_updates": models.controls.fail_next_updates,
             "fail_next_creates": models.controls.fail_next_creates,
             "transition_seconds": models.controls.transition_seconds,
+            "wait_scale": models.controls.wait_scale,
             "enforce_iam": self._enforce_iam,
             "instance_quotas": dict(models.controls.instance_quotas),
         }

@@ -176,3 +176,12 @@ def deployer(aws) -> Deployer:
 @pytest.fixture
 def sagemaker(aws):
     return boto3.client("sagemaker")
+
+
+@pytest.fixture
+def live(deployer) -> Deployer:
+    """An InService endpoint `ep` on config v1 (predicts 6) and a ready config v2 (predicts 106)."""
+    deployer.config("v1", ("primary", deployer.model("m1"), 1.0))
+    deployer.config("v2", ("primary", deployer.model("m2", offset=100), 1.0))
+    deployer.endpoint("ep", "v1")
+    return deployer

@@ -99,12 +99,22 @@ def test_control_api_reports_calls_to_another_process(aws):
 def test_control_api_sets_knobs(aws):
     control = EmulatorControl(aws.url)
 
-    knobs = control.configure(fail_next_updates=2, transition_seconds=0.5, latency_seconds=0.01)
+    knobs = control.configure(
+        fail_next_updates=2, transition_seconds=0.5, latency_seconds=0.01, wait_scale=0.5
+    )
 
     assert knobs["fail_next_updates"] == 2
     assert knobs["transition_seconds"] == 0.5
     assert knobs["latency_seconds"] == 0.01
+    assert knobs["wait_scale"] == 0.5
     assert aws.knobs() == knobs
+
+
+def test_control_api_rejects_a_negative_wait_scale(aws):
+    answer = requests.post(f"{aws.url}/_smgitops/faults", json={"wait_scale": -1}, timeout=10)
+
+    assert answer.status_code == 400
+    assert "wait_scale" in answer.json()["error"]
 
 
 def test_control_api_rejects_unknown_knobs(aws):

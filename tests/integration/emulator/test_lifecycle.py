@@ -8,11 +8,12 @@ from .conftest import BROKEN_MODEL, FAST_WAIT, IMAGE
 
 
 def test_new_endpoint_is_creating_then_in_service(deployer, aws):
-    aws.configure(transition_seconds=0.5)
+    aws.configure(transition_seconds=30)
     deployer.config("cfg", ("primary", deployer.model("m"), 1.0))
     deployer.endpoint("ep", "cfg", wait=False)
 
     assert deployer.status("ep") == "Creating"
+    aws.configure(transition_seconds=0.1)  # applies to the transition in flight
     described = deployer.wait_in_service("ep")
     assert described["EndpointStatus"] == "InService"
     assert "FailureReason" not in described
@@ -134,11 +135,12 @@ def test_invoking_a_failed_endpoint_is_a_validation_error(deployer, aws):
 def test_delete_goes_through_deleting_and_the_deleted_waiter_returns(deployer, aws):
     deployer.config("cfg", ("primary", deployer.model("m"), 1.0))
     deployer.endpoint("ep", "cfg")
-    aws.configure(transition_seconds=0.5)
+    aws.configure(transition_seconds=30)
 
     deployer.sagemaker.delete_endpoint(EndpointName="ep")
 
     assert deployer.status("ep") == "Deleting"
+    aws.configure(transition_seconds=0.1)
     deployer.sagemaker.get_waiter("endpoint_deleted").wait(
         EndpointName="ep", WaiterConfig=FAST_WAIT
     )
@@ -182,7 +184,7 @@ def test_weights_update_passes_through_updating_and_keeps_a_zero_weight(deployer
         "cfg", ("a", deployer.model("m1"), 1.0), ("b", deployer.model("m2", offset=100), 1.0)
     )
     deployer.endpoint("ep", "cfg")
-    aws.configure(transition_seconds=0.5)
+    aws.configure(transition_seconds=30)
 
     deployer.sagemaker.update_endpoint_weights_and_capacities(
         EndpointName="ep",
@@ -190,6 +192,7 @@ def test_weights_update_passes_through_updating_and_keeps_a_zero_weight(deployer
     )
 
     assert deployer.status("ep") == "Updating"
+    aws.configure(transition_seconds=0.1)
     variants = {v["VariantName"]: v for v in deployer.wait_in_service("ep")["ProductionVariants"]}
     assert variants["b"]["CurrentWeight"] == 0
     assert variants["b"]["DesiredWeight"] == 0

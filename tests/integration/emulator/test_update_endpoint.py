@@ -6,6 +6,7 @@ import time
 import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
+from scratch import create_5xx_alarm
 
 from .conftest import BROKEN_MODEL
 
@@ -24,17 +25,8 @@ CANARY = {
 }
 
 
-@pytest.fixture
-def live(deployer):
-    """An InService endpoint `ep` on config v1 (predicts sum) and a ready config v2 (sum+100)."""
-    deployer.config("v1", ("primary", deployer.model("m1"), 1.0))
-    deployer.config("v2", ("primary", deployer.model("m2", offset=100), 1.0))
-    deployer.endpoint("ep", "v1")
-    return deployer
-
-
 def test_update_switches_traffic_to_the_new_model_when_it_completes(live, aws):
-    aws.configure(transition_seconds=0.5)
+    aws.configure(transition_seconds=30)
 
     live.sagemaker.update_endpoint(EndpointName="ep", EndpointConfigName="v2")
 
@@ -43,6 +35,7 @@ def test_update_switches_traffic_to_the_new_model_when_it_completes(live, aws):
     assert updating["EndpointConfigName"] == "v1"
     assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == "v2"
     assert live.predict("ep") == "6"
+    aws.configure(transition_seconds=0.1)  # applies to the update in flight
     done = live.wait_in_service("ep")
     assert done["EndpointConfigName"] == "v2"
     assert "PendingDeploymentSummary" not in done
@@ -99,17 +92,7 @@ def test_update_to_a_model_that_does_not_load_rolls_back(live):
 
 def test_alarm_in_alarm_state_during_a_canary_update_rolls_it_back(live, aws):
     cloudwatch = boto3.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="churn-5xx",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Dimensions=[{"Name": "EndpointName", "Value": "ep"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    create_5xx_alarm("churn-5xx", "ep")
     aws.configure(transition_seconds=30)
     live.sagemaker.update_endpoint(
         EndpointName="ep", EndpointConfigName="v2", DeploymentConfig=CANARY
@@ -127,17 +110,7 @@ def test_alarm_in_alarm_state_during_a_canary_update_rolls_it_back(live, aws):
 
 
 def test_canary_update_without_alarms_firing_completes_and_shows_its_config(live):
-    cloudwatch = boto3.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="churn-5xx",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    create_5xx_alarm("churn-5xx", "ep")
 
     live.sagemaker.update_endpoint(
         EndpointName="ep", EndpointConfigName="v2", DeploymentConfig=CANARY

@@ -7,7 +7,7 @@ import json
 
 import boto3
 from faultkit import count, finish, lock_objects, start_apply, wait_for
-from scratch import INFERENCE_PY, manifest
+from scratch import INFERENCE_PY, create_5xx_alarm, manifest
 
 BUCKET = "smgitops-test-artifacts"
 
@@ -79,32 +79,20 @@ def test_model_data_deleted_mid_apply_is_rolled_back_by_sagemaker(deployed, aws)
 
 
 def test_alarm_firing_during_the_canary_bake_rolls_back(repo, aws):
-    cloudwatch = boto3.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="scorer-5xx",
-        Namespace="AWS/SageMaker",
-        MetricName="Invocation5XXErrors",
-        Dimensions=[{"Name": "EndpointName", "Value": "staging-scorer"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    create_5xx_alarm("scorer-5xx", "staging-scorer")
     canary = (
         "  deployment:\n"
         "    strategy: canary\n"
-        "    canary: {percent: 50, bakeSeconds: 60}\n"
+        "    canary: {percent: 50, bakeSeconds: 600}\n"  # 6 s at the tests' wait scale
         "    rollbackAlarms: [scorer-5xx]\n"
     )
     repo.write("deployments/staging/scorer.yaml", manifest(count=2) + canary)
     assert repo.run("image", "push", "--env", "staging").exit_code == 0
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
     repo.set_weight(2.0)
-    aws.configure(transition_seconds=2.0)  # the canary bakes for a while
     process = start_apply(repo.root)
     wait_for(aws, lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
-    cloudwatch.set_alarm_state(
+    boto3.client("cloudwatch").set_alarm_state(
         AlarmName="scorer-5xx", StateValue="ALARM", StateReason="5xx on the canary"
     )
     code, output = finish(process)

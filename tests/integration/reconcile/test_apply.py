@@ -184,3 +184,24 @@ def test_missing_image_is_a_clear_error_before_any_change(repo, aws):
     assert result.exit_code == 1
     assert "is missing in ECR: run `smgitops image push --env staging` first" in result.output
     assert "CreateEndpoint" not in mutating(aws.calls())
+
+
+def test_canary_apply_reports_the_bake_and_ends_on_the_new_model(deployed, aws):
+    canary = (
+        "  deployment:\n"
+        "    strategy: canary\n"
+        "    canary: {percent: 50, bakeSeconds: 300}\n"  # 3 s at the tests' wait scale
+        "    rollbackAlarms: [scorer-5xx]\n"
+    )
+    deployed.write("deployments/staging/scorer.yaml", manifest() + canary)
+    deployed.set_weight(2.0)
+
+    result = deployed.run("apply", "--env", "staging", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Updating: new fleet Baking" in result.output
+    assert predict(deployed) == 12.0
+    last = sagemaker().describe_endpoint(EndpointName="staging-scorer")["LastDeploymentConfig"]
+    assert (
+        last["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] == 300
+    )

@@ -16,7 +16,6 @@ from smgitops.emulator.artifacts import (
     parse_s3_url,
 )
 from smgitops.emulator.faults import throttling_response
-from smgitops.emulator.models import traffic_steps
 from smgitops.emulator.wire import json_auth_error
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -125,39 +124,6 @@ def test_json_services_are_throttled_with_throttling_exception():
     assert status.startswith("400")
     assert ("x-amzn-ErrorType", "ThrottlingException") in headers
     assert json.loads(body)["__type"] == "ThrottlingException"
-
-
-@pytest.mark.parametrize(
-    ("config", "steps"),
-    [
-        (None, 1),
-        ({"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}}, 1),
-        ({"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY"}}}, 2),
-        (
-            {
-                "BlueGreenUpdatePolicy": {
-                    "TrafficRoutingConfiguration": {
-                        "Type": "LINEAR",
-                        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 30},
-                    }
-                }
-            },
-            4,
-        ),
-    ],
-)
-def test_update_takes_one_transition_per_traffic_step(config, steps):
-    assert traffic_steps(config) == steps
-
-
-@pytest.mark.parametrize(
-    ("batch", "steps"),
-    [({"Type": "INSTANCE_COUNT", "Value": 2}, 3), ({"Type": "CAPACITY_PERCENT", "Value": 50}, 2)],
-)
-def test_rolling_update_takes_one_transition_per_batch(batch, steps):
-    policy = {"RollingUpdatePolicy": {"MaximumBatchSize": batch, "WaitIntervalInSeconds": 60}}
-
-    assert traffic_steps(policy, instances=5) == steps
 
 
 def test_current_instance_families_are_known_and_made_up_ones_are_not():

@@ -4,7 +4,11 @@ from factories import desired, spec
 
 from smgitops.plan import Rollout
 from smgitops.spec import DeploymentSpec, TrafficStep
-from smgitops.wire import create_endpoint_config_request, update_endpoint_request
+from smgitops.wire import (
+    create_endpoint_config_request,
+    parse_endpoint,
+    update_endpoint_request,
+)
 
 
 def _rollout(deployment, retain=False):
@@ -65,3 +69,21 @@ def test_endpoint_config_request_carries_counts_weights_and_tags():
         "InitialInstanceCount": 2,
     }
     assert request["Tags"] == [{"Key": "team", "Value": "growth"}]
+
+
+def test_an_update_in_flight_reports_the_new_fleets_phase():
+    response = {
+        "EndpointName": "ep",
+        "EndpointStatus": "Updating",
+        "EndpointConfigName": "v1",
+        "PendingDeploymentSummary": {
+            "EndpointConfigName": "v2",
+            "ProductionVariants": [
+                {"VariantName": "primary", "VariantStatus": [{"Status": "Baking"}]}
+            ],
+        },
+    }
+
+    assert parse_endpoint(response, []).pending_status == "Baking"
+    del response["PendingDeploymentSummary"]
+    assert parse_endpoint(response, []).pending_status is None
