@@ -90,6 +90,17 @@ class InferenceThread:
         self._jobs.put(_STOP)
 
 
+def limit_native_threads(count: int) -> None:
+    """Size the BLAS/OpenMP pools already loaded (numpy's OpenBLAS is, before model_fn runs)
+    for this thread; libraries loaded later read OMP_NUM_THREADS and friends instead. A
+    no-op without threadpoolctl (scikit-learn installs it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=count)
+
+
 def _time_out(future: asyncio.Future[Any], timeout: float) -> None:
     if not future.done():
         future.set_exception(
@@ -106,8 +117,10 @@ class ModelHost:
         *,
         on_loaded: Callable[[], None] = lambda: None,
         on_load_failed: Callable[[str], None] = lambda reason: None,
+        native_threads: int | None = None,
     ) -> None:
         self.settings = settings
+        self._native_threads = native_threads
         self._on_loaded = on_loaded
         self._on_load_failed = on_load_failed
         self._thread: InferenceThread | None = None
@@ -126,6 +139,8 @@ class ModelHost:
         return self._thread
 
     def _load(self) -> tuple[HandlerSet, Any]:
+        if self._native_threads is not None:
+            limit_native_threads(self._native_threads)
         handlers = load_handlers(self.settings.model_dir, self.settings.program)
         return handlers, load_model(handlers, self.settings.model_dir)
 

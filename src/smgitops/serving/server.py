@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from smgitops.serving.settings import ServingSettings
+from smgitops.serving.settings import ServingSettings, usable_cpu_ids, worker_cpus
 
 log = logging.getLogger("smgitops.serving")
 
@@ -71,6 +71,7 @@ class Worker:
     process: BaseProcess
     reports: multiprocessing.connection.Connection  # "ready" / "failed" from the worker
     channel: socket.socket  # accepted connections go to the worker through this
+    cpu: int | None = None  # the CPU it is pinned to, if any
 
 
 class Supervisor:
@@ -91,10 +92,11 @@ class Supervisor:
         self._next = 0
         self._ready_reports = 0
         self._stopping = False
+        self._cpus: list[int | None] = [None] * settings.workers
 
     # ------------------------------------------------------------------ workers
 
-    def _spawn(self) -> None:
+    def _spawn(self, cpu: int | None = None) -> None:
         from smgitops.serving.worker import run_worker
 
         # One byte per message, each carrying one connection (SCM_RIGHTS); a stream socket
@@ -109,13 +111,13 @@ class Supervisor:
         inherited.append(ours)
         process = self._context.Process(
             target=run_worker,
-            args=(theirs, inherited, self.settings, sender, self._all_ready),
+            args=(theirs, inherited, self.settings, sender, self._all_ready, cpu),
         )
         process.start()
         theirs.close()
         sender.close()
         ours.settimeout(1.0)  # a wedged worker must not stall accepting for the others
-        self._workers.append(Worker(process, receiver, ours))
+        self._workers.append(Worker(process, receiver, ours, cpu))
 
     def _read_reports(self, worker: Worker) -> None:
         """Count "ready" reports; a "failed" one stops the server. A closed pipe reads as
@@ -144,7 +146,7 @@ class Supervisor:
             raise ServerFailed(f"a worker exited with code {code} before the model was loaded")
         # A worker that died while serving (e.g. killed for memory) is replaced.
         log.error("worker %d exited with code %s; starting a new one", worker.process.pid, code)
-        self._spawn()
+        self._spawn(worker.cpu)
 
     # ------------------------------------------------------------------ connections
 
@@ -188,8 +190,9 @@ class Supervisor:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._request_stop)
         try:
-            for _ in range(self.settings.workers):
-                self._spawn()
+            self._cpus = worker_cpus(self.settings, usable_cpu_ids())
+            for cpu in self._cpus:
+                self._spawn(cpu)
             log.info(
                 "serving %s on %s:%d with %d worker(s)",
                 self.settings.model_dir,

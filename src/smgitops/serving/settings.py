@@ -24,6 +24,11 @@ class ServingSettings:
     default_accept: str
     max_payload_bytes: int
     timeout_seconds: float
+    # Each worker on a CPU of its own (see worker_cpus); False leaves placement to the kernel.
+    pin_workers: bool = False
+
+
+AFFINITY_VARIABLE = "SMGITOPS_WORKER_AFFINITY"
 
 
 class SettingsError(ValueError):
@@ -72,6 +77,9 @@ def settings_from_env(
     )
     if resolved_workers < 1:
         raise SettingsError(f"workers must be at least 1, got {resolved_workers}")
+    affinity = env.get(AFFINITY_VARIABLE, "").strip().lower() or "auto"
+    if affinity not in ("auto", "off"):
+        raise SettingsError(f"{AFFINITY_VARIABLE}={affinity!r} must be auto or off")
     max_mb = _number(env, "SAGEMAKER_MAX_PAYLOAD_IN_MB", DEFAULT_MAX_PAYLOAD_MB, minimum=0)
     accept = env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "").strip() or DEFAULT_ACCEPT
     return ServingSettings(
@@ -84,6 +92,7 @@ def settings_from_env(
         timeout_seconds=_number(
             env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", DEFAULT_TIMEOUT_SECONDS, minimum=0.001
         ),
+        pin_workers=affinity == "auto" and resolved_workers == cpu_count > 1,
     )
 
 
@@ -92,6 +101,26 @@ def usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+def worker_cpus(settings: ServingSettings, cpus: list[int]) -> list[int | None]:
+    """The CPU each worker is pinned to (None: not pinned). No side effects.
+
+    With one worker per usable CPU (SageMaker's default count) each worker gets a CPU of its
+    own: its event-loop thread and its inference thread then hand requests to each other on
+    one CPU instead of waking a thread on another, which on the development VM cost 15-20%
+    more CPU per request for a 2.5 ms model.
+    """
+    if not settings.pin_workers or len(cpus) != settings.workers:
+        return [None] * settings.workers
+    return [*sorted(cpus)]
+
+
+def usable_cpu_ids() -> list[int]:
+    """The ids of the CPUs this process may run on (empty where the OS cannot tell)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return []
 
 
 def current_settings(**explicit: object) -> ServingSettings:

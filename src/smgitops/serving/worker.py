@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing.connection
+import os
 import signal
 import socket
 from dataclasses import dataclass
@@ -99,6 +100,26 @@ class HandedOverServer(uvicorn.Server):
         await super().shutdown(sockets=[])
 
 
+# Thread-pool sizes of the native libraries models use, read when a library loads.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def pin_to_cpu(cpu: int) -> None:
+    """Keep this worker (and the threads it starts) on one CPU; native thread pools default
+    to one thread there, since more threads on one CPU only take turns (OpenMP and OpenBLAS
+    threads spin while they wait). A value the user set in the environment wins."""
+    os.sched_setaffinity(0, {cpu})
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def _ignore_signal(signum: int, frame: Any) -> None:
     """Baseline handler: uvicorn re-raises the signal after draining; then exit cleanly."""
 
@@ -109,13 +130,16 @@ def run_worker(
     settings: ServingSettings,
     reports: multiprocessing.connection.Connection,
     all_ready: Any,
+    cpu: int | None = None,
 ) -> None:
-    """Body of a worker process (forked by the supervisor)."""
+    """Body of a worker process (forked by the supervisor); `cpu`: the CPU to stay on."""
     signal.set_wakeup_fd(-1)  # the supervisor's wake-up socket is not ours
     signal.signal(signal.SIGTERM, _ignore_signal)
     signal.signal(signal.SIGINT, _ignore_signal)
     for sock in inherited:  # the listener and other workers' channels belong elsewhere
         sock.close()
+    if cpu is not None:
+        pin_to_cpu(cpu)
     server: HandedOverServer | None = None
 
     def loaded() -> None:
@@ -126,7 +150,12 @@ def run_worker(
         if server is not None:
             server.should_exit = True
 
-    host = ModelHost(settings, on_loaded=loaded, on_load_failed=load_failed)
+    host = ModelHost(
+        settings,
+        on_loaded=loaded,
+        on_load_failed=load_failed,
+        native_threads=None if cpu is None else 1,
+    )
     app = create_app(host, is_ready=lambda: all_ready.value == 1)
     config = uvicorn.Config(
         app,

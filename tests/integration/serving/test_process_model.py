@@ -398,3 +398,41 @@ def test_workers_exit_on_their_own_when_the_supervisor_is_killed(model_dir):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+PLACEMENT = """
+    import json
+    import os
+
+    def model_fn(model_dir):
+        from threadpoolctl import threadpool_info
+
+        pools = sorted({pool["num_threads"] for pool in threadpool_info()})
+        return {"cpus": sorted(os.sched_getaffinity(0)), "pool_threads": pools}
+
+    def predict_fn(data, model):
+        return model
+
+    def output_fn(prediction, accept):
+        return json.dumps(prediction), "application/json"
+"""
+
+
+def _placements(url: str, connections: int) -> list[dict]:
+    # Connections are handed to the workers in turn, so consecutive ones reach each worker.
+    return [json.loads(invoke(url, "[1]").body) for _ in range(connections)]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable CPUs")
+def test_one_worker_per_cpu_pins_each_worker_and_sizes_its_thread_pools_to_one(model_dir):
+    pytest.importorskip("threadpoolctl")
+    cpus = sorted(os.sched_getaffinity(0))
+    model = model_dir(PLACEMENT)
+    with ServingProcess(model, workers=len(cpus)) as server:
+        seen = _placements(server.url, len(cpus))
+    assert sorted(cpu for placement in seen for cpu in placement["cpus"]) == cpus
+    assert all(placement["pool_threads"] in ([], [1]) for placement in seen)
+    env = {"SMGITOPS_WORKER_AFFINITY": "off"}
+    with ServingProcess(model, workers=len(cpus), env=env) as server:
+        seen = _placements(server.url, len(cpus))
+    assert all(placement["cpus"] == cpus for placement in seen)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from smgitops.serving.settings import SettingsError, settings_from_env
+from smgitops.serving.settings import SettingsError, settings_from_env, worker_cpus
 
 
 def test_defaults_follow_the_sagemaker_contract():
@@ -53,3 +53,21 @@ def test_sagemaker_base_dir_moves_the_default_model_dir():
     )
     both = {"SAGEMAKER_BASE_DIR": "/srv/ml", "SM_MODEL_DIR": "/models/x"}
     assert settings_from_env(both, cpu_count=1).model_dir == Path("/models/x")
+
+
+def test_workers_are_pinned_only_with_one_worker_per_cpu():
+    assert settings_from_env({}, cpu_count=4).pin_workers
+    assert not settings_from_env({}, cpu_count=4, workers=2).pin_workers
+    assert not settings_from_env({}, cpu_count=4, workers=8).pin_workers
+    assert not settings_from_env({}, cpu_count=1).pin_workers
+    assert not settings_from_env({"SMGITOPS_WORKER_AFFINITY": "off"}, cpu_count=4).pin_workers
+    with pytest.raises(SettingsError, match="SMGITOPS_WORKER_AFFINITY"):
+        settings_from_env({"SMGITOPS_WORKER_AFFINITY": "always"}, cpu_count=4)
+
+
+def test_each_pinned_worker_gets_a_cpu_of_its_own():
+    pinned = settings_from_env({}, cpu_count=2)
+    assert worker_cpus(pinned, [3, 1]) == [1, 3]
+    assert worker_cpus(pinned, [1, 2, 3]) == [None, None]  # the count changed meanwhile
+    unpinned = settings_from_env({"SMGITOPS_WORKER_AFFINITY": "off"}, cpu_count=2)
+    assert worker_cpus(unpinned, [0, 1]) == [None, None]
