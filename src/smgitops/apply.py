@@ -248,32 +248,47 @@ class EndpointApplier:
         failure = judge(spec, result)
         if failure is None:
             self._say(change, f"smoke test passed ({result.status}, {len(result.body)} bytes)")
+            # Recorded, so a re-run after a crash before this point knows to test again.
+            self._tag_endpoint(change, ((naming.TAG_SMOKE_TESTED, desired.config.name),))
         return failure
 
-    def _roll_back(self, change: EndpointChange, reason: str) -> None:
-        previous = change.rollout.previous_config if change.rollout else None
+    def _verify(self, change: EndpointChange, desired: DesiredEndpoint) -> tuple[Outcome, str]:
+        """Smoke-test a live config an earlier apply left untested; roll back if it fails."""
+        failure = self._smoke_test(change, desired)
+        if failure is None:
+            return Outcome.APPLIED, "smoke test of the live config passed"
+        live = describe_endpoint(self.clients.sagemaker, change.endpoint)
+        previous = live.tag_map.get(naming.TAG_PREVIOUS_CONFIG) if live else None
+        raise self._roll_back(change, failure, previous)
+
+    def _roll_back(
+        self, change: EndpointChange, reason: str, previous: str | None
+    ) -> _EndpointFailure:
+        """Put the previous config back after a failed smoke test; returns what to report."""
         if previous is None:
-            raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}")
+            return _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}")
         self._say(change, f"smoke test failed ({reason}); rolling back to {previous}")
         self.clients.sagemaker.update_endpoint(
             EndpointName=change.endpoint, EndpointConfigName=previous
         )
         self._wait(change, self._timeout(change))
-        raise _EndpointFailure(
+        return _EndpointFailure(
             Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}; rolled back to {previous}"
         )
 
     def _record_previous(self, change: EndpointChange) -> None:
         """Remember the config we replaced, so garbage collection keeps it for a revert."""
-        live = describe_endpoint(self.clients.sagemaker, change.endpoint)
-        if live is None or change.live_config is None:
+        if change.live_config is None:
             return
-        self.clients.sagemaker.add_tags(
-            ResourceArn=live.arn,
-            Tags=wire.aws_tags(
-                ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit))
-            ),
+        self._tag_endpoint(
+            change,
+            ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit)),
         )
+
+    def _tag_endpoint(self, change: EndpointChange, tags: Pairs) -> None:
+        sagemaker = self.clients.sagemaker
+        arn = sagemaker.describe_endpoint(EndpointName=change.endpoint)["EndpointArn"]
+        sagemaker.add_tags(ResourceArn=arn, Tags=wire.aws_tags(tags))
 
     def _delete(self, change: EndpointChange) -> None:
         self._apply_scaling(change, change.scaling)
@@ -323,6 +338,8 @@ class EndpointApplier:
             return Outcome.DELETED, "deleted"
         desired = change.desired
         assert desired is not None  # every non-delete change carries its desired endpoint
+        if change.action is Action.VERIFY:
+            return self._verify(change, desired)
         removals = tuple(s for s in change.scaling if s.action is ScalingAction.DEREGISTER)
         additions = tuple(s for s in change.scaling if s.action is not ScalingAction.DEREGISTER)
         self._apply_scaling(change, removals)
@@ -342,8 +359,8 @@ class EndpointApplier:
         if change.action is not Action.UPDATE_SCALING:
             failure = self._smoke_test(change, desired)
             if failure is not None:
-                if change.action is Action.UPDATE:
-                    self._roll_back(change, failure)
+                if change.action is Action.UPDATE and change.rollout is not None:
+                    raise self._roll_back(change, failure, change.rollout.previous_config)
                 raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
         return Outcome.APPLIED, f"{change.action.value} applied, InService"
 

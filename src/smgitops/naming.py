@@ -21,6 +21,8 @@ TAG_ENV = "smgitops:env"
 TAG_MANIFEST = "smgitops:manifest"
 TAG_COMMIT = "smgitops:commit"
 TAG_PREVIOUS_CONFIG = "smgitops:previous-config"
+# The endpoint config whose smoke test last passed on this endpoint.
+TAG_SMOKE_TESTED = "smgitops:smoke-tested"
 
 
 def _canonical(value: object) -> object:

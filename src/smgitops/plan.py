@@ -24,6 +24,7 @@ class Action(StrEnum):
     UPDATE_SCALING = "update_scaling"  # only the autoscaling target/policy changes
     REPLACE = "replace"  # delete a Failed endpoint and create it again
     DELETE = "delete"
+    VERIFY = "verify"  # smoke-test the live config: an earlier apply stopped before it passed
     NOOP = "no_op"
 
 
@@ -35,6 +36,7 @@ class Reason(StrEnum):
     ENDPOINT_FAILED = "endpoint_failed"
     REMOVED_FROM_GIT = "removed_from_git"
     PRUNE_DISABLED = "prune_disabled"
+    SMOKE_TEST_PENDING = "smoke_test_pending"
     UP_TO_DATE = "up_to_date"
 
 
@@ -386,7 +388,18 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
             diffs=_scaling_diffs(base.scaling),
             peak_instances=_instances(v.instance_count for v in current.variants),
         )
+    if _smoke_test_pending(desired, current):
+        return replace(base, action=Action.VERIFY, reason=Reason.SMOKE_TEST_PENDING)
     return replace(base, peak_instances=_instances(v.instance_count for v in current.variants))
+
+
+def _smoke_test_pending(desired: DesiredEndpoint, current: LiveEndpoint) -> bool:
+    """The live config has a smoke test that never passed on it (an apply stopped before)."""
+    return (
+        desired.spec.smoke_test is not None
+        and current.status == "InService"
+        and current.tag_map.get(naming.TAG_SMOKE_TESTED) != current.config_name
+    )
 
 
 def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointChange | None:

@@ -26,6 +26,7 @@ ACTION_NAMES = {
     Action.UPDATE_SCALING: "update_scaling",
     Action.REPLACE: "replace",
     Action.DELETE: "delete",
+    Action.VERIFY: "verify",
     Action.NOOP: "no_op",
 }
 REASON_NAMES = {
@@ -36,6 +37,7 @@ REASON_NAMES = {
     Reason.ENDPOINT_FAILED: "endpoint_failed",
     Reason.REMOVED_FROM_GIT: "removed_from_git",
     Reason.PRUNE_DISABLED: "prune_disabled",
+    Reason.SMOKE_TEST_PENDING: "smoke_test_pending",
     Reason.UP_TO_DATE: "up_to_date",
 }
 REASON_TEXT = {
@@ -46,6 +48,10 @@ REASON_TEXT = {
     Reason.ENDPOINT_FAILED: "endpoint is Failed: delete and create again",
     Reason.REMOVED_FROM_GIT: "manifest removed from git",
     Reason.PRUNE_DISABLED: "manifest removed from git, kept: the env does not prune",
+    Reason.SMOKE_TEST_PENDING: (
+        "live config never passed its smoke test (an earlier apply stopped): run it, "
+        "roll back if it fails"
+    ),
     Reason.UP_TO_DATE: "up to date",
 }
 SYMBOLS = {
@@ -55,6 +61,7 @@ SYMBOLS = {
     Action.UPDATE_SCALING: ("~", "yellow"),
     Action.REPLACE: ("-/+", "red"),
     Action.DELETE: ("-", "red"),
+    Action.VERIFY: ("?", "yellow"),
     Action.NOOP: ("=", "dim"),
 }
 

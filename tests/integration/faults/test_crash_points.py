@@ -95,6 +95,8 @@ def test_killed_apply_keeps_serving_and_a_rerun_converges_without_orphans(point,
         rerun = deployed.run("apply", "--env", "staging", "--yes")
         assert rerun.exit_code == 0, rerun.output
         assert "taking over the apply lock" in rerun.output and "no longer running" in rerun.output
+        if point == "during_smoke_test":  # the killed run's test never finished: run it again
+            assert "smoke test passed" in rerun.output
 
     assert invoker.errors == []
     assert {_prediction(a) for a in invoker.answers} <= {old, new}

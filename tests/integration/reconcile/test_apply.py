@@ -205,3 +205,41 @@ def test_canary_apply_reports_the_bake_and_ends_on_the_new_model(deployed, aws):
     assert (
         last["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] == 300
     )
+
+
+def forget_smoke_test(endpoint: str = "staging-scorer") -> None:
+    """The state an apply killed between its update and its smoke test leaves behind."""
+    arn = sagemaker().describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+    sagemaker().delete_tags(ResourceArn=arn, TagKeys=[naming.TAG_SMOKE_TESTED])
+
+
+def test_a_live_config_whose_smoke_test_never_ran_is_tested_by_the_next_apply(deployed, aws):
+    deployed.set_weight(2.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    forget_smoke_test()
+
+    plan = deployed.run("plan", "--env", "staging", "--detailed-exitcode")
+    result = deployed.run("apply", "--env", "staging", "--yes")
+
+    assert plan.exit_code == 2
+    assert "verify (live config never passed its smoke test" in plan.output
+    assert result.exit_code == 0, result.output
+    assert "smoke test passed" in result.output
+    assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    assert predict(deployed) == 12.0
+
+
+def test_a_live_config_failing_its_late_smoke_test_is_rolled_back(deployed, aws):
+    deployed.set_weight(2.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    forget_smoke_test()
+    deployed.write(  # an answer the live model does not give
+        "deployments/staging/scorer.yaml",
+        manifest(smoke="expectJson:\n  path: $[0]\n  equals: 99"),
+    )
+
+    result = deployed.run("apply", "--env", "staging", "--yes")
+
+    assert result.exit_code == 1
+    assert "smoke_test_failed" in result.output and "rolled back to" in result.output
+    assert predict(deployed) == 6.0  # the previous model, whose smoke test had passed

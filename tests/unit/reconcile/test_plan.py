@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from factories import AUTOSCALING, desired, live_for, spec
 
+from smgitops import naming
 from smgitops.live import LiveScaling, LiveState, LiveVariant
 from smgitops.plan import Action, Reason, ScalingAction, plan
-from smgitops.spec import DeploymentSpec, TrafficStep, VariantSpec, pairs
+from smgitops.spec import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
 
 NOTHING_LIVE = LiveState()
 
@@ -208,3 +209,36 @@ def test_weight_change_is_capacity_only():
     (change,) = _plan([after], LiveState(endpoints=(live_for(before),))).changes
     assert change.action is Action.UPDATE_CAPACITY
     assert [(x.path, x.before, x.after) for x in change.diffs] == [("variants[b].weight", "1", "3")]
+
+
+SMOKE = SmokeTestSpec(content_type="text/csv", body=b"1,2,3")
+
+
+def test_live_config_whose_smoke_test_never_passed_is_verified():
+    d = desired(spec(smoke_test=SMOKE))
+    untested = live_for(d)  # an apply stopped between the update and its smoke test
+    tested_other = live_for(d, tags=(*untested.tags, (naming.TAG_SMOKE_TESTED, "older-config")))
+
+    for live in (untested, tested_other):
+        result = _plan([d], LiveState(endpoints=(live,)))
+        (change,) = result.changes
+        assert (change.action, change.reason) == (Action.VERIFY, Reason.SMOKE_TEST_PENDING)
+        assert result.has_changes
+
+
+def test_live_config_that_passed_its_smoke_test_is_up_to_date():
+    d = desired(spec(smoke_test=SMOKE))
+    live = live_for(d)
+    tested = replace(live, tags=(*live.tags, (naming.TAG_SMOKE_TESTED, d.config.name)))
+
+    (change,) = _plan([d], LiveState(endpoints=(tested,))).changes
+
+    assert change.action is Action.NOOP
+
+
+def test_endpoint_without_a_smoke_test_is_never_verified():
+    d = desired()
+
+    (change,) = _plan([d], LiveState(endpoints=(live_for(d),))).changes
+
+    assert change.action is Action.NOOP
