@@ -622,9 +622,73 @@ def backend_update_endpoint(
         return endpoint.arn
 
 
+# (path in the DeploymentConfig, AWS's field path in messages, lowest, highest)
+_DEPLOYMENT_RANGES = (
+    (
+        ("BlueGreenUpdatePolicy", "TrafficRoutingConfiguration", "WaitIntervalInSeconds"),
+        "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.waitIntervalInSeconds",
+        0,
+        3600,
+    ),
+    (
+        ("BlueGreenUpdatePolicy", "TerminationWaitInSeconds"),
+        "deploymentConfig.blueGreenUpdatePolicy.terminationWaitInSeconds",
+        0,
+        3600,
+    ),
+    (
+        ("BlueGreenUpdatePolicy", "MaximumExecutionTimeoutInSeconds"),
+        "deploymentConfig.blueGreenUpdatePolicy.maximumExecutionTimeoutInSeconds",
+        600,
+        28800,
+    ),
+    (
+        ("RollingUpdatePolicy", "WaitIntervalInSeconds"),
+        "deploymentConfig.rollingUpdatePolicy.waitIntervalInSeconds",
+        0,
+        3600,
+    ),
+    (
+        ("RollingUpdatePolicy", "MaximumExecutionTimeoutInSeconds"),
+        "deploymentConfig.rollingUpdatePolicy.maximumExecutionTimeoutInSeconds",
+        600,
+        28800,
+    ),
+)
+
+
+def _range_errors(deployment_config: dict[str, Any]) -> list[str]:
+    """AWS's constraint messages for out-of-range waits and timeouts. No side effects."""
+    errors = []
+    for keys, field_path, lowest, highest in _DEPLOYMENT_RANGES:
+        value: Any = deployment_config
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        if value > highest:
+            errors.append(
+                f"Value '{value}' at '{field_path}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {highest}"
+            )
+        elif value < lowest:
+            errors.append(
+                f"Value '{value}' at '{field_path}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {lowest}"
+            )
+    return errors
+
+
 def _validate_deployment_config(deployment_config: dict[str, Any] | None) -> None:
     if not deployment_config:
         return
+    errors = _range_errors(deployment_config)
+    if errors:
+        count = len(errors)
+        raise ValidationError(
+            message=f"{count} validation error{'s' if count > 1 else ''} detected: "
+            + "; ".join(errors)
+        )
     blue_green = deployment_config.get("BlueGreenUpdatePolicy")
     rolling = deployment_config.get("RollingUpdatePolicy")
     if blue_green and rolling:

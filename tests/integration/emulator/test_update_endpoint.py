@@ -270,3 +270,28 @@ def test_concurrent_invocations_during_an_update_never_fail(live, aws):
     assert errors == []
     assert set(answers) == {"6", "106"}
     assert live.predict("ep") == "106"
+
+
+def test_waits_beyond_aws_limits_are_rejected_as_aws_words_it(live):
+    policy = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+            "TerminationWaitInSeconds": 5000,
+            "MaximumExecutionTimeoutInSeconds": 30000,
+        }
+    }
+
+    with pytest.raises(ClientError) as raised:
+        live.sagemaker.update_endpoint(
+            EndpointName="ep", EndpointConfigName="v2", DeploymentConfig=policy
+        )
+
+    assert raised.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "2 validation errors detected: Value '5000' at "
+        "'deploymentConfig.blueGreenUpdatePolicy.terminationWaitInSeconds' failed to satisfy "
+        "constraint: Member must have value less than or equal to 3600; Value '30000' at "
+        "'deploymentConfig.blueGreenUpdatePolicy.maximumExecutionTimeoutInSeconds' failed to "
+        "satisfy constraint: Member must have value less than or equal to 28800",
+    }
+    assert live.status("ep") == "InService"

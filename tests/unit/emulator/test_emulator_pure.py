@@ -131,3 +131,21 @@ def test_current_instance_families_are_known_and_made_up_ones_are_not():
     assert instance_types.is_known("ml.t3.medium")
     assert not instance_types.is_known("ml.g5.huge")
     assert not instance_types.is_known("g5.xlarge")
+
+
+def test_a_rolling_timeout_under_aws_minimum_is_named_with_its_limit():
+    from smgitops.emulator.models import _range_errors
+
+    errors = _range_errors(
+        {
+            "RollingUpdatePolicy": {
+                "WaitIntervalInSeconds": 60,
+                "MaximumExecutionTimeoutInSeconds": 60,
+            }
+        }
+    )
+
+    assert errors == [
+        "Value '60' at 'deploymentConfig.rollingUpdatePolicy.maximumExecutionTimeoutInSeconds' "
+        "failed to satisfy constraint: Member must have value greater than or equal to 600"
+    ]
