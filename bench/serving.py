@@ -1,7 +1,7 @@
 """Serving benchmark: /invocations throughput and latency, three stacks side by side.
 
 Stacks, each with 2 workers, serving the same model and payload:
-  * smgitops serve (Starlette + uvicorn/httptools/uvloop, this repository)
+  * smgitops serve (a plain ASGI app on uvicorn/httptools/uvloop, this repository)
   * AWS sagemaker-inference toolkit on Multi Model Server (Java; the toolkit's own launcher)
   * gunicorn (sync workers) + Flask, laid out like AWS's scikit_bring_your_own example
     (predictor.py with a lazily loaded model; without its nginx in front)
