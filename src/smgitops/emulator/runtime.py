@@ -247,15 +247,15 @@ def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
     endpoint_name = unquote(self.path.split("/")[2])
     account, region = self.current_account, self.region
     backend = sagemaker_backends[account][region]
-    served = models.traffic(backend, endpoint_name)
-    if served is None:
+    traffic = models.traffic(backend, endpoint_name)
+    if traffic is None:
         return _validation_error(f"Endpoint {endpoint_name} of account {account} not found.")
     target = self.headers.get("X-Amzn-SageMaker-Target-Variant")
-    variant = served.choose_variant(target, _rng)
+    variant = traffic.choose_variant(target, _rng)
     if variant is None:
         return _validation_error(
             f'The variant(s) "[{target}]" is/are not present within endpoint configuration '
-            f'"{served.endpoint_config_name}".'
+            f'"{traffic.endpoint_config_name}".'
         )
     if _active is None:
         return _model_error(account, region, endpoint_name, 500, "No model servers are running.")
