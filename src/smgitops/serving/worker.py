@@ -138,6 +138,8 @@ def run_worker(
     signal.signal(signal.SIGINT, _ignore_signal)
     for sock in inherited:  # the listener and other workers' channels belong elsewhere
         sock.close()
+    # Thread pools the user sized are left alone, including those already loaded.
+    threads_sized_by_user = any(name in os.environ for name in THREAD_VARIABLES)
     if cpu is not None:
         pin_to_cpu(cpu)
     server: HandedOverServer | None = None
@@ -154,7 +156,7 @@ def run_worker(
         settings,
         on_loaded=loaded,
         on_load_failed=load_failed,
-        native_threads=None if cpu is None else 1,
+        native_threads=None if cpu is None or threads_sized_by_user else 1,
     )
     app = create_app(host, is_ready=lambda: all_ready.value == 1)
     config = uvicorn.Config(

@@ -436,3 +436,14 @@ def test_one_worker_per_cpu_pins_each_worker_and_sizes_its_thread_pools_to_one(m
     with ServingProcess(model, workers=len(cpus), env=env) as server:
         seen = _placements(server.url, len(cpus))
     assert all(placement["cpus"] == cpus for placement in seen)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable CPUs")
+def test_thread_pools_the_user_sized_keep_their_size_on_a_pinned_worker(model_dir):
+    pytest.importorskip("threadpoolctl")
+    cpus = sorted(os.sched_getaffinity(0))
+    env = {"OPENBLAS_NUM_THREADS": "2"}
+    with ServingProcess(model_dir(PLACEMENT), workers=len(cpus), env=env) as server:
+        seen = _placements(server.url, len(cpus))
+    assert sorted(cpu for placement in seen for cpu in placement["cpus"]) == cpus
+    assert all(placement["pool_threads"] == [2] for placement in seen)
