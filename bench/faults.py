@@ -20,18 +20,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The fault tests' tools: the same invoking loop and call counting as the tests use.
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration" / "faults"))
 
+from faultkit import Invoker, count
 from fleet import INFERENCE_PY, emulated_repo, manifest, write_repo
 
 ENV = "bench"
@@ -58,47 +59,6 @@ class Row:
     endpoint_errors: int
     wall_s: float
     note: str = ""
-
-
-@dataclass
-class Invoker:
-    """Round-robin InvokeEndpoint over the endpoints for as long as the scenario runs."""
-
-    endpoints: list[str]
-    answers: list[bytes] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    sent: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> Invoker:
-        runtime = boto3.client(
-            "sagemaker-runtime", config=Config(retries={"mode": "adaptive", "max_attempts": 10})
-        )
-
-        def loop() -> None:
-            turn = 0
-            while not self._stop.is_set():
-                name = self.endpoints[turn % len(self.endpoints)]
-                turn += 1
-                self.sent += 1
-                try:
-                    response = runtime.invoke_endpoint(
-                        EndpointName=name, ContentType="text/csv", Body=b"1,2,3"
-                    )
-                    self.answers.append(response["Body"].read())
-                except ClientError as error:
-                    self.errors.append(f"{name}: {error}")
-                self._stop.wait(0.05)
-
-        self._thread = threading.Thread(target=loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
 
 
 class Lab:
@@ -212,10 +172,6 @@ class Lab:
         return code == 0 and not listed.get("Contents") and not self.orphans()
 
 
-def _count(calls, operation: str) -> int:
-    return sum(1 for c in calls if c.operation == operation and not c.throttled)
-
-
 # ---------------------------------------------------------------- throttling
 
 
@@ -251,11 +207,11 @@ def throttling(lab: Lab, endpoints: int, rate: float) -> Row:
 
 
 def _after(operation: str, times: int = 1):
-    return lambda calls, invoker: _count(calls, operation) >= times
+    return lambda calls, invoker: count(calls, operation) >= times
 
 
 def _smoke_test(calls, invoker) -> bool:
-    return _count(calls, "InvokeEndpoint") - invoker.sent >= 1
+    return invoker.foreign_invocations(calls) >= 1
 
 
 def _waiting(calls, invoker) -> bool:
@@ -406,7 +362,7 @@ def _good_model(lab: Lab) -> None:
 def _delete_new_tarball(lab: Lab, process: subprocess.Popen) -> None:
     s3 = boto3.client("s3")
     before = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    lab.wait_for(lambda calls: _count(calls, "CreateModel") >= 1, process)
+    lab.wait_for(lambda calls: count(calls, "CreateModel") >= 1, process)
     for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="smgitops/models/")["Contents"]:
         if item["Key"] not in before:
             s3.delete_object(Bucket=BUCKET, Key=item["Key"])
@@ -433,7 +389,7 @@ def _create_alarm() -> None:
 
 
 def _second_apply(lab: Lab, process: subprocess.Popen) -> None:
-    lab.wait_for(lambda calls: _count(calls, "UpdateEndpoint") >= 1, process)
+    lab.wait_for(lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
     code, output = lab.apply()
     line = output.strip().splitlines()[-1]
     if code != 1 or "apply already running" not in line:
@@ -441,7 +397,7 @@ def _second_apply(lab: Lab, process: subprocess.Popen) -> None:
 
 
 def _interrupt(lab: Lab, process: subprocess.Popen) -> None:
-    lab.wait_for(lambda calls: _count(calls, "UpdateEndpoint") >= 1, process)
+    lab.wait_for(lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
     process.send_signal(signal.SIGINT)
 
 
@@ -495,7 +451,7 @@ def failures(lab: Lab) -> list[Row]:
         lab.emulator.configure(transition_seconds=2.0)
 
     def fire_alarm(lab: Lab, process: subprocess.Popen) -> None:
-        lab.wait_for(lambda calls: _count(calls, "UpdateEndpoint") >= 1, process)
+        lab.wait_for(lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
         _alarm("ALARM")
 
     def calm(lab: Lab) -> None:

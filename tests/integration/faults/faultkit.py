@@ -67,9 +67,10 @@ def wait_for(
 
 @dataclass
 class Invoker:
-    """Invokes an endpoint in a loop for the whole test; every failed invocation is kept."""
+    """Invokes the endpoint(s), in turn, in a loop for the whole test; every failed invocation
+    is kept, named by its endpoint."""
 
-    endpoint: str
+    endpoints: str | Sequence[str]
     body: bytes = b"1,2,3"
     answers: list[bytes] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -78,20 +79,22 @@ class Invoker:
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> Invoker:
+        names = [self.endpoints] if isinstance(self.endpoints, str) else list(self.endpoints)
         runtime = boto3.client(
             "sagemaker-runtime", config=Config(retries={"mode": "adaptive", "max_attempts": 10})
         )
 
         def loop() -> None:
             while not self._stop.is_set():
+                name = names[self.sent % len(names)]
                 self.sent += 1
                 try:
                     response = runtime.invoke_endpoint(
-                        EndpointName=self.endpoint, ContentType="text/csv", Body=self.body
+                        EndpointName=name, ContentType="text/csv", Body=self.body
                     )
                     self.answers.append(response["Body"].read())
                 except ClientError as error:
-                    self.errors.append(str(error))
+                    self.errors.append(f"{name}: {error}")
                 self._stop.wait(0.05)
 
         self._thread = threading.Thread(target=loop, daemon=True)
@@ -101,7 +104,7 @@ class Invoker:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=60)
 
     def foreign_invocations(self, calls) -> int:
         """InvokeEndpoint calls someone else made (e.g. the apply's smoke test)."""
