@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint pytest models
+.PHONY: demo test test-slow install lint pytest models
 
 install: $(VENV)/.installed
 
@@ -39,7 +39,15 @@ lint: install node_modules/.installed
 	$(BIN)/check-jsonschema --schemafile schema/endpoint.schema.json deployments/*/[!_]*.yaml
 	$(BIN)/check-jsonschema --schemafile schema/env.schema.json deployments/*/_env.yaml
 
-pytest: install
-	$(BIN)/pytest
+# Tiers: `make test` is lint + every test not marked slow, one worker per core (each worker
+# runs its own emulator); `make test-slow` runs the slow tier and long fuzzing. CI runs both.
+PYTEST := $(BIN)/pytest -n auto
+
+pytest: install node_modules/.installed
+	$(PYTEST) -m "not slow"
 
 test: lint pytest
+
+test-slow: install node_modules/.installed
+	$(PYTEST) -m slow
+	$(PYTEST) --hypothesis-profile=long tests/unit/manifest/test_fuzz.py tests/unit/artifacts/test_package_properties.py

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_demo_deploys_changes_and_rolls_back_to_the_first_prediction(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "smgitops", "demo", "--transition-seconds", "0.2"],

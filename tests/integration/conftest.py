@@ -1,17 +1,13 @@
 """Fixtures shared by the reconcile, fault and model-source tests: a scratch GitOps repository
-(see scratch.py) on a clean emulator, before and after its first deploy."""
+(see testkit/scratch.py) on a clean emulator, before and after its first deploy."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# Lets every integration test import the shared `scratch` helpers.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scratch import Repo, scratch_repo
+from testkit.scratch import Repo, scratch_repo
 
 
 @pytest.fixture

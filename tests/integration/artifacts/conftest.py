@@ -5,24 +5,16 @@ from pathlib import Path
 import pytest
 
 from smgitops.spec import EnvSettings
+from testkit.values import env_settings
 
 
-def env_settings(region: str = "eu-west-1", **overrides: object) -> EnvSettings:
-    values: dict[str, object] = {
-        "name": "staging",
-        "account_id": "123456789012",
-        "region": region,
-        "execution_role_arn": "arn:aws:iam::123456789012:role/smgitops-execution",
-        "artifact_bucket": "acme-ml-artifacts",
-        "ecr_repository": "smgitops-serving",
-    }
-    values.update(overrides)
-    return EnvSettings(**values)  # type: ignore[arg-type]
+def _settings(region: str = "eu-west-1", **overrides: object) -> EnvSettings:
+    return env_settings(region=region, artifact_bucket="acme-ml-artifacts", **overrides)
 
 
 @pytest.fixture(name="env_settings")
 def env_settings_fixture():
-    return env_settings
+    return _settings
 
 
 def _write(path: Path, content: str | bytes) -> None:

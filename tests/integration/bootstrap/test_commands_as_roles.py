@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from scratch import INFERENCE_PY, manifest
 
 from smgitops.cli import main
+from testkit.scratch import INFERENCE_PY, manifest
 
 from .conftest import ACCOUNT
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from smgitops.bootstrap.policies import build_bootstrap
 from smgitops.cli import main
 from smgitops.spec import EnvSettings
+from testkit.values import env_settings
 
 from .conftest import ACCOUNT, REGION, image_manifest, model_tarball, wait_for_status
 
@@ -36,9 +37,7 @@ prune: true
 
 
 def settings() -> EnvSettings:
-    return EnvSettings(
-        name="staging",
-        account_id=ACCOUNT,
+    return env_settings(
         region=REGION,
         execution_role_arn=EXEC_ROLE,
         artifact_bucket=BUCKET,

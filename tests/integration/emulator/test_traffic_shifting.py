@@ -4,7 +4,8 @@ roll back on an alarm; the emulator waits the bakes out (scaled by its `wait_sca
 import time
 
 import boto3
-from scratch import create_5xx_alarm
+
+from testkit.scratch import create_5xx_alarm
 
 
 def blue_green(routing: dict, termination_wait: int = 0, alarms: tuple[str, ...] = ()) -> dict:

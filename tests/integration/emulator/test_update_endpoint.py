@@ -6,7 +6,8 @@ import time
 import boto3
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from scratch import create_5xx_alarm
+
+from testkit.scratch import create_5xx_alarm
 
 from .conftest import BROKEN_MODEL
 

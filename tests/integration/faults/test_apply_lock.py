@@ -7,20 +7,12 @@ import socket
 import subprocess
 
 import boto3
-from faultkit import count, finish, lock_objects, start_apply, wait_for
 
 from smgitops import lock
+from testkit.faults import count, finish, lock_objects, start_apply, wait_for
 
 BUCKET = "smgitops-test-artifacts"
 LOCK_KEY = "smgitops/locks/staging.json"
-
-
-def _predict(repo) -> float:
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
 
 
 def _foreign_lock(host: str = "ci-runner-7", pid: int = 4242, machine: str = "") -> None:
@@ -54,7 +46,7 @@ def test_second_apply_refuses_while_the_first_runs_and_the_first_converges(deplo
     assert count(aws.calls(), "UpdateEndpoint") == 1  # only the first apply's
     code, output = finish(first)
     assert code == 0, output
-    assert _predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
     assert lock_objects(BUCKET) == []
 
 
@@ -66,13 +58,13 @@ def test_lock_held_elsewhere_refuses_until_broken_and_plan_ignores_it(deployed, 
     assert refused.exit_code == 1
     assert "since 2026-01-02T03:04:05+00:00" in refused.output
     assert "by deploy@ci-runner-7 (pid 4242, commit abc123)" in refused.output
-    assert _predict(deployed) == 6.0
+    assert deployed.predict() == 6.0
     assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 2
 
     broken = deployed.run("apply", "--env", "staging", "--yes", "--break-lock")
     assert broken.exit_code == 0, broken.output
     assert "breaking the apply lock of env staging held by deploy@ci-runner-7" in broken.output
-    assert _predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
     assert lock_objects(BUCKET) == []
 
 
@@ -84,7 +76,7 @@ def test_lock_of_a_dead_process_on_this_host_is_taken_over(deployed, aws):
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 0, result.output
     assert "taking over the apply lock of env staging" in result.output
-    assert _predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
 
 
 def test_failed_apply_releases_its_lock(deployed, aws):

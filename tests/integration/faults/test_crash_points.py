@@ -14,10 +14,10 @@ import signal
 
 import boto3
 import pytest
-from faultkit import Invoker, census, count, lock_objects, start_apply, wait_for
-from scratch import manifest
 
 from smgitops import garbage, naming
+from testkit.faults import Invoker, census, count, lock_objects, start_apply, wait_for
+from testkit.scratch import manifest
 
 BUCKET = "smgitops-test-artifacts"
 

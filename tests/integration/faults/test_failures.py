@@ -3,21 +3,12 @@ still serves the previous model (the lock released, a re-run free to try again).
 
 from __future__ import annotations
 
-import json
-
 import boto3
-from faultkit import count, finish, lock_objects, start_apply, wait_for
-from scratch import INFERENCE_PY, create_5xx_alarm, manifest
+
+from testkit.faults import count, finish, lock_objects, start_apply, wait_for
+from testkit.scratch import INFERENCE_PY, create_5xx_alarm, manifest
 
 BUCKET = "smgitops-test-artifacts"
-
-
-def _predict(repo) -> float:
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
 
 
 def _failure_line(output: str) -> str:
@@ -26,7 +17,7 @@ def _failure_line(output: str) -> str:
 
 
 def _still_serving_the_old_model(repo) -> None:
-    assert _predict(repo) == 6.0
+    assert repo.predict() == 6.0
     assert lock_objects(BUCKET) == []
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import signal
 
-from faultkit import Invoker, census, count, finish, lock_objects, start_apply, wait_for
-from scratch import ENV_YAML, manifest
+from testkit.faults import Invoker, census, count, finish, lock_objects, start_apply, wait_for
+from testkit.scratch import ENV_YAML, manifest
 
 BUCKET = "smgitops-test-artifacts"
 

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import json
 
-from faultkit import count, lock_objects
-from scratch import manifest
+from testkit.faults import count, lock_objects
+from testkit.scratch import manifest
 
 BUCKET = "smgitops-test-artifacts"
-
-
-def _predict(repo) -> float:
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
 
 
 def test_blue_green_update_over_the_quota_names_it_and_the_instances_needed(repo, aws):
@@ -34,12 +26,12 @@ def test_blue_green_update_over_the_quota_names_it_and_the_instances_needed(repo
         result.output
     )
     assert "Traceback" not in result.output
-    assert _predict(repo) == 6.0
+    assert repo.predict() == 6.0
     assert lock_objects(BUCKET) == []
 
     aws.configure(instance_quotas={"ml.m5.large": 4})  # the quota was raised
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert _predict(repo) == 12.0
+    assert repo.predict() == 12.0
 
 
 def test_new_endpoint_over_the_quota_is_never_created(repo, aws):

@@ -3,27 +3,21 @@ retries never create a resource twice."""
 
 from __future__ import annotations
 
-import json
-
 import boto3
-from faultkit import lock_objects
-from scratch import manifest
+import pytest
+
+from testkit.faults import lock_objects
+from testkit.scratch import manifest
 
 BUCKET = "smgitops-test-artifacts"
 NAMES = ("scorer", "second", "third")
 
 
 def _predictions(repo) -> list[float]:
-    answers = []
-    for name in NAMES:
-        result = repo.run(
-            "invoke", "--env", "staging", name, "--content-type", "text/csv", "--body", "1,2,3"
-        )
-        assert result.exit_code == 0, result.output
-        answers.append(json.loads(result.stdout)[0])
-    return answers
+    return [repo.predict(name) for name in NAMES]
 
 
+@pytest.mark.slow  # retries back off for real: about 30 s
 def test_apply_under_throttling_converges_without_duplicates(repo, aws):
     for name in NAMES[1:]:
         repo.write(f"deployments/staging/{name}.yaml", manifest(name=name))

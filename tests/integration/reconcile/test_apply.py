@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 
 import boto3
-from scratch import manifest, mutating
 
 from smgitops import naming
-
-
-def predict(repo) -> float:
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
+from testkit.scratch import manifest, mutating
 
 
 def sagemaker():
@@ -36,7 +28,7 @@ def test_plan_of_a_new_manifest_shows_a_create_and_exits_2_with_detailed_exitcod
 
 
 def test_first_apply_creates_an_endpoint_that_serves_the_real_model(deployed, aws):
-    assert predict(deployed) == 6.0
+    assert deployed.predict() == 6.0
     endpoint = sagemaker().describe_endpoint(EndpointName="staging-scorer")
     assert endpoint["EndpointStatus"] == "InService"
     tags = sagemaker().list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
@@ -63,7 +55,7 @@ def test_model_change_updates_the_endpoint_and_keeps_the_previous_config(deploye
     assert [c["path"] for c in change["changes"]] == ["model.data"]
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 0, result.output
-    assert predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
     configs = {
         c["EndpointConfigName"] for c in sagemaker().list_endpoint_configs()["EndpointConfigs"]
     }
@@ -71,7 +63,7 @@ def test_model_change_updates_the_endpoint_and_keeps_the_previous_config(deploye
 
     deployed.set_weight(3.0)
     assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert predict(deployed) == 18.0
+    assert deployed.predict() == 18.0
     configs = {
         c["EndpointConfigName"] for c in sagemaker().list_endpoint_configs()["EndpointConfigs"]
     }
@@ -89,7 +81,7 @@ def test_revert_to_the_previous_model_reuses_its_config_without_upload(deployed,
     operations = [c.operation for c in aws.calls()]
     # one PutObject: the apply lock; no model tarball goes up again
     assert operations.count("PutObject") == 1 and "CreateMultipartUpload" not in operations
-    assert predict(deployed) == 6.0
+    assert deployed.predict() == 6.0
 
 
 def test_instance_count_change_updates_capacity_without_a_new_config(deployed, aws):
@@ -111,10 +103,10 @@ def test_update_that_sagemaker_rolls_back_fails_the_apply_and_keeps_serving(depl
     assert result.exit_code == 1
     assert "update_rolled_back" in result.output
     assert "SageMaker rolled the update back" in result.output
-    assert predict(deployed) == 6.0  # the old model still answers
+    assert deployed.predict() == 6.0  # the old model still answers
     # a re-run converges once SageMaker accepts the update
     assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert predict(deployed) == 30.0
+    assert deployed.predict() == 30.0
 
 
 def test_failed_smoke_test_rolls_back_to_the_previous_config(deployed, aws):
@@ -127,7 +119,7 @@ def test_failed_smoke_test_rolls_back_to_the_previous_config(deployed, aws):
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 1
     assert "smoke_test_failed" in result.output and "rolled back to" in result.output
-    assert predict(deployed) == 6.0
+    assert deployed.predict() == 6.0
 
 
 def test_stale_saved_plan_is_refused(deployed, tmp_path, aws):
@@ -138,7 +130,7 @@ def test_stale_saved_plan_is_refused(deployed, tmp_path, aws):
     result = deployed.run("apply", "--env", "staging", "--plan", str(saved))
     assert result.exit_code == 1
     assert "is stale" in result.output
-    assert predict(deployed) == 6.0
+    assert deployed.predict() == 6.0
 
 
 def test_saved_plan_applies_when_nothing_moved(deployed, tmp_path, aws):
@@ -146,7 +138,7 @@ def test_saved_plan_applies_when_nothing_moved(deployed, tmp_path, aws):
     saved = tmp_path / "plan.json"
     assert deployed.run("plan", "--env", "staging", "--out", str(saved)).exit_code == 0
     assert deployed.run("apply", "--env", "staging", "--plan", str(saved)).exit_code == 0
-    assert predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
 
 
 def test_removed_manifest_is_pruned_but_foreign_endpoints_are_never_touched(deployed, aws):
@@ -200,7 +192,7 @@ def test_canary_apply_reports_the_bake_and_ends_on_the_new_model(deployed, aws):
 
     assert result.exit_code == 0, result.output
     assert "Updating: new fleet Baking" in result.output
-    assert predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
     last = sagemaker().describe_endpoint(EndpointName="staging-scorer")["LastDeploymentConfig"]
     assert (
         last["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] == 300
@@ -226,7 +218,7 @@ def test_a_live_config_whose_smoke_test_never_ran_is_tested_by_the_next_apply(de
     assert result.exit_code == 0, result.output
     assert "smoke test passed" in result.output
     assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
-    assert predict(deployed) == 12.0
+    assert deployed.predict() == 12.0
 
 
 def test_a_live_config_failing_its_late_smoke_test_is_rolled_back(deployed, aws):
@@ -242,4 +234,4 @@ def test_a_live_config_failing_its_late_smoke_test_is_rolled_back(deployed, aws)
 
     assert result.exit_code == 1
     assert "smoke_test_failed" in result.output and "rolled back to" in result.output
-    assert predict(deployed) == 6.0  # the previous model, whose smoke test had passed
+    assert deployed.predict() == 6.0  # the previous model, whose smoke test had passed

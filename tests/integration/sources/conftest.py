@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# Lets the tests here import their `trained` helpers.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scratch import Repo, scratch_repo
+from testkit.scratch import Repo, scratch_repo
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from scratch import ENV_YAML
-from trained import manifest
+from testkit.scratch import ENV_YAML
+from testkit.trained import manifest
 
 CPU_IMAGE = '  image: {framework: pytorch, version: "2.0.0", py: py310, processor: cpu}\n'
 EAST = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.0.0-cpu-py310"
@@ -43,10 +43,7 @@ def test_dlc_base_is_resolved_for_the_env_region_shown_in_the_plan_and_served(re
 
     applied = repo.run("apply", "--env", "staging", "--yes")
     assert applied.exit_code == 0, applied.output
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert json.loads(result.stdout) == [6.0]
+    assert repo.predict() == 6.0
 
 
 def test_apply_refuses_until_the_dlc_based_image_is_pushed(repo, aws):

@@ -6,8 +6,9 @@ import json
 import subprocess
 
 import yaml
-from scratch import ENV_YAML, INFERENCE_PY
-from trained import approve, manifest, register_version, upload
+
+from testkit.scratch import ENV_YAML, INFERENCE_PY
+from testkit.trained import approve, manifest, register_version, upload
 
 LATEST = "{modelPackageGroup: churn, version: latest-approved}"
 
@@ -31,14 +32,6 @@ def plan_json(repo, env: str) -> dict:
     return json.loads(result.stdout)
 
 
-def predict(repo, env: str) -> float:
-    result = repo.run(
-        "invoke", "--env", env, "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
-
-
 def apply(repo, env: str) -> None:
     result = repo.run("apply", "--env", env, "--yes")
     assert result.exit_code == 0, result.output
@@ -60,7 +53,7 @@ def test_promote_commits_the_pinned_version_and_prod_plans_exactly_the_staging_c
     approve(second)
     staging_change = plan_json(repo, "staging")["endpoints"][0]
     apply(repo, "staging")
-    assert predict(repo, "staging") == 18.0
+    assert repo.predict(env="staging") == 18.0
 
     result = repo.run("promote", "--from", "staging", "--to", "prod", "scorer")
     assert result.exit_code == 0, result.output
@@ -83,7 +76,7 @@ def test_promote_commits_the_pinned_version_and_prod_plans_exactly_the_staging_c
     assert pinned == reviewed
 
     apply(repo, "prod")
-    assert predict(repo, "prod") == 18.0
+    assert repo.predict(env="prod") == 18.0
     again = repo.run("promote", "--from", "staging", "--to", "prod", "scorer")
     assert again.exit_code == 0 and "nothing to promote" in again.output
 
@@ -119,7 +112,7 @@ def test_promoted_s3_artifact_is_pinned_to_the_version_staging_deployed(repo, aw
         source["version_id"],
     )
     apply(repo, "prod")
-    assert predict(repo, "prod") == 18.0
+    assert repo.predict(env="prod") == 18.0
 
 
 def test_prod_plan_refuses_a_promoted_artifact_overwritten_in_an_unversioned_bucket(repo, aws):

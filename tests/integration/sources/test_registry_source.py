@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import json
 
-from scratch import ENV_YAML, INFERENCE_PY, mutating
-from trained import approve, manifest, register_version, upload
+from testkit.scratch import ENV_YAML, INFERENCE_PY, mutating
+from testkit.trained import approve, manifest, register_version, upload
 
 LATEST = "{modelPackageGroup: churn, version: latest-approved}"
-
-
-def predict(repo, env: str = "staging") -> float:
-    result = repo.run(
-        "invoke", "--env", env, "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
 
 
 def plan_json(repo, env: str = "staging") -> dict:
@@ -42,7 +34,7 @@ def test_latest_approved_resolves_to_the_newest_approved_version_and_serves_it(r
     assert "source model package churn version 1 (Approved)" in text.output
 
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert predict(repo) == 12.0
+    assert repo.predict() == 12.0
     assert repo.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
 
 
@@ -58,7 +50,7 @@ def test_approving_a_newer_version_plans_an_update_to_it(repo, aws):
     assert change["desired"]["source"]["version"] == 2
     assert [d["path"] for d in change["changes"]] == ["model.data"]
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert predict(repo) == 18.0
+    assert repo.predict() == 18.0
 
 
 def test_apply_of_a_saved_plan_deploys_the_reviewed_version_not_a_newer_approved_one(repo, aws):
@@ -70,7 +62,7 @@ def test_apply_of_a_saved_plan_deploys_the_reviewed_version_not_a_newer_approved
     register_version("churn", 5, INFERENCE_PY, approved=True)  # approved after the review
     applied = repo.run("apply", "--env", "staging", "--plan", "plan.json")
     assert applied.exit_code == 0, applied.output
-    assert predict(repo) == 12.0  # version 1, as reviewed
+    assert repo.predict() == 12.0  # version 1, as reviewed
     # A fresh plan moves on to the newer approved version.
     assert plan_json(repo)["endpoints"][0]["desired"]["source"]["version"] == 2
 
@@ -82,7 +74,7 @@ def test_exact_version_arn_shows_its_approval_status_where_approval_is_not_requi
     source = plan_json(repo)["endpoints"][0]["desired"]["source"]
     assert (source["version"], source["approval_status"]) == (2, "PendingManualApproval")
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
-    assert predict(repo) == 24.0
+    assert repo.predict() == 24.0
 
 
 def test_env_requiring_approval_refuses_an_unapproved_version_in_one_line(repo, aws):
@@ -99,7 +91,7 @@ def test_env_requiring_approval_refuses_an_unapproved_version_in_one_line(repo, 
         assert "Traceback" not in result.output
     approve(pending)
     assert repo.run("apply", "--env", "prod", "--yes").exit_code == 0
-    assert predict(repo, "prod") == 24.0
+    assert repo.predict(env="prod") == 24.0
 
 
 def test_group_without_an_approved_version_is_a_one_line_error(repo, aws):

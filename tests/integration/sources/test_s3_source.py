@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 
 import boto3
-from scratch import INFERENCE_PY
-from trained import manifest, upload
+
+from testkit.scratch import INFERENCE_PY
+from testkit.trained import manifest, upload
 
 KEY = "runs/7/model.tar.gz"
-
-
-def predict(repo) -> float:
-    result = repo.run(
-        "invoke", "--env", "staging", "scorer", "--content-type", "text/csv", "--body", "1,2,3"
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)[0]
 
 
 def plan_json(repo) -> dict:
@@ -44,7 +37,7 @@ def test_s3_artifact_repacked_with_repo_code_serves_the_trained_weight(repo, aws
 
     apply(repo)
     # 1+2+3 times the S3 artifact's weight (the repo folder's own artifact says 1).
-    assert predict(repo) == 18.0
+    assert repo.predict() == 18.0
     assert repo.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
 
 
@@ -62,7 +55,7 @@ def test_silently_overwritten_s3_artifact_shows_up_as_a_model_change(repo, aws):
     assert [d["path"] for d in change["changes"]] == ["model.data"]
 
     apply(repo)
-    assert predict(repo) == 24.0
+    assert repo.predict() == 24.0
 
 
 def test_code_change_repacks_under_a_new_key(repo, aws):
@@ -77,7 +70,7 @@ def test_code_change_repacks_under_a_new_key(repo, aws):
     after = plan_json(repo)["endpoints"][0]["desired"]["model_data"]
     assert after != before
     apply(repo)
-    assert predict(repo) == 36.0
+    assert repo.predict() == 36.0
 
 
 def test_s3_artifact_with_its_own_code_and_an_explicit_image(repo, aws):
@@ -89,7 +82,7 @@ def test_s3_artifact_with_its_own_code_and_an_explicit_image(repo, aws):
     assert change["desired"]["image"] == image
     assert change["desired"]["source"]["code"] is None
     apply(repo)
-    assert predict(repo) == 30.0
+    assert repo.predict() == 30.0
 
 
 def test_versioned_bucket_pins_the_version_id(repo, aws):

@@ -11,7 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
-from scratch import manifest
+
+from testkit.scratch import manifest
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"

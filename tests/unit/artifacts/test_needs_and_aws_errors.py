@@ -7,16 +7,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from smgitops.artifacts.needs import models_used
 from smgitops.aws import aws_errors, client
 from smgitops.errors import AwsError
-from smgitops.spec import DesiredEnv, EndpointSpec, EnvSettings, ModelSource, VariantSpec
+from smgitops.spec import DesiredEnv, EndpointSpec, ModelSource, VariantSpec
+from testkit.values import env_settings
 
-SETTINGS = EnvSettings(
-    name="staging",
-    account_id="123456789012",
-    region="eu-west-1",
-    execution_role_arn="arn:aws:iam::123456789012:role/x",
-    artifact_bucket="bucket",
-    ecr_repository="repo",
-)
+SETTINGS = env_settings(region="eu-west-1", artifact_bucket="bucket", ecr_repository="repo")
 
 
 def _endpoint(name: str, model: str) -> EndpointSpec:

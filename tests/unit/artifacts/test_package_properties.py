@@ -6,7 +6,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from smgitops.artifacts.package import package_model
@@ -37,7 +37,6 @@ def _without_file_dir_clashes(files: dict[str, bytes]) -> dict[str, bytes]:
     return {p: data for p, data in files.items() if p not in folders}
 
 
-@settings(max_examples=25, deadline=None)
 @given(files=_files, data=st.data())
 def test_any_folder_packages_to_the_same_bytes_whatever_the_creation_order(files, data):
     files = _without_file_dir_clashes(files)

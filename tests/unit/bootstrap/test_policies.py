@@ -15,6 +15,7 @@ from smgitops.bootstrap.policies import (
 )
 from smgitops.errors import ConfigError
 from smgitops.spec import EnvSettings
+from testkit.values import env_settings
 
 ACCOUNT = "123456789012"
 REPO = "acme/ml-deploy"
@@ -23,13 +24,11 @@ SM = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 
 
 def settings(name: str = "staging", region: str = "us-east-1") -> EnvSettings:
-    return EnvSettings(
+    return env_settings(
         name=name,
-        account_id=ACCOUNT,
         region=region,
         execution_role_arn=EXEC_ROLE,
         artifact_bucket="acme-ml-artifacts",
-        ecr_repository="smgitops-serving",
         artifact_prefix="smgitops",
     )
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# Lets the test modules import manifest_samples (pytest runs with --import-mode=importlib).
-sys.path.insert(0, str(Path(__file__).parent))
-
-from manifest_samples import ENDPOINT, ENV_SETTINGS, INFERENCE, Repo
+from testkit.samples import ENDPOINT, ENV_SETTINGS, INFERENCE, Repo
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from manifest_samples import ENDPOINT, ENV_SETTINGS
 
 from smgitops.manifest import validate_paths
+from testkit.samples import ENDPOINT, ENV_SETTINGS
 
 M = "deployments/staging/demo-regressor.yaml"
 E = "deployments/staging/_env.yaml"

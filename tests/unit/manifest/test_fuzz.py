@@ -13,9 +13,9 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from manifest_samples import ENV_SETTINGS, INFERENCE, Repo
 
 from smgitops.cli import main
+from testkit.samples import ENV_SETTINGS, INFERENCE, Repo
 
 FUZZ_FILE = "deployments/staging/fuzz.yaml"
 
@@ -54,9 +54,8 @@ spec:
 """
 BASE = yaml.safe_load(FULL_MANIFEST)
 SUMMARY = re.compile(r"^\d+ problems? in \d+ files?$")
-SETTINGS = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# Example counts come from the profile (tests/conftest.py): `make test-slow` runs many more.
+SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),

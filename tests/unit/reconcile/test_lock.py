@@ -37,7 +37,20 @@ def test_refusal_names_env_start_age_holder_and_the_way_out():
 
 
 def test_refusal_without_a_readable_holder_still_says_how_to_break_it():
-    assert "--break-lock" in refusal("prod", None, datetime.now(UTC))
+    assert refusal("prod", None, datetime.now(UTC)) == (
+        "apply already running for env prod (lock holder unreadable); wait for it to finish, "
+        "or if it died run `smgitops apply --env prod --break-lock`"
+    )
+
+
+def test_refusal_gives_the_age_in_the_unit_a_reader_wants():
+    since = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
+    ages = [
+        refusal("staging", HOLDER, since.replace(second=45)),
+        refusal("staging", HOLDER, since.replace(hour=10, minute=30)),
+        refusal("staging", HOLDER, since.replace(day=26)),
+    ]
+    assert ["(45s ago)" in ages[0], "(90m ago)" in ages[1], "(24h ago)" in ages[2]] == [True] * 3
 
 
 def test_only_a_dead_process_on_the_same_machine_is_abandoned():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from factories import AUTOSCALING, desired, live_for, spec
+import pytest
 
 from smgitops import naming
 from smgitops.live import LiveScaling, LiveState, LiveVariant
 from smgitops.plan import Action, Reason, ScalingAction, plan
 from smgitops.spec import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
+from testkit.values import AUTOSCALING, IMAGE, desired, live_for, spec
 
 NOTHING_LIVE = LiveState()
 
@@ -33,9 +34,35 @@ def test_unchanged_manifest_plans_no_calls():
     assert result.changes[0].reason is Reason.UP_TO_DATE
 
 
-def test_same_inputs_give_the_same_resource_names():
-    assert desired().config.name == desired().config.name
-    assert desired().model.name == desired().model.name
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"sha": "b" * 64},
+        {"image": IMAGE.replace("demo-aaaaaaaaaaaa", "demo-bbbbbbbbbbbb")},
+        {"endpoint_spec": spec(environment=pairs({"LOG_LEVEL": "debug"}))},
+    ],
+    ids=["model data", "image", "environment"],
+)
+def test_every_model_input_renames_the_model_and_its_config(changed):
+    before, after = desired(), desired(**changed)
+    assert after.model.name != before.model.name
+    assert after.config.name != before.config.name
+    assert after.model.name.startswith("staging-churn-")
+
+
+def test_instance_type_renames_the_config_but_not_the_model():
+    bigger = (VariantSpec(name="primary", instance_type="ml.m5.xlarge", instance_count=2),)
+    before, after = desired(), desired(spec(variants=bigger))
+    assert after.model.name == before.model.name
+    assert after.config.name != before.config.name
+
+
+def test_counts_and_weights_keep_every_name():
+    resized = (
+        VariantSpec(name="primary", instance_type="ml.m5.large", instance_count=5, weight=3),
+    )
+    before, after = desired(), desired(spec(variants=resized))
+    assert (after.model.name, after.config.name) == (before.model.name, before.config.name)
 
 
 def test_new_model_data_forces_a_new_config_and_says_which_field():

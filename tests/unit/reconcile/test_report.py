@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from factories import desired, live_for, spec
-
 from smgitops.live import LiveState
 from smgitops.plan import plan
 from smgitops.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from smgitops.spec import pairs
+from testkit.values import desired, live_for, spec
 
 
 def _update_plan():

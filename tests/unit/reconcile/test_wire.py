@@ -1,7 +1,5 @@
 """AWS request shapes built from the plan: what SageMaker actually receives."""
 
-from factories import desired, spec
-
 from smgitops.plan import Rollout
 from smgitops.spec import DeploymentSpec, TrafficStep
 from smgitops.wire import (
@@ -9,6 +7,7 @@ from smgitops.wire import (
     parse_endpoint,
     update_endpoint_request,
 )
+from testkit.values import desired, spec
 
 
 def _rollout(deployment, retain=False):

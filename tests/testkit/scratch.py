@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,14 @@ class Repo:
 
     def run(self, *args: str) -> Result:
         return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    def predict(self, name: str = "scorer", env: str = "staging") -> float:
+        """`smgitops invoke` of endpoint `name` with the row 1,2,3: the model's one number."""
+        result = self.run(
+            "invoke", "--env", env, name, "--content-type", "text/csv", "--body", "1,2,3"
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)[0]
 
 
 def mutating(calls) -> list[str]:

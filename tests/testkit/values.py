@@ -1,4 +1,4 @@
-"""Hand-built desired and live values for planner tests (no AWS, no files)."""
+"""Hand-built settings, desired and live values for tests of pure code (no AWS, no files)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,23 @@ from smgitops.spec import (
     pairs,
 )
 
-SETTINGS = EnvSettings(
-    name="staging",
-    account_id="123456789012",
-    region="us-east-1",
-    execution_role_arn="arn:aws:iam::123456789012:role/smgitops-execution",
-    artifact_bucket="smgitops-artifacts",
-    ecr_repository="smgitops-serving",
-    prune=True,
-)
+ACCOUNT = "123456789012"
+
+
+def env_settings(**changes: object) -> EnvSettings:
+    """A staging env in us-east-1 of ACCOUNT; `changes` replace any field."""
+    base = EnvSettings(
+        name="staging",
+        account_id=ACCOUNT,
+        region="us-east-1",
+        execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/smgitops-execution",
+        artifact_bucket="smgitops-artifacts",
+        ecr_repository="smgitops-serving",
+    )
+    return replace(base, **changes)
+
+
+SETTINGS = env_settings(prune=True)
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/smgitops-serving:demo-aaaaaaaaaaaa"
 
 
