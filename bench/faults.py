@@ -30,10 +30,11 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).parent))
 # The fault tests' tools: the same invoking loop and call counting as the tests use.
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration" / "faults"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from faultkit import Invoker, count
 from fleet import INFERENCE_PY, emulated_repo, manifest, write_repo
+
+from testkit.faults import Invoker, count
 
 ENV = "bench"
 BUCKET = "smgitops-bench-artifacts"
