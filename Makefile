@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[serve,emulator,image,dev]'
 	touch $@
 
-# Train every model whose folder has a train.py (artifacts are git-ignored, rebuilt deterministically).
+# Train every model whose folder has a train.py into its artifact/ (git-ignored, a local cache):
+# deploys never need it; `smgitops model pin NAME` pins new weights for a commit.
 models: install
 	@for script in models/*/train.py; do [ -e "$$script" ] || continue; echo "training $$script"; $(BIN)/python "$$script" || exit 1; done
 

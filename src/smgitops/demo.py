@@ -121,7 +121,9 @@ def tell(story: Story) -> None:
     story.smgitops("validate")
     story.chapter("Train the model (deterministic: same code, same bytes)")
     story.train()
-    story.chapter("Package and publish the model (content-addressed: sha256 names the S3 key)")
+    story.chapter("Pin the weights: git names their sha256, the content store keeps the bytes")
+    story.smgitops("model", "pin", MODEL)
+    story.chapter("Package and publish the model (its tree digest names the S3 key)")
     story.smgitops("model", "package", MODEL)
     story.smgitops("model", "publish", MODEL, "--env", ENV)
     story.chapter("Push the serving image (on the emulator: registered in ECR)")
@@ -138,16 +140,17 @@ def tell(story: Story) -> None:
 
     story.chapter("Change the model: fewer trees (a new model, a blue/green update)")
     story.edit(f"models/{MODEL}/train.py", "n_estimators=100", "n_estimators=20")
-    story.git("commit", "-qam", "Train demo-regressor with 20 trees")
     story.train()
+    story.smgitops("model", "pin", MODEL)
+    story.git("commit", "-qam", "Train demo-regressor with 20 trees")
     story.deploy()
     second = story.predict()
     if second == first:
         raise UserError("demo: the changed model gave the same prediction as the first one")
 
-    story.chapter("Roll back with git revert: the previous config is still there, nothing uploads")
+    story.chapter("Roll back with git revert: the pin brings back the exact bytes, no training")
     story.git("revert", "--no-edit", "HEAD")
-    story.train()
+    story.smgitops("model", "fetch", MODEL)
     story.deploy()
     restored = story.predict()
     if restored != first:

@@ -1,11 +1,13 @@
 """The reconcile story for one env, as numbered steps:
 
 1. load the env's manifests (git) into typed specs;
-2. package each model locally (deterministic bytes: the sha256 names the S3 key) and compute
-   each image's content tag: now every resource name is known without touching AWS;
+2. compute each folder model's tree digest (its code and its committed artifact pin: no
+   weights needed, nothing packaged) and each image's content tag: now every resource name is
+   known without touching AWS;
 3. read live state (bounded calls, in parallel) and plan (pure);
 then, for apply:
-4. publish missing model tarballs, check the images exist;
+4. package and publish the tarballs changing endpoints need (pinned weights fetched from the
+   content store and verified when they are not in the local cache), check the images exist;
 5. apply the plan endpoint by endpoint (bounded pool);
 6. garbage-collect superseded models/configs of endpoints that are ready;
 7. record the inventory of endpoints we manage (for prune).
@@ -23,8 +25,10 @@ from smgitops import garbage
 from smgitops.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.artifacts.image import image_exists, image_tag, image_uri
 from smgitops.artifacts.needs import models_used
-from smgitops.artifacts.package import ModelPackage, package_model
-from smgitops.artifacts.publish import model_data_key, publish_model, s3_uri
+from smgitops.artifacts.package import ModelTree, model_tree, package_tree
+from smgitops.artifacts.pin import ArtifactPin, PinnedFile
+from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
+from smgitops.artifacts.store import CACHE_DIR, fetch_blob
 from smgitops.aws import client
 from smgitops.baseimages.artifact import with_base_image
 from smgitops.errors import UserError
@@ -45,7 +49,7 @@ BUILD_DIR = Path(".smgitops") / "build"
 class Prepared:
     settings: EnvSettings
     desired: tuple[DesiredEndpoint, ...]
-    packages: tuple[ModelPackage, ...]
+    trees: tuple[ModelTree, ...]
 
 
 @dataclass(frozen=True)
@@ -78,19 +82,17 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
     model package ARN from a saved plan, deployed instead of resolving again)."""
     desired_env = load_env(repo_root, env)
     settings = desired_env.settings
-    out_dir = repo_root / BUILD_DIR / env
-    out_dir.mkdir(parents=True, exist_ok=True)
-    packages = tuple(package_model(repo_root, name, out_dir) for name in models_used(desired_env))
+    trees = tuple(model_tree(repo_root, name) for name in models_used(desired_env))
     artifacts = {
-        p.name: ModelArtifact(
-            model=p.name,
-            sha256=p.sha256,
+        t.name: ModelArtifact(
+            model=t.name,
+            sha256=t.digest,
             model_data_url=s3_uri(
-                settings.artifact_bucket, model_data_key(settings, p.name, p.sha256)
+                settings.artifact_bucket, model_data_key(settings, t.name, t.digest)
             ),
-            image_uri=image_uri(settings, image_tag(repo_root, p.name)),
+            image_uri=image_uri(settings, image_tag(repo_root, t.name)),
         )
-        for p in packages
+        for t in trees
     }
     sourced = [e for e in desired_env.endpoints if e.model.kind != "folder"]
     pinned = (
@@ -111,7 +113,7 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
         )
         for e in desired_env.endpoints
     )
-    return Prepared(settings, desired, packages)
+    return Prepared(settings, desired, trees)
 
 
 def make_plan(repo_root: Path, env: str, clients: Clients | None = None) -> Planned:
@@ -135,14 +137,23 @@ def _publish_and_check_images(
     changing = {c.desired.artifact.model for c in planned.plan.changes if c.is_change and c.desired}
     settings = planned.prepared.settings
     ecr = client("ecr", settings.region)
-    for package in planned.prepared.packages:
-        if package.name not in changing:
+    out_dir = repo_root / BUILD_DIR / settings.name
+
+    def fetch(pin: ArtifactPin, file: PinnedFile) -> Path:
+        progress(pin.blob_uri(file), f"fetching {file.path} ({file.size} bytes) from the store")
+        return fetch_blob(clients.s3, pin, file, repo_root / CACHE_DIR)
+
+    for tree in planned.prepared.trees:
+        if tree.name not in changing:
             continue
-        published = publish_model(clients.s3, settings, package)
-        progress(
-            package.name,
-            "uploaded model.tar.gz" if published.uploaded else "model.tar.gz already in S3",
+        published = publish_tree(
+            clients.s3,
+            settings,
+            tree.name,
+            tree.digest,
+            lambda tree=tree: package_tree(tree, out_dir, fetch),
         )
+        progress(tree.name, _published_message(published))
     publish_sources(planned.plan, clients, settings, repo_root, progress)
     # The images changing endpoints serve with, where the repo builds them (per base image).
     built = {
@@ -156,6 +167,14 @@ def _publish_and_check_images(
                 f"image {uri} is missing in ECR: "
                 f"run `smgitops image push --env {settings.name}` first"
             )
+
+
+def _published_message(published: PublishedModel) -> str:
+    if published.repaired:
+        return f"replaced the altered model.tar.gz at {published.s3_uri}"
+    if published.uploaded:
+        return "uploaded model.tar.gz"
+    return "model.tar.gz already in S3"
 
 
 def apply_planned(

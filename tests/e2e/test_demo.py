@@ -27,11 +27,16 @@ def test_demo_deploys_changes_and_rolls_back_to_the_first_prediction(tmp_path):
     # each chapter ran its real command
     for command in (
         "$ smgitops validate",
+        "$ smgitops model pin demo-regressor",
         "$ smgitops image push --env staging",
         "$ smgitops apply --env staging --yes",
         "revert --no-edit HEAD",
     ):
         assert command in result.stderr
+    # the rollback restores the pinned bytes from the store: no training after the revert
+    rollback = result.stderr[result.stderr.index("revert --no-edit HEAD") :]
+    assert "$ smgitops model fetch demo-regressor" in rollback
+    assert "train.py" not in rollback
     # the checkout itself was not modified: the demo works on a scratch copy
     assert (
         not (REPO_ROOT / "deployments/staging/demo-regressor.yaml")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from click.testing import CliRunner, Result
 
 from smgitops.cli import main
 
+# The content store the scratch repo pins its weights to (on the emulator).
+STORE = "s3://smgitops-test-store/store"
 ENV_YAML = """\
 accountId: "123456789012"
 region: us-east-1
@@ -77,11 +81,25 @@ class Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
 
-    def set_weight(self, weight: float) -> None:
-        self.write("models/scorer/artifact/weight.txt", f"{weight}\n")
+    def set_weight(self, weight: float, model: str = "scorer") -> None:
+        """Train `model` to `weight` and pin it, as a data scientist would before a commit."""
+        self.write(f"models/{model}/artifact/weight.txt", f"{weight}\n")
+        pinned = self.run("model", "pin", model, "--store", STORE)
+        assert pinned.exit_code == 0, pinned.output
 
     def run(self, *args: str) -> Result:
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+        """The CLI, in-process, run from the repository's root."""
+        with contextlib.chdir(self.root):
+            return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    def git(self, *args: str) -> None:
+        """git in the repository, as a fixed author."""
+        subprocess.run(
+            ["git", "-c", "user.name=ds", "-c", "user.email=ds@example.com", *args],
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+        )
 
     def predict(self, name: str = "scorer", env: str = "staging") -> float:
         """`smgitops invoke` of endpoint `name` with the row 1,2,3: the model's one number."""

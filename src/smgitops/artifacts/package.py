@@ -1,4 +1,9 @@
-"""`model.tar.gz` from `models/<name>/`: deterministic bytes, so its sha256 names its content.
+"""`model.tar.gz` from `models/<name>/`: deterministic bytes named by their content.
+
+The tarball holds the code files serving needs (see `layout`) and the pinned weights. Its
+*tree digest* (sha256 over every entry's name, hash and size) is known from git alone, before
+any weights are downloaded, and names the tarball's S3 key; the bytes themselves follow from
+the entries deterministically.
 
 Same files in, same bytes out, whatever the files' mtimes, owners, permissions, the order the
 file system lists them in, or the umask: entries are sorted, every header field that could vary
@@ -12,15 +17,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from smgitops.artifacts import layout
+from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile, parse_pin, pin_mismatch
 from smgitops.errors import ConfigError
 
 MODELS_DIR = "models"
@@ -33,16 +41,69 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COPY_CHUNK = 1024 * 1024
+# Bumped whenever what goes into a tarball changes: it is part of every tree digest, so the
+# first plan after such a change repackages each model under a new key (reason
+# packaging_changed) instead of reusing a key for other bytes. 2: only serving files in code/.
+PACKAGING_FORMAT = 2
+
+# Brings one pinned file from the content store, verified; returns where it now is.
+Fetch = Callable[[ArtifactPin, PinnedFile], Path]
 
 
 @dataclass(frozen=True)
 class ModelPackage:
-    """A packaged model: the tarball on disk and the sha256 of its bytes."""
+    """A packaged model: the tarball on disk, the sha256 of its bytes and its tree digest."""
 
     name: str
     path: Path
     sha256: str
     size: int
+    tree: str = ""
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of model.tar.gz: its name in the archive, sha256 (hex), size in bytes, and
+    where its bytes are now (None: only in the content store, named by the pin)."""
+
+    name: str
+    sha256: str
+    size: int
+    source: Path | None
+
+
+@dataclass(frozen=True)
+class ModelTree:
+    """What a model's tarball holds, known from git alone: the code files (hashed) and the
+    pinned weights (by their pin). Its `digest` names the tarball's content."""
+
+    name: str
+    entries: tuple[TreeEntry, ...]
+    pin: ArtifactPin | None  # None: the local artifact/ of an unpinned model (never deployed)
+
+    @property
+    def digest(self) -> str:
+        """sha256 over the packaging format and every entry's name, hash and size. The
+        tarball is a deterministic function of exactly these, so equal digests mean equal
+        bytes, and the digest can be checked against a tarball by reading it back."""
+        return tree_digest((e.name, e.sha256, e.size) for e in self.entries)
+
+    @property
+    def missing(self) -> tuple[TreeEntry, ...]:
+        """Entries whose bytes must come from the content store."""
+        return tuple(e for e in self.entries if e.source is None)
+
+
+def tree_digest(entries: Iterable[tuple[str, str, int]]) -> str:
+    """sha256 (hex) over PACKAGING_FORMAT and the sorted (name, sha256, size) entries.
+
+    No side effects.
+    """
+    canonical = json.dumps(
+        {"format": PACKAGING_FORMAT, "entries": sorted([n, s, z] for n, s, z in entries)},
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def model_dir(repo_root: Path, name: str) -> Path:
@@ -55,18 +116,74 @@ def model_dir(repo_root: Path, name: str) -> Path:
     return folder
 
 
-def model_folder(repo_root: Path, name: str) -> Path:
-    """`models/<name>` after checking it is ready to package; ConfigError (one line) if not."""
+def file_sha256(path: Path) -> tuple[str, int]:
+    """(sha256 hex, size in bytes) of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_COPY_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def local_artifact(folder: Path) -> tuple[tuple[PinnedFile, Path], ...]:
+    """Each file of `<folder>/artifact/` with its hash, as the pin would record it."""
+    found = []
+    for name, path in layout.artifact_files(folder):
+        sha256, size = file_sha256(path)
+        found.append((PinnedFile(name, sha256, size), path))
+    return tuple(found)
+
+
+def read_pin(folder: Path, name: str) -> ArtifactPin | None:
+    """The committed pin of `models/<name>` (None when it has none); ConfigError if corrupt."""
+    path = folder / PIN_FILE
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{MODELS_DIR}/{name}/{PIN_FILE}: cannot be read: {error}") from None
+    return parse_pin(text, f"{MODELS_DIR}/{name}/{PIN_FILE}")
+
+
+def model_tree(repo_root: Path, name: str, *, require_pin: bool = True) -> ModelTree:
+    """The tarball's content of `models/<name>/`, from the code and the pin (no download).
+
+    ConfigError (one line) when inference.py is missing, the pin is missing (`require_pin`)
+    or corrupt, or the local artifact/ holds other bytes than the pin (both digests named).
+    Without a pin and with `require_pin=False`, the local artifact/ is packaged as it is.
+    """
     folder = model_dir(repo_root, name)
     shown = f"{MODELS_DIR}/{name}"
     if not (folder / "inference.py").is_file():
         raise ConfigError(f"{shown}/inference.py is missing (it defines the model's handlers)")
-    artifact = folder / layout.ARTIFACT_DIR
-    if not artifact.is_dir() or not any(p.is_file() for p in artifact.rglob("*")):
-        raise ConfigError(
-            f"{shown}/{layout.ARTIFACT_DIR}/ is empty: run `python {shown}/train.py` first"
-        )
-    return folder
+    code = []
+    for entry_name, path in layout.code_files(folder):
+        sha256, size = file_sha256(path)
+        code.append(TreeEntry(entry_name, sha256, size, path))
+    pin = read_pin(folder, name)
+    local = local_artifact(folder)
+    if pin is None:
+        if require_pin:
+            raise ConfigError(
+                f"{shown}/{PIN_FILE} is missing: train the model, then run "
+                f"`smgitops model pin {name} --store s3://BUCKET/PREFIX` and commit the pin"
+            )
+        if not local:
+            raise ConfigError(
+                f"{shown}/{layout.ARTIFACT_DIR}/ is empty: run `python {shown}/train.py` first"
+            )
+        weights = [TreeEntry(f.path, f.sha256, f.size, path) for f, path in local]
+    else:
+        if local:
+            refusal = pin_mismatch(name, tuple(f for f, _ in local), pin)
+            if refusal:
+                raise ConfigError(refusal)
+        paths = {f.path: path for f, path in local}
+        weights = [TreeEntry(f.path, f.sha256, f.size, paths.get(f.path)) for f in pin.files]
+    return ModelTree(name, tuple(sorted(code + weights, key=lambda e: e.name)), pin)
 
 
 def archive_entries(files: list[tuple[str, Path]]) -> list[tuple[str, Path | None]]:
@@ -122,8 +239,29 @@ class _HashingWriter:
         self._target.flush()
 
 
-def write_tarball(entries: list[tuple[str, Path | None]], target: BinaryIO) -> tuple[str, int]:
-    """Stream the archive of `entries` to `target`; returns (sha256 hex, size in bytes)."""
+class _HashingReader:
+    """Reads through from a file while hashing what it read (one pass, no re-read)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.digest.update(data)
+        return data
+
+
+def write_tarball(
+    entries: list[tuple[str, Path | None]],
+    target: BinaryIO,
+    expected: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    """Stream the archive of `entries` to `target`; returns (sha256 hex, size in bytes).
+
+    With `expected` (entry name -> sha256), every file's bytes are checked as they are
+    archived: ConfigError when a file changed since its hash was taken.
+    """
     writer = _HashingWriter(target)
     # filename="" keeps the output file's name out of the gzip header.
     with (
@@ -138,29 +276,56 @@ def write_tarball(entries: list[tuple[str, Path | None]], target: BinaryIO) -> t
                 continue
             with source.open("rb") as content:
                 size = os.fstat(content.fileno()).st_size
-                archive.addfile(_header(name, size=size, is_dir=False), content)
+                reader = _HashingReader(content)
+                archive.addfile(_header(name, size=size, is_dir=False), reader)
+            if expected is not None and reader.digest.hexdigest() != expected.get(name):
+                raise ConfigError(
+                    f"{source} changed while it was packaged (sha256 "
+                    f"{reader.digest.hexdigest()[:12]}, expected {str(expected.get(name))[:12]})"
+                )
     return writer.digest.hexdigest(), writer.size
 
 
-def package_model(repo_root: Path, name: str, out_dir: Path) -> ModelPackage:
-    """Write `<out_dir>/<name>/model.tar.gz` from `models/<name>/` and return its hash.
+def package_model(
+    repo_root: Path, name: str, out_dir: Path, fetch: Fetch | None = None
+) -> ModelPackage:
+    """Write `<out_dir>/<name>/model.tar.gz` from `models/<name>/` (its pin when it has one,
+    else its local artifact/) and return its hashes. `fetch` brings pinned files that are
+    not in artifact/ from the content store."""
+    return package_tree(model_tree(repo_root, name, require_pin=False), out_dir, fetch)
+
+
+def package_tree(tree: ModelTree, out_dir: Path, fetch: Fetch | None = None) -> ModelPackage:
+    """Write the tarball of `tree` to `<out_dir>/<name>/model.tar.gz`; every file's bytes
+    are checked against the tree as they are archived.
 
     The file appears atomically (written beside it, then renamed), so a reader never sees
-    half a tarball.
+    half a tarball. ConfigError when pinned bytes are neither local nor fetchable.
     """
-    folder = model_folder(repo_root, name)
-    entries = archive_entries(layout.model_files(folder))
-    destination = out_dir / name
+    sources: list[tuple[str, Path]] = []
+    for entry in tree.entries:
+        path = entry.source
+        if path is None:
+            if fetch is None or tree.pin is None:
+                raise ConfigError(
+                    f"{MODELS_DIR}/{tree.name}/{layout.ARTIFACT_DIR}/{entry.name} is not here: "
+                    f"run `smgitops model fetch {tree.name}` (needs read access to the store)"
+                )
+            path = fetch(tree.pin, PinnedFile(entry.name, entry.sha256, entry.size))
+        sources.append((entry.name, path))
+    entries = archive_entries(sources)
+    expected = {e.name: e.sha256 for e in tree.entries}
+    destination = out_dir / tree.name
     destination.mkdir(parents=True, exist_ok=True)
     path = destination / TARBALL_NAME
     handle, partial = tempfile.mkstemp(prefix=".model-", suffix=".partial", dir=destination)
     try:
         with os.fdopen(handle, "wb", buffering=_COPY_CHUNK) as target:
-            sha256, size = write_tarball(entries, target)
+            sha256, size = write_tarball(entries, target, expected)
         # mkstemp makes the file private (0600); a build output is readable like any other.
         os.chmod(partial, FILE_MODE)
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
-    return ModelPackage(name=name, path=path, sha256=sha256, size=size)
+    return ModelPackage(tree.name, path, sha256, size, tree.digest)

@@ -173,6 +173,24 @@ def _source_read(settings: EnvSettings, source_uris: tuple[str, ...]) -> list[Do
     return [_statement("ModelSourcesRead", ["s3:GetObject", "s3:GetObjectVersion"], arns)]
 
 
+def store_blob_arns(settings: EnvSettings, store_uris: tuple[str, ...]) -> list[str]:
+    """S3 ARNs of the pinned blobs (`<store>/sha256/*`) of the content stores the env's folder
+    models are pinned to. No side effects."""
+    partition = partition_of(settings.region)
+    return sorted(
+        {
+            f"arn:{partition}:s3:::{uri.removeprefix('s3://').rstrip('/')}/sha256/*"
+            for uri in store_uris
+        }
+    )
+
+
+def _store_read(settings: EnvSettings, store_uris: tuple[str, ...]) -> list[Document]:
+    # Apply fetches pinned weights it has no local copy of (and hashes them before use).
+    arns = store_blob_arns(settings, store_uris)
+    return [_statement("ContentStoreRead", ["s3:GetObject"], arns)] if arns else []
+
+
 def plan_policy(settings: EnvSettings, source_uris: tuple[str, ...] = ()) -> str:
     """Read-only permissions for `plan` and `drift`: describe, list, head. No side effects."""
     bucket, objects = _s3(settings)
@@ -204,6 +222,7 @@ def deploy_policy(
     settings: EnvSettings,
     extra_endpoint_names: tuple[str, ...] = (),
     source_uris: tuple[str, ...] = (),
+    store_uris: tuple[str, ...] = (),
 ) -> str:
     """Least privilege for image push + `apply` in one env, scoped by ARN. No side effects."""
     partition = partition_of(settings.region)
@@ -294,6 +313,7 @@ def deploy_policy(
             Condition={"StringLike": {"iam:AWSServiceName": AUTOSCALING_SERVICE}},
         ),
         *_source_read(settings, source_uris),
+        *_store_read(settings, store_uris),
     )
 
 
@@ -313,6 +333,7 @@ def build_bootstrap(
     branch: str = "main",
     extra_endpoint_names: tuple[str, ...] = (),
     source_uris: tuple[str, ...] = (),
+    store_uris: tuple[str, ...] = (),
 ) -> Bootstrap:
     """The OIDC provider and both roles of one environment. No side effects."""
     check_repo(repo)
@@ -333,7 +354,7 @@ def build_bootstrap(
         description=f"smgitops deploy for {env}, assumed by {repo} in environment {env}",
         trust_policy=_trust(provider_arn, deploy_subjects(repo, env)),
         policy_name="smgitops-deploy",
-        policy=deploy_policy(settings, extra_endpoint_names, source_uris),
+        policy=deploy_policy(settings, extra_endpoint_names, source_uris, store_uris),
     )
     return Bootstrap(env, repo, settings.account_id, provider, plan_role, deploy_role)
 

@@ -14,6 +14,15 @@ def _variable_suffix(env: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", env.upper())
 
 
+def _pinned_stores(repo_root: Path, desired) -> tuple[str, ...]:
+    """The content stores the pins of the env's folder models name."""
+    from smgitops.artifacts.needs import models_used
+    from smgitops.artifacts.package import model_dir, read_pin
+
+    pins = (read_pin(model_dir(repo_root, name), name) for name in models_used(desired))
+    return tuple(sorted({pin.store for pin in pins if pin is not None}))
+
+
 @click.command("bootstrap")
 @click.option("--env", "env_name", required=True, help="Environment under deployments/.")
 @click.option("--repo", required=True, help="GitHub repository OWNER/NAME whose workflows deploy.")
@@ -36,7 +45,8 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     own IaC). With --apply, creates or updates them (idempotent) in the env's account. The
     plan role trusts this repo's pull_request tokens and BRANCH; the deploy role trusts only
     jobs running in the GitHub environment named like the env. Deploy permissions are scoped
-    to `<env>-*` SageMaker names plus the endpointName of each manifest of the env.
+    to `<env>-*` SageMaker names plus the endpointName of each manifest of the env; the deploy
+    role reads the content stores the env's artifact pins name.
 
     \b
     Example:
@@ -52,7 +62,12 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     names = tuple(endpoint.endpoint_name for endpoint in desired.endpoints)
     sources = tuple(e.model.s3_uri for e in desired.endpoints if e.model.s3_uri)
     plan = build_bootstrap(
-        settings, repo, branch=branch, extra_endpoint_names=names, source_uris=sources
+        settings,
+        repo,
+        branch=branch,
+        extra_endpoint_names=names,
+        source_uris=sources,
+        store_uris=_pinned_stores(Path.cwd(), desired),
     )
     if not apply_:
         out(render_json(plan, settings.region))

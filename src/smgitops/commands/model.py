@@ -7,19 +7,20 @@ from pathlib import Path
 
 import click
 
-from smgitops.commands.model_artifacts import package, publish
+from smgitops.commands.model_artifacts import fetch, package, pin, publish
 from smgitops.console import err
 from smgitops.errors import UserError
 
 
 @click.group("model")
 def model() -> None:
-    """Test, package and publish the models under models/.
+    """Test, pin, package and publish the models under models/.
 
     \b
     Example:
       python models/demo-regressor/train.py
       smgitops model test demo-regressor
+      smgitops model pin demo-regressor
     """
 
 
@@ -83,5 +84,7 @@ def test(name: str, payload: Path | None, content_type: str | None, accept: str)
 
 
 # Packaging and publishing live with the artifact code; listed here under `smgitops model`.
+model.add_command(pin)
+model.add_command(fetch)
 model.add_command(package)
 model.add_command(publish)

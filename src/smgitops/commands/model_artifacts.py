@@ -1,6 +1,6 @@
-"""`smgitops model package` and `smgitops model publish`: the model tarball, built and uploaded.
+"""`smgitops model pin | fetch | package | publish`: a model's weights and tarball.
 
-Both run from the repository root (where `models/` and `deployments/` are).
+All run from the repository root (where `models/` and `deployments/` are).
 """
 
 from __future__ import annotations
@@ -12,6 +12,124 @@ import click
 from smgitops.console import err, out
 
 DEFAULT_OUT = Path(".smgitops") / "build"
+
+
+def _s3(region: str | None = None):
+    from smgitops import aws
+
+    return aws.client("s3", region)
+
+
+def _fetcher(repo_root: Path):
+    """Brings pinned files from the content store into the local cache, verified."""
+    from smgitops.artifacts.store import CACHE_DIR, fetch_blob
+
+    s3 = _s3()
+
+    def fetch(pin, file):
+        err.print(f"fetching {file.path} ({file.size} bytes) from {pin.blob_uri(file)}")
+        return fetch_blob(s3, pin, file, repo_root / CACHE_DIR)
+
+    return fetch
+
+
+@click.command("pin")
+@click.argument("name")
+@click.option(
+    "--store",
+    help="Content store s3://BUCKET/PREFIX (default: the store the current pin names).",
+)
+def pin(name: str, store: str | None) -> None:
+    """Pin models/NAME/artifact/: upload its files to the content store, write the pin.
+
+    Each file goes to `<store>/sha256/<hex>` unless the store has it already (never
+    overwritten), then models/NAME/artifact.pin.json records every file's sha256 and size and
+    the store. Commit the pin: plan, apply and `git revert` work from it, with no training.
+    Works for any trained file, e.g. a notebook's model.joblib copied into artifact/.
+
+    \b
+    Example:
+      python models/demo-regressor/train.py
+      smgitops model pin demo-regressor
+      smgitops model pin churn --store s3://acme-ml-artifacts/store
+      git add models/demo-regressor/artifact.pin.json && git commit
+    """
+    from smgitops import aws
+    from smgitops.artifacts.package import local_artifact, model_dir, read_pin
+    from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, render_pin, store_problem
+    from smgitops.artifacts.publish import ensure_bucket_named
+    from smgitops.artifacts.store import put_blob
+    from smgitops.artifacts.verify import split_uri
+    from smgitops.errors import ConfigError
+
+    folder = model_dir(Path.cwd(), name)
+    local = local_artifact(folder)
+    if not local:
+        raise ConfigError(f"models/{name}/artifact/ is empty: train the model first")
+    current = read_pin(folder, name)
+    store = store or (current.store if current else None)
+    if store is None:
+        raise click.UsageError(f"models/{name} has no pin yet: give --store s3://BUCKET/PREFIX")
+    problem = store_problem(store)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--store")
+    pinned = ArtifactPin(store=store, files=tuple(f for f, _ in local))
+    s3 = _s3()
+    with aws.aws_errors(f"uploading models/{name}/artifact/ to {store}"):
+        ensure_bucket_named(s3, split_uri(store)[0], s3.meta.region_name or "us-east-1")
+        for file, path in local:
+            uploaded = put_blob(s3, pinned, file, path)
+            status = "uploaded" if uploaded else "already in the store"
+            err.print(f"{file.path}: {status} ({file.size} bytes, sha256 {file.sha256[:12]})")
+    (folder / PIN_FILE).write_text(render_pin(pinned))
+    verb = "unchanged" if current == pinned else "written"
+    err.print(f"models/{name}/{PIN_FILE} {verb} (sha256 {pinned.digest[:12]}); commit it")
+    out(f"{pinned.digest}  models/{name}/{PIN_FILE}")
+
+
+@click.command("fetch")
+@click.argument("name")
+def fetch(name: str) -> None:
+    """Make models/NAME/artifact/ hold exactly the pinned bytes, from the content store.
+
+    Files already right are kept; others are downloaded, verified against the pin and put
+    in place; files the pin does not name are removed. Use it after `git revert` or a
+    checkout of another commit, instead of training again.
+
+    \b
+    Example:
+      git revert HEAD && smgitops model fetch demo-regressor
+    """
+    import shutil
+
+    from smgitops import aws
+    from smgitops.artifacts.layout import ARTIFACT_DIR
+    from smgitops.artifacts.package import local_artifact, model_dir, read_pin
+    from smgitops.artifacts.pin import PIN_FILE
+    from smgitops.errors import ConfigError
+
+    repo_root = Path.cwd()
+    folder = model_dir(repo_root, name)
+    pinned = read_pin(folder, name)
+    if pinned is None:
+        raise ConfigError(f"models/{name}/{PIN_FILE} is missing: nothing to fetch")
+    have = {f.path: (f, path) for f, path in local_artifact(folder)}
+    wanted = {f.path for f in pinned.files}
+    bring = _fetcher(repo_root)
+    changed = 0
+    with aws.aws_errors(f"fetching models/{name}/artifact/"):
+        for file in pinned.files:
+            if file.path in have and have[file.path][0] == file:
+                continue
+            target = folder / ARTIFACT_DIR / file.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(bring(pinned, file), target)
+            changed += 1
+    for path, (_, local) in have.items():
+        if path not in wanted:
+            local.unlink()
+            changed += 1
+    err.print(f"models/{name}/{ARTIFACT_DIR}/ matches its pin ({changed} file(s) changed)")
 
 
 @click.command("package")
@@ -27,20 +145,23 @@ DEFAULT_OUT = Path(".smgitops") / "build"
 def package(name: str, out_dir: Path) -> None:
     """Package models/NAME/ as a deterministic model.tar.gz.
 
-    The artifact/ folder (what train.py writes) goes to the archive root, every other file
-    under code/. Same files give the same bytes and sha256 on any machine. Prints
-    "<sha256>  <path>" on stdout (the format of sha256sum).
+    The pinned weights go to the archive root (from artifact/ when it matches the pin, else
+    from the content store, verified), the files serving needs under code/ (not train.py,
+    READMEs, notebooks, payloads/ or tests/; see .smgitopsignore in docs/manifest.md). A
+    model without a pin yet is packaged from its local artifact/. Same files give the same
+    bytes and sha256 on any machine. Prints "<sha256>  <path>" on stdout (sha256sum's format).
 
     \b
     Example:
-      python models/demo-regressor/train.py
       smgitops model package demo-regressor
       smgitops model package demo-regressor --out /tmp/build
     """
+    from smgitops import aws
     from smgitops.artifacts.package import package_model
 
-    built = package_model(Path.cwd(), name, out_dir)
-    err.print(f"packaged {name}: {built.size} bytes")
+    with aws.aws_errors(f"packaging {name}"):
+        built = package_model(Path.cwd(), name, out_dir, _fetcher(Path.cwd()))
+    err.print(f"packaged {name}: {built.size} bytes, tree {built.tree[:12]}")
     out(f"{built.sha256}  {built.path}")
 
 
@@ -56,9 +177,10 @@ def package(name: str, out_dir: Path) -> None:
     help="Folder the tarball is packaged into before upload.",
 )
 def publish(name: str, env_name: str, out_dir: Path) -> None:
-    """Package models/NAME/ and upload it to the env's artifact bucket if it is not there.
+    """Package models/NAME/ from its pin and upload it to the env's artifact bucket.
 
-    The S3 key carries the tarball's sha256, so an unchanged model is never uploaded twice.
+    The S3 key carries the tarball's tree digest (its content, known from git), so an
+    unchanged model is never uploaded twice; other bytes found under the key are replaced.
     Creates the bucket when it is missing. Prints the s3:// URI on stdout.
 
     \b
@@ -66,15 +188,21 @@ def publish(name: str, env_name: str, out_dir: Path) -> None:
       smgitops model publish demo-regressor --env staging
     """
     from smgitops import aws
-    from smgitops.artifacts.package import package_model
-    from smgitops.artifacts.publish import publish_model
+    from smgitops.artifacts.package import model_tree, package_tree
+    from smgitops.artifacts.publish import publish_tree
     from smgitops.manifest import load_env
 
     repo_root = Path.cwd()
     settings = load_env(repo_root, env_name).settings
-    built = package_model(repo_root, name, out_dir)
+    tree = model_tree(repo_root, name)
     with aws.aws_errors(f"publishing {name}"):
-        published = publish_model(aws.client("s3", settings.region), settings, built)
+        published = publish_tree(
+            _s3(settings.region),
+            settings,
+            name,
+            tree.digest,
+            lambda: package_tree(tree, out_dir, _fetcher(repo_root)),
+        )
     status = "uploaded" if published.uploaded else "already present"
     err.print(f"{name}: {status} {published.s3_uri}")
     out(published.s3_uri)

@@ -17,16 +17,11 @@ from smgitops.errors import UserError
 
 
 def code_files(repo_root: Path, code: str) -> list[tuple[str, Path]]:
-    """(name under code/, file) of `models/<code>/` without its artifact/ folder, sorted.
+    """(name under code/, file) of what serving needs from `models/<code>/`, sorted.
 
     No side effects (reads files).
     """
-    folder = model_dir(repo_root, code)
-    return [
-        (name, path)
-        for name, path in layout.model_files(folder)
-        if name.startswith(f"{layout.CODE_DIR}/")
-    ]
+    return layout.code_files(model_dir(repo_root, code))
 
 
 def code_sha256(files: list[tuple[str, Path]]) -> str:

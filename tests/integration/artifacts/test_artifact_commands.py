@@ -91,7 +91,18 @@ def test_model_package_of_untrained_model_is_one_error_line(checkout):
     )
 
 
+def test_model_publish_refuses_an_unpinned_model(checkout, aws):
+    result = run("model", "publish", "demo", "--env", "staging")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: models/demo/artifact.pin.json is missing: train the model, then run "
+        "`smgitops model pin demo --store s3://BUCKET/PREFIX` and commit the pin"
+    )
+
+
 def test_model_publish_uploads_then_reports_already_present(checkout, aws):
+    assert run("model", "pin", "demo", "--store", "s3://acme-ml-store/pins").exit_code == 0
     first = run("model", "publish", "demo", "--env", "staging")
     second = run("model", "publish", "demo", "--env", "staging")
 
@@ -101,6 +112,7 @@ def test_model_publish_uploads_then_reports_already_present(checkout, aws):
     assert first.stdout == second.stdout
     s3 = aws_client("s3", "eu-west-1")
     assert s3.list_objects_v2(Bucket="acme-ml-artifacts")["KeyCount"] == 1
+    assert "/p2-" in first.stdout  # named by the tree digest of the current packaging
 
 
 def _images_line(stdout: str) -> list[dict[str, object]]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -18,12 +19,28 @@ def test_first_publish_uploads_the_tarball_under_its_content_key(aws, repo, tmp_
 
     published = publish_model(s3, settings, package)
 
-    key = model_data_key(settings, "demo", package.sha256)
+    key = model_data_key(settings, "demo", package.tree)
     assert published.uploaded is True
     assert published.s3_uri == f"s3://acme-ml-artifacts/{key}"
     stored = s3.get_object(Bucket="acme-ml-artifacts", Key=key)
     assert stored["Body"].read() == package.path.read_bytes()
-    assert stored["Metadata"] == {"sha256": package.sha256}
+    assert stored["Metadata"] == {"sha256": package.sha256, "tree": package.tree}
+    head = s3.head_object(Bucket="acme-ml-artifacts", Key=key, ChecksumMode="ENABLED")
+    assert base64.b64decode(head["ChecksumSHA256"]).hex() == package.sha256
+
+
+def test_other_bytes_under_the_key_are_replaced_and_reported(aws, repo, tmp_path, env_settings):
+    settings = env_settings()
+    s3 = aws_client("s3", settings.region)
+    package = package_model(repo, "demo", tmp_path / "out")
+    first = publish_model(s3, settings, package)
+    bucket, key = first.s3_uri[5:].split("/", 1)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"not the model")  # an overwrite by hand
+
+    again = publish_model(s3, settings, package)
+
+    assert (again.uploaded, again.repaired) == (True, True)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == package.path.read_bytes()
 
 
 def test_second_publish_of_unchanged_model_uploads_nothing(aws, repo, tmp_path, env_settings):
@@ -77,16 +94,18 @@ def test_large_tarball_goes_up_in_parts_and_round_trips(
     monkeypatch.setattr(
         publish, "TRANSFER", TransferConfig(multipart_threshold=5 * mb, multipart_chunksize=5 * mb)
     )
+    monkeypatch.setattr(publish, "SINGLE_PUT_BYTES", 5 * mb)
     # Random bytes do not compress, so the tarball stays above the multipart threshold.
     (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(os.urandom(12 * mb))
     settings = env_settings()
     s3 = aws_client("s3", settings.region)
     package = package_model(repo, "demo", tmp_path / "out")
 
-    publish_model(s3, settings, package)
+    published = publish_model(s3, settings, package)
 
-    key = model_data_key(settings, "demo", package.sha256)
+    key = model_data_key(settings, "demo", package.tree)
     head = s3.head_object(Bucket="acme-ml-artifacts", Key=key)
+    assert published.uploaded is True
     assert head["ETag"].strip('"').endswith("-3")  # three parts
     body = s3.get_object(Bucket="acme-ml-artifacts", Key=key)["Body"].read()
     assert body == package.path.read_bytes()
@@ -101,6 +120,7 @@ def test_upload_on_a_terminal_shows_progress(aws, repo, tmp_path, env_settings, 
 
     screen = io.StringIO()
     monkeypatch.setattr(publish, "err", Console(file=screen, force_terminal=True, width=80))
+    monkeypatch.setattr(publish, "SINGLE_PUT_BYTES", 0)  # progress is shown for large uploads
     settings = env_settings()
 
     published = publish_model(

@@ -4,6 +4,7 @@ and check drift, so the policies cover what the tool actually calls."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,6 @@ def repo(tmp_path, monkeypatch) -> Path:
     write(tmp_path, "deployments/staging/_env.yaml", ENV_YAML)
     write(tmp_path, "deployments/staging/scorer.yaml", manifest())
     write(tmp_path, "models/scorer/inference.py", INFERENCE_PY)
-    write(tmp_path, "models/scorer/artifact/weight.txt", "1.0\n")
     write(tmp_path, "container/Dockerfile", "FROM scratch\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -60,10 +60,23 @@ def smgitops(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
+STORE = "s3://smgitops-iam-store/weights"
+
+
+def pin(repo: Path, weight: str) -> None:
+    """A data scientist (admin credentials here) trains and pins; CI has no local weights."""
+    write(repo, "models/scorer/artifact/weight.txt", weight)
+    pinned = smgitops("model", "pin", "scorer", "--store", STORE)
+    assert pinned.exit_code == 0, pinned.output
+    shutil.rmtree(repo / "models" / "scorer" / "artifact")
+    shutil.rmtree(repo / ".smgitops", ignore_errors=True)
+
+
 def test_deploy_role_pushes_and_applies_and_plan_role_plans_and_checks_drift(
     repo, enforced, assume, monkeypatch
 ):
     use(monkeypatch, enforced)
+    pin(repo, "1.0\n")
     assert smgitops("bootstrap", "--env", "staging", "--repo", "acme/ml", "--apply").exit_code == 0
     deploy, plan = assume(DEPLOY_ROLE), assume(PLAN_ROLE)
 
@@ -78,7 +91,9 @@ def test_deploy_role_pushes_and_applies_and_plan_role_plans_and_checks_drift(
     assert unchanged.exit_code == 0, unchanged.output
     assert smgitops("drift", "--env", "staging").exit_code == 0
     # The plan role may not deploy: the same apply as the plan role is refused by IAM.
-    write(repo, "models/scorer/artifact/weight.txt", "2.0\n")
+    use(monkeypatch, enforced)
+    pin(repo, "2.0\n")
+    use(monkeypatch, plan)
     changed = smgitops("plan", "--env", "staging", "--detailed-exitcode")
     assert changed.exit_code == 2, changed.output
     sagemaker = enforced.client("sagemaker")

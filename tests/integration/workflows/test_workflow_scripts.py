@@ -12,41 +12,10 @@ import boto3
 import pytest
 import yaml
 
-from testkit.scratch import manifest
+from testkit.scratch import ENV_YAML, manifest, scratch_repo
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
-
-ENV_YAML = """\
-accountId: "123456789012"
-region: us-east-1
-executionRoleArn: arn:aws:iam::123456789012:role/smgitops-execution
-artifactBucket: smgitops-workflow-artifacts
-artifactPrefix: smgitops
-ecrRepository: smgitops-serving
-prune: true
-"""
-
-INFERENCE_PY = """\
-import json
-
-
-def model_fn(model_dir):
-    return 1.0
-
-
-def input_fn(body, content_type):
-    text = body.decode() if isinstance(body, bytes) else body
-    return [float(x) for x in text.strip().split(",")]
-
-
-def predict_fn(row, weight):
-    return sum(row) * weight
-
-
-def output_fn(prediction, accept):
-    return json.dumps([prediction]), "application/json"
-"""
 
 
 def step(workflow: str, job: str, name: str) -> dict:
@@ -108,12 +77,18 @@ def write(root: Path, relative: str, text: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path, aws) -> Path:
+    """A fresh clone, as a runner checks it out: manifests, code and the artifact pin, no
+    weights (artifact/ is git-ignored; a data scientist pinned them to the store)."""
+    author = scratch_repo(tmp_path / "author")
+    author.write("deployments/prod/_env.yaml", ENV_YAML.replace("prune: true", "prune: false"))
+    author.write("deployments/prod/scorer.yaml", manifest())
+    author.write(".gitignore", "models/*/artifact/\n.smgitops/\n")
+    author.git("init", "-q")
+    author.git("add", "-A")
+    author.git("commit", "-qm", "scorer, pinned")
     root = tmp_path / "repo"
-    write(root, "deployments/staging/_env.yaml", ENV_YAML)
-    write(root, "deployments/staging/scorer.yaml", manifest())
-    write(root, "models/scorer/inference.py", INFERENCE_PY)
-    write(root, "models/scorer/artifact/weight.txt", "1.0\n")
-    write(root, "container/Dockerfile", "FROM scratch\n")
+    subprocess.run(["git", "clone", "-q", str(author.root), str(root)], check=True)
+    assert not (root / "models" / "scorer" / "artifact").exists()
     (root / ".venv").symlink_to(ROOT / ".venv")  # the scripts call .venv/bin/smgitops
     return root
 
@@ -148,6 +123,43 @@ def test_deploy_tags_step_lists_only_missing_images_as_a_matrix(repo, runner):
     result = runner.run(tags)
     assert result.returncode == 0, result.stderr
     assert runner.outputs()["images"] == "[]"  # the build job is skipped
+
+
+TRAINING = ("make models", "train.py")
+
+
+def run_steps(workflow: str, job: str) -> list[dict]:
+    """The `run:` steps of a job, minus `make install` (the clone links the test's venv)."""
+    doc = yaml.safe_load((WORKFLOWS / f"{workflow}.yml").read_text())
+    steps = [s for s in doc["jobs"][job]["steps"] if "run" in s]
+    return [s for s in steps if s["run"].strip() != "make install"]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job", "matrix"),
+    [
+        ("plan", "plan", {"env": "staging"}),
+        ("drift", "drift", {"env": "prod"}),
+        ("deploy", "apply-staging", {}),
+        ("deploy", "apply-prod", {}),
+    ],
+)
+def test_each_aws_job_replays_on_a_fresh_clone_without_training(
+    repo, runner, workflow, job, matrix
+):
+    smgitops(repo, "image", "push", "--env", "staging")
+    smgitops(repo, "image", "push", "--env", "prod")
+    steps = run_steps(workflow, job)
+    assert steps and not [s for s in steps if any(t in s["run"] for t in TRAINING)]
+    for each in steps:
+        result = runner.run(each, matrix)
+        assert result.returncode == 0, f"{each['run']}\n{result.stderr}"
+    if job.startswith("apply-"):
+        env = job.removeprefix("apply-")
+        answer = boto3.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=f"{env}-scorer", ContentType="text/csv", Body=b"1,2,3"
+        )
+        assert json.loads(answer["Body"].read()) == [6.0]  # the pinned weight 1, from the store
 
 
 def test_plan_step_writes_markdown_json_and_the_job_summary(repo, runner):

@@ -94,7 +94,7 @@ def test_image_uri_names_account_region_repository_and_tag():
 def test_model_data_key_is_named_by_content_hash():
     key = model_data_key(SETTINGS, "demo", "ab" * 32)
 
-    assert key == f"smgitops/models/demo/{'ab' * 32}/model.tar.gz"
+    assert key == f"smgitops/models/demo/p2-{'ab' * 32}/model.tar.gz"
 
 
 @pytest.mark.parametrize(("prefix", "expected"), [("", "models/"), ("/team/x/", "team/x/models/")])

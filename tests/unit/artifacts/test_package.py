@@ -48,18 +48,16 @@ def test_sha256_matches_the_bytes_on_disk(repo, tmp_path):
     assert package.sha256 == hashlib.sha256(package.path.read_bytes()).hexdigest()
 
 
-def test_artifact_goes_to_the_root_and_code_under_code(repo, tmp_path):
+def test_artifact_goes_to_the_root_and_only_serving_code_under_code(repo, tmp_path):
     package = package_model(repo, "demo", tmp_path / "out")
 
     with tarfile.open(package.path) as archive:
         names = archive.getnames()
+    # train.py and payloads/ stay out by default: editing them never changes the tarball.
     assert names == [
         "code",
         "code/inference.py",
-        "code/payloads",
-        "code/payloads/sample.csv",
         "code/requirements.txt",
-        "code/train.py",
         "meta",
         "meta/labels.json",
         "model.bin",
@@ -116,10 +114,35 @@ def test_hash_changes_when_any_packaged_file_changes(repo, tmp_path, relative):
 
 def test_hash_changes_when_a_file_is_renamed(repo, tmp_path):
     before = package_model(repo, "demo", tmp_path / "before")
-    folder = repo / "models" / "demo" / "payloads"
-    (folder / "sample.csv").rename(folder / "renamed.csv")
+    folder = repo / "models" / "demo" / "artifact" / "meta"
+    (folder / "labels.json").rename(folder / "names.json")
 
-    assert package_model(repo, "demo", tmp_path / "after").sha256 != before.sha256
+    after = package_model(repo, "demo", tmp_path / "after")
+    assert (after.sha256, after.tree) != (before.sha256, before.tree)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["README.md", "train.py", "payloads/sample.csv", "notebooks/explore.ipynb", "docs/NOTES.md"],
+)
+def test_files_serving_does_not_need_never_change_the_tarball(repo, tmp_path, write, relative):
+    before = package_model(repo, "demo", tmp_path / "before")
+    write(repo / "models" / "demo" / relative, "edited by a data scientist\n")
+
+    after = package_model(repo, "demo", tmp_path / "after")
+    assert (after.sha256, after.tree) == (before.sha256, before.tree)
+
+
+def test_smgitopsignore_adds_exclusions_and_takes_defaults_back(repo, tmp_path, write):
+    folder = repo / "models" / "demo"
+    write(folder / "scratch.py", "x = 1\n")
+    write(folder / ".smgitopsignore", "scratch.py\n!/payloads/\n")
+
+    package = package_model(repo, "demo", tmp_path / "out")
+    with tarfile.open(package.path) as archive:
+        names = archive.getnames()
+    assert "code/scratch.py" not in names
+    assert "code/payloads/sample.csv" in names
 
 
 def test_caches_and_hidden_files_are_left_out(repo, tmp_path, write):

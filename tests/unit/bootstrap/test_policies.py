@@ -245,3 +245,13 @@ def test_s3_model_sources_of_the_manifests_are_readable_by_both_roles_and_nothin
 def test_no_source_statement_without_s3_sources(staging):
     sids = {s["Sid"] for s in staging.deploy_role.policy_document["Statement"]}
     assert "ModelSourcesRead" not in sids
+
+
+def test_only_the_deploy_role_reads_the_pinned_blobs_of_the_content_store():
+    built = build_bootstrap(settings(), REPO, store_uris=("s3://acme-ml-store/weights/",))
+    blob = "arn:aws:s3:::acme-ml-store/weights/sha256/" + "ab" * 32
+    deploy, plan = built.deploy_role.policy_document, built.plan_role.policy_document
+    assert allows(deploy, "s3:GetObject", blob)
+    assert not allows(deploy, "s3:PutObject", blob)  # pins are written by people, not by CI
+    assert not allows(deploy, "s3:GetObject", "arn:aws:s3:::acme-ml-store/other/secret")
+    assert not allows(plan, "s3:GetObject", blob)

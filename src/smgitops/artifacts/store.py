@@ -1,0 +1,95 @@
+"""The content store at the AWS edge: pinned weights in S3 under `<store>/sha256/<hex>`.
+
+Written by `smgitops model pin` (from a laptop, a notebook, a training job), read by every
+env's apply. A key is never overwritten with other bytes (conditional writes), and nothing
+read from the store is used before its bytes hash to the pin (`verify.download_verified`):
+the store may be shared, because it cannot make anyone deploy bytes git did not pin.
+Fetched files are kept in a local cache named by their hash, so a second apply downloads
+nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from smgitops.artifacts.package import file_sha256
+from smgitops.artifacts.pin import ArtifactPin, PinnedFile
+from smgitops.artifacts.verify import (
+    ObjectState,
+    blob_state,
+    download_verified,
+    head,
+    split_uri,
+)
+from smgitops.aws import error_code
+from smgitops.errors import UserError
+
+CACHE_DIR = Path(".smgitops") / "cache" / "sha256"
+_MB = 1024 * 1024
+# Up to this size one PutObject carries a whole-object SHA-256 that S3 validates.
+SINGLE_PUT_BYTES = 256 * _MB
+_LARGE = TransferConfig(multipart_threshold=SINGLE_PUT_BYTES, multipart_chunksize=64 * _MB)
+_EXISTS = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
+
+
+def put_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, source: Path) -> bool:
+    """Upload `source` (whose hash is `file.sha256`) to the store unless it is there already;
+    True when this call uploaded it. Never replaces a verified object."""
+    uri = pin.blob_uri(file)
+    bucket, key = split_uri(uri)
+    state = blob_state(head(s3, uri), file.sha256)
+    if state in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
+        return False
+    if file.size > SINGLE_PUT_BYTES:
+        # Multipart: S3 keeps a composite checksum, so later reads stream and hash it.
+        s3.upload_file(
+            str(source), bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_LARGE
+        )
+        return True
+    conditions = {"IfNoneMatch": "*"}
+    if state is ObjectState.ALTERED:  # other bytes under a content key: replace exactly them
+        conditions = {"IfMatch": f'"{head(s3, uri).etag}"'}  # type: ignore[union-attr]
+    try:
+        with source.open("rb") as body:
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ChecksumAlgorithm="SHA256",
+                ContentType="application/octet-stream",
+                **conditions,
+            )
+    except ClientError as error:
+        if error_code(error) not in _EXISTS:
+            raise
+        return False  # another run put it there first
+    return True
+
+
+def fetch_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, cache: Path) -> Path:
+    """The pinned file's bytes as a local file in `cache`, downloaded and verified if they are
+    not cached yet. UserError when the store lost them or holds other bytes."""
+    cached = cache / file.sha256
+    if cached.is_file() and file_sha256(cached) == (file.sha256, file.size):
+        return cached
+    return download_verified(s3, pin.blob_uri(file), file.sha256, file.size, cached)
+
+
+def require_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, shown: str) -> None:
+    """UserError when the store cannot serve `file` of the pin of `shown` (missing or other
+    bytes), checked with one HEAD."""
+    uri = pin.blob_uri(file)
+    state = blob_state(head(s3, uri), file.sha256)
+    if state is ObjectState.MISSING:
+        raise UserError(
+            f"{shown}: {file.path} (sha256 {file.sha256[:12]}) is not in the store at {uri}: "
+            "run `smgitops model pin` where the trained bytes are"
+        )
+    if state is ObjectState.ALTERED:
+        raise UserError(
+            f"{shown}: {uri} holds other bytes than the pinned {file.path}: refusing them"
+        )

@@ -1,0 +1,104 @@
+"""Git pins every byte: deploys work from the committed artifact pin, never from whatever
+weights happen to be on the machine, and never from store bytes that do not hash to the pin."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import boto3
+
+from smgitops.artifacts.pin import PIN_FILE
+from testkit.scratch import STORE
+
+PIN = f"models/scorer/{PIN_FILE}"
+
+
+def forget_local_weights(repo) -> None:
+    """A fresh checkout: no artifact/ (git-ignored) and no local cache."""
+    shutil.rmtree(repo.root / "models" / "scorer" / "artifact")
+    shutil.rmtree(repo.root / ".smgitops", ignore_errors=True)
+
+
+def test_a_checkout_without_weights_plans_and_applies_from_the_pin(repo, aws):
+    forget_local_weights(repo)
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+
+    planned = repo.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    applied = repo.run("apply", "--env", "staging", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "fetching weight.txt" in applied.output
+    assert repo.predict() == 6.0
+
+
+def test_revert_of_a_pin_without_retraining_deploys_the_previous_bytes(deployed, aws):
+    first_pin = (deployed.root / PIN).read_text()
+    deployed.set_weight(3.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    assert deployed.predict() == 18.0
+
+    # `git revert`: the old pin comes back; the weights on disk are still the newer ones.
+    (deployed.root / PIN).write_text(first_pin)
+    stale = deployed.run("plan", "--env", "staging")
+    assert stale.exit_code == 1
+    assert "models/scorer/artifact/ (sha256 " in stale.output
+    assert "smgitops model fetch scorer" in stale.output
+    assert deployed.run("model", "fetch", "scorer").exit_code == 0
+    assert (deployed.root / "models/scorer/artifact/weight.txt").read_text() == "1.0\n"
+
+    reverted = deployed.run("apply", "--env", "staging", "--yes")
+    assert reverted.exit_code == 0, reverted.output
+    assert "model.tar.gz already in S3" in reverted.output  # the same tarball, not rebuilt
+    assert deployed.predict() == 6.0
+
+
+def test_weights_retrained_but_not_pinned_are_refused_naming_both_hashes(deployed, aws):
+    deployed.write("models/scorer/artifact/weight.txt", "9.0\n")
+
+    result = deployed.run("apply", "--env", "staging", "--yes")
+
+    assert result.exit_code == 1
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert "weight.txt changed" in line
+    assert "smgitops model pin scorer" in line and "smgitops model fetch scorer" in line
+    assert deployed.predict() == 6.0  # nothing was deployed
+
+
+def test_a_tampered_store_object_is_refused_before_any_model_points_at_it(repo, aws):
+    forget_local_weights(repo)
+    pin = json.loads((repo.root / PIN).read_text())
+    digest = pin["files"]["weight.txt"]["sha256"]
+    bucket, prefix = STORE.removeprefix("s3://").split("/", 1)
+    # Same key, other bytes: someone with write access to the shared store.
+    boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/sha256/{digest}", Body=b"99.0\n")
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    aws.clear_calls()
+
+    result = repo.run("apply", "--env", "staging", "--yes")
+
+    assert result.exit_code == 1
+    assert "holds other bytes" in result.output and "refusing to use them" in result.output
+    assert "CreateModel" not in {c.operation for c in aws.calls()}
+
+
+def test_a_readme_or_a_sample_payload_in_the_model_folder_plans_no_change(deployed, aws):
+    deployed.write("models/scorer/README.md", "# Scorer\nOwner: data science.\n")
+    deployed.write("models/scorer/payloads/one-row.csv", "1,2,3\n")
+    deployed.write("models/scorer/train.py", "print('trained')\n")
+
+    result = deployed.run("plan", "--env", "staging", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_saved_plan_is_refused_when_a_pin_changed_since(deployed, aws, tmp_path):
+    saved = tmp_path / "plan.json"
+    deployed.set_weight(2.0)
+    assert deployed.run("plan", "--env", "staging", "--out", str(saved)).exit_code == 0
+    deployed.set_weight(4.0)  # re-pinned after the review
+
+    result = deployed.run("apply", "--env", "staging", "--plan", str(saved))
+
+    assert result.exit_code == 1
+    assert "is stale" in result.output
+    assert deployed.predict() == 6.0
