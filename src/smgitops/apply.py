@@ -340,6 +340,9 @@ class EndpointApplier:
         assert desired is not None  # every non-delete change carries its desired endpoint
         if change.action is Action.VERIFY:
             return self._verify(change, desired)
+        if change.action is Action.REPAIR:
+            # Step 4 of the reconcile already put the pinned bytes back; SageMaker is as wanted.
+            return Outcome.APPLIED, "model data uploaded again from the pin"
         removals = tuple(s for s in change.scaling if s.action is ScalingAction.DEREGISTER)
         additions = tuple(s for s in change.scaling if s.action is not ScalingAction.DEREGISTER)
         self._apply_scaling(change, removals)

@@ -87,6 +87,17 @@ class LiveScaling:
 
 
 @dataclass(frozen=True)
+class ModelDataCheck:
+    """What one HEAD found at a model data URL a live or kept config points at.
+
+    `state` is a verify.ObjectState value: verified, unverified, missing or altered.
+    """
+
+    url: str
+    state: str
+
+
+@dataclass(frozen=True)
 class LiveState:
     """Live resources relevant to one environment.
 
@@ -97,6 +108,16 @@ class LiveState:
     endpoints: tuple[LiveEndpoint, ...] = ()
     scaling: tuple[LiveScaling, ...] = ()
     inventory: tuple[str, ...] = ()
+    model_data: tuple[ModelDataCheck, ...] = ()
+    # endpoint -> model data URLs of its kept previous config (smgitops:previous-config)
+    previous_data: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def endpoint(self, name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
+
+    def model_data_state(self, url: str) -> str | None:
+        """The checked state of `url`, or None when it was not checked."""
+        return next((c.state for c in self.model_data if c.url == url), None)
+
+    def previous_urls(self, endpoint: str) -> tuple[str, ...]:
+        return next((urls for name, urls in self.previous_data if name == endpoint), ())

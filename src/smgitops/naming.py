@@ -13,6 +13,12 @@ import json
 import re
 
 MAX_NAME = 63  # SageMaker's limit for model, endpoint config and endpoint names
+TARBALL_NAME = "model.tar.gz"
+# Bumped whenever what goes into a tarball changes: it is part of every tree digest and key,
+# so the first plan after such a change repackages each model under a new key (reason
+# packaging_changed) instead of reusing a key for other bytes. 2: only serving files in code/.
+PACKAGING_FORMAT = 2
+_TARBALL_URL = re.compile(r"/models/[^/]+/p(\d+)-([0-9a-f]{64})/model\.tar\.gz$")
 HASH_LENGTH = 10
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
 
@@ -60,6 +66,31 @@ def is_hashed_name_of(prefix: str, name: str) -> bool:
         and re.fullmatch(r"[0-9a-f]+", digest) is not None
         and head == hashed_name(prefix, "0" * HASH_LENGTH).rpartition("-")[0]
     )
+
+
+def tarball_key(prefix: str, model: str, tree: str) -> str:
+    """S3 key of a folder model's tarball: `<prefix>/models/<model>/p<format>-<tree>/model.tar.gz`.
+
+    The packaging format is part of the key so a change of what goes into tarballs never
+    reuses a key for other bytes, and the planner can tell such a repackaging apart.
+    No side effects.
+    """
+    key = f"models/{model}/p{PACKAGING_FORMAT}-{tree}/{TARBALL_NAME}"
+    prefix = prefix.strip("/")
+    return f"{prefix}/{key}" if prefix else key
+
+
+def tarball_format(model_data_url: str) -> int | None:
+    """The packaging format a folder model's tarball URL was made with; None for URLs of other
+    sources and of tarballs from before formats were named (format 1). No side effects."""
+    match = _TARBALL_URL.search(model_data_url)
+    return int(match.group(1)) if match else None
+
+
+def tarball_tree(model_data_url: str) -> str | None:
+    """The tree digest in a folder model's tarball URL, or None. No side effects."""
+    match = _TARBALL_URL.search(model_data_url)
+    return match.group(2) if match else None
 
 
 def ownership_tags(env: str, manifest_path: str, commit: str) -> tuple[tuple[str, str], ...]:

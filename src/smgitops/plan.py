@@ -16,6 +16,9 @@ from smgitops.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScali
 from smgitops.resources import DesiredEndpoint, ScalingDef, VariantDef
 from smgitops.spec import DeploymentSpec
 
+# verify.ObjectState values, as the reader records them (plain strings: this module is pure).
+_BROKEN = {"missing": "model_data_missing", "altered": "model_data_altered"}
+
 
 class Action(StrEnum):
     CREATE = "create"
@@ -25,6 +28,7 @@ class Action(StrEnum):
     REPLACE = "replace"  # delete a Failed endpoint and create it again
     DELETE = "delete"
     VERIFY = "verify"  # smoke-test the live config: an earlier apply stopped before it passed
+    REPAIR = "repair"  # put the pinned model data back under its key: no SageMaker change
     NOOP = "no_op"
 
 
@@ -37,6 +41,9 @@ class Reason(StrEnum):
     REMOVED_FROM_GIT = "removed_from_git"
     PRUNE_DISABLED = "prune_disabled"
     SMOKE_TEST_PENDING = "smoke_test_pending"
+    PACKAGING_CHANGED = "packaging_changed"  # same model, tarball rebuilt by a newer packaging
+    MODEL_DATA_MISSING = "model_data_missing"
+    MODEL_DATA_ALTERED = "model_data_altered"
     UP_TO_DATE = "up_to_date"
 
 
@@ -86,6 +93,7 @@ class EndpointChange:
     live_config: str | None = None
     peak_instances: int = 0
     wait_first: bool = False  # the endpoint is mid-transition: apply waits before acting
+    warnings: tuple[str, ...] = ()  # worth a reviewer's eye, not a change (e.g. kept data gone)
 
     @property
     def is_change(self) -> bool:
@@ -360,12 +368,13 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
     if current.config_name != desired.config.name:
         rollout = _rollout(desired, current)
         diffs = _config_diffs(desired, current.config)
+        reason = Reason.PACKAGING_CHANGED if _only_repackaged(diffs) else Reason.CONFIG_CHANGED
         if not rollout.retain_capacity:
             diffs += capacity_diffs(desired, current)
         return replace(
             base,
             action=Action.UPDATE,
-            reason=Reason.CONFIG_CHANGED,
+            reason=reason,
             diffs=diffs + _scaling_diffs(base.scaling),
             rollout=rollout,
             peak_instances=_peak_for_update(desired, current, rollout),
@@ -391,6 +400,42 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
     if _smoke_test_pending(desired, current):
         return replace(base, action=Action.VERIFY, reason=Reason.SMOKE_TEST_PENDING)
     return replace(base, peak_instances=_instances(v.instance_count for v in current.variants))
+
+
+def _only_repackaged(diffs: tuple[FieldDiff, ...]) -> bool:
+    """The one forced change is a folder model's tarball moving from an older packaging format
+    to the current one: the model is the same, only what the tarball carries changed."""
+    if len(diffs) != 1 or diffs[0].path != "model.data":
+        return False
+    before, after = diffs[0].before or "", diffs[0].after or ""
+    old, new = naming.tarball_format(before), naming.tarball_format(after)
+    return new == naming.PACKAGING_FORMAT and (old or 1) < new and "/models/" in before
+
+
+def _check_model_data(change: EndpointChange, live: LiveState) -> EndpointChange:
+    """Add what the checks of the model data behind the live and kept configs found: a broken
+    live tarball is a REPAIR (or one more diff of a change), a broken kept one a warning."""
+    desired = change.desired
+    if desired is None or change.live_config != desired.config.name:
+        return change
+    url = desired.model.model_data_url
+    state = live.model_data_state(url)
+    warnings = list(change.warnings)
+    if state in _BROKEN:
+        diff = FieldDiff("model.data", f"{state}: {url}", "the pinned bytes, uploaded again")
+        change = replace(change, diffs=(*change.diffs, diff))
+        if change.action is Action.NOOP:
+            change = replace(change, action=Action.REPAIR, reason=Reason(_BROKEN[state]))
+    elif state == "unverified" and naming.tarball_tree(url):
+        warnings.append(f"model data {url} is unverified: S3 holds no whole-object SHA-256 for it")
+    for kept in live.previous_urls(change.endpoint):
+        kept_state = live.model_data_state(kept)
+        if kept_state in _BROKEN:
+            warnings.append(
+                f"the kept previous config's model data {kept} is {kept_state}: a rollback to "
+                "it re-uploads it from its pin (git revert), but SageMaker cannot fall back to it"
+            )
+    return replace(change, warnings=tuple(warnings))
 
 
 def _smoke_test_pending(desired: DesiredEndpoint, current: LiveEndpoint) -> bool:
@@ -448,7 +493,7 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
         if isinstance(outcome, str):
             errors.append(outcome)
         else:
-            changes.append(outcome)
+            changes.append(_check_model_data(outcome, live))
     for name in sorted(set(live.inventory) - desired_names):
         removed = _plan_removed(name, live, env, prune)
         if removed is not None:

@@ -1,8 +1,10 @@
 """Reads live state for one env with boto3, in parallel, with a bounded number of calls.
 
 Per endpoint: DescribeEndpoint and ListTags (2 calls); the config and model behind it are read
-only when their name differs from the desired one (to explain the change). Per env: the
-inventory object and the Application Auto Scaling targets and policies (3 calls).
+only when their name differs from the desired one (to explain the change); the kept previous
+config and its model (2 calls) when there is one; one HEAD per distinct model data URL those
+configs point at in the env's bucket (is it still there, still the bytes uploaded?). Per env:
+the inventory object and the Application Auto Scaling targets and policies (3 calls).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smgitops import naming, wire
+from smgitops.artifacts.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.aws import client, error_code
 from smgitops.inventory import read_inventory
-from smgitops.live import LiveEndpoint, LiveState
+from smgitops.live import LiveEndpoint, LiveState, ModelDataCheck
 from smgitops.resources import DesiredEndpoint
 from smgitops.spec import EnvSettings
 
@@ -107,20 +110,80 @@ def _read_scaling(autoscaling: Any, names: set[str]) -> tuple:
     return wire.parse_scaling(targets, policies)
 
 
+def _config_data_urls(sagemaker: Any, config: str) -> tuple[str, ...]:
+    """Model data URLs of an endpoint config's models; () when the config is gone."""
+    try:
+        response = sagemaker.describe_endpoint_config(EndpointConfigName=config)
+        names = sorted({v["ModelName"] for v in response.get("ProductionVariants", [])})
+        models = [sagemaker.describe_model(ModelName=name) for name in names]
+    except ClientError as error:
+        if is_not_found(error):
+            return ()
+        raise
+    return tuple(wire.parse_model(m).model_data_url for m in models)
+
+
+def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataCheck | None:
+    """One HEAD of a model data URL in the env's bucket (others are not ours to read)."""
+    bucket, _ = split_uri(url)
+    if not url.startswith("s3://") or bucket != settings.artifact_bucket:
+        return None
+    found = head(s3, url)
+    tree = naming.tarball_tree(url)
+    if tree is not None:
+        return ModelDataCheck(url, tarball_state(found, tree).value)
+    # Copied S3 sources and tarballs of the first packaging format: existence only.
+    state = ObjectState.MISSING if found is None else ObjectState.UNVERIFIED
+    return ModelDataCheck(url, state.value)
+
+
+def _live_data_urls(endpoint: LiveEndpoint, desired: DesiredEndpoint | None) -> tuple[str, ...]:
+    if endpoint.config is not None:
+        return tuple(m.model_data_url for m in endpoint.config.models)
+    if desired is not None and endpoint.config_name == desired.config.name:
+        return (desired.model.model_data_url,)  # same config name: same model data
+    return ()
+
+
 def read_live(
     clients: Clients, settings: EnvSettings, desired: Iterable[DesiredEndpoint]
 ) -> LiveState:
-    """Live state of the desired endpoints and of everything the inventory remembers."""
-    desired_configs = {d.name: d.config.name for d in desired}
+    """Live state of the desired endpoints and of everything the inventory remembers, and
+    the state of the model data their live and kept previous configs point at."""
+    by_name = {d.name: d for d in desired}
     inventory = read_inventory(clients.s3, settings)
-    names = sorted(set(desired_configs) | set(inventory))
+    names = sorted(set(by_name) | set(inventory))
     with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
         scaling = pool.submit(_read_scaling, clients.autoscaling, set(names))
         endpoints = pool.map(
             lambda name: _read_endpoint(
-                clients.sagemaker, name, desired_configs.get(name), settings.name
+                clients.sagemaker,
+                name,
+                by_name[name].config.name if name in by_name else None,
+                settings.name,
             ),
             names,
         )
         found = tuple(e for e in endpoints if e is not None)
-        return LiveState(endpoints=found, scaling=scaling.result(), inventory=inventory)
+        owned = [e for e in found if naming.is_owned(e.tag_map, settings.name)]
+        kept = [(e.name, e.tag_map.get(naming.TAG_PREVIOUS_CONFIG)) for e in owned]
+        previous = tuple(
+            zip(
+                [name for name, config in kept if config],
+                pool.map(
+                    lambda config: _config_data_urls(clients.sagemaker, config),
+                    [config for _, config in kept if config],
+                ),
+                strict=True,
+            )
+        )
+        urls = {u for e in owned for u in _live_data_urls(e, by_name.get(e.name))}
+        urls |= {u for _, kept_urls in previous for u in kept_urls}
+        checks = pool.map(lambda url: _check_model_data(clients.s3, settings, url), sorted(urls))
+        return LiveState(
+            endpoints=found,
+            scaling=scaling.result(),
+            inventory=inventory,
+            model_data=tuple(c for c in checks if c is not None),
+            previous_data=previous,
+        )

@@ -27,6 +27,7 @@ ACTION_NAMES = {
     Action.REPLACE: "replace",
     Action.DELETE: "delete",
     Action.VERIFY: "verify",
+    Action.REPAIR: "repair",
     Action.NOOP: "no_op",
 }
 REASON_NAMES = {
@@ -38,6 +39,9 @@ REASON_NAMES = {
     Reason.REMOVED_FROM_GIT: "removed_from_git",
     Reason.PRUNE_DISABLED: "prune_disabled",
     Reason.SMOKE_TEST_PENDING: "smoke_test_pending",
+    Reason.PACKAGING_CHANGED: "packaging_changed",
+    Reason.MODEL_DATA_MISSING: "model_data_missing",
+    Reason.MODEL_DATA_ALTERED: "model_data_altered",
     Reason.UP_TO_DATE: "up_to_date",
 }
 REASON_TEXT = {
@@ -52,6 +56,16 @@ REASON_TEXT = {
         "live config never passed its smoke test (an earlier apply stopped): run it, "
         "roll back if it fails"
     ),
+    Reason.PACKAGING_CHANGED: (
+        "same model, repackaged: this version ships only the files serving needs (one time)"
+    ),
+    Reason.MODEL_DATA_MISSING: (
+        "the live model.tar.gz is gone from S3: upload the pinned bytes again (a scale-out or "
+        "host replacement would fail without it)"
+    ),
+    Reason.MODEL_DATA_ALTERED: (
+        "the live model.tar.gz was overwritten with other bytes: put the pinned ones back"
+    ),
     Reason.UP_TO_DATE: "up to date",
 }
 SYMBOLS = {
@@ -62,6 +76,7 @@ SYMBOLS = {
     Action.REPLACE: ("-/+", "red"),
     Action.DELETE: ("-", "red"),
     Action.VERIFY: ("?", "yellow"),
+    Action.REPAIR: ("!", "yellow"),
     Action.NOOP: ("=", "dim"),
 }
 
@@ -116,6 +131,7 @@ def _details(change: EndpointChange) -> list[str]:
             lines.append(f"source {describe_pin(change.desired.artifact.source)}")
     if change.wait_first:
         lines.append(f"currently {change.live_status}: apply waits for it first")
+    lines.extend(f"warning: {warning}" for warning in change.warnings)
     for text in (_rollout_text(change), _peak_text(change)):
         if text:
             lines.append(text)
@@ -194,6 +210,7 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
         "live_config": change.live_config,
         "wait_first": change.wait_first,
         "peak_instances": change.peak_instances,
+        "warnings": list(change.warnings),
         "desired": None
         if desired is None
         else {
@@ -201,7 +218,7 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
             "model": desired.model.name,
             "image": desired.model.image_uri,
             "model_data": desired.model.model_data_url,
-            # Only S3 and Model Registry sources have a pin (folder models: the tarball hash).
+            # Folder models: `model_data` names the tree digest; S3 and registry sources: a pin.
             **(
                 {"source": pin_document(desired.artifact.source)}
                 if desired.artifact.source is not None

@@ -49,11 +49,15 @@ def spec(name: str = "churn", **changes) -> EndpointSpec:
     return replace(base, **changes)
 
 
-def artifact(sha: str = "a" * 64, image: str = IMAGE) -> ModelArtifact:
+def artifact(
+    sha: str = "a" * 64, image: str = IMAGE, packaging: int | None = None
+) -> ModelArtifact:
+    """A folder model's artifact; `packaging` names the key's format (None: the first one)."""
+    folder = sha if packaging is None else f"p{packaging}-{sha}"
     return ModelArtifact(
         model="churn",
         sha256=sha,
-        model_data_url=f"s3://smgitops-artifacts/smgitops/models/churn/{sha}/model.tar.gz",
+        model_data_url=f"s3://smgitops-artifacts/smgitops/models/churn/{folder}/model.tar.gz",
         image_uri=image,
     )
 

@@ -30,9 +30,9 @@ from typing import BinaryIO
 from smgitops.artifacts import layout
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile, parse_pin, pin_mismatch
 from smgitops.errors import ConfigError
+from smgitops.naming import PACKAGING_FORMAT, TARBALL_NAME
 
 MODELS_DIR = "models"
-TARBALL_NAME = "model.tar.gz"
 # Fixed so the archive never records when or where it was made.
 ENTRY_MTIME = 0
 GZIP_MTIME = 0
@@ -41,10 +41,6 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COPY_CHUNK = 1024 * 1024
-# Bumped whenever what goes into a tarball changes: it is part of every tree digest, so the
-# first plan after such a change repackages each model under a new key (reason
-# packaging_changed) instead of reusing a key for other bytes. 2: only serving files in code/.
-PACKAGING_FORMAT = 2
 
 # Brings one pinned file from the content store, verified; returns where it now is.
 Fetch = Callable[[ArtifactPin, PinnedFile], Path]

@@ -16,7 +16,7 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from smgitops.artifacts.package import PACKAGING_FORMAT, TARBALL_NAME, ModelPackage
+from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.verify import (
     META_SHA256,
     META_TREE,
@@ -27,6 +27,7 @@ from smgitops.artifacts.verify import (
 from smgitops.aws import error_code
 from smgitops.console import err
 from smgitops.errors import AwsError
+from smgitops.naming import tarball_key
 from smgitops.spec import EnvSettings
 
 _MB = 1024 * 1024
@@ -35,7 +36,6 @@ SINGLE_PUT_BYTES = 256 * _MB
 TRANSFER = TransferConfig(multipart_threshold=SINGLE_PUT_BYTES, multipart_chunksize=64 * _MB)
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _CONFLICT = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
-KEY_FORMAT = f"p{PACKAGING_FORMAT}-"
 _INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
 
 
@@ -49,19 +49,8 @@ class PublishedModel:
 
 
 def model_data_key(settings: EnvSettings, name: str, tree: str) -> str:
-    """S3 key of a model tarball, named by the packaging format and its tree digest.
-
-    No side effects.
-    """
-    prefix = settings.artifact_prefix.strip("/")
-    key = f"models/{name}/{KEY_FORMAT}{tree}/{TARBALL_NAME}"
-    return f"{prefix}/{key}" if prefix else key
-
-
-def is_current_packaging(model_data_url: str) -> bool:
-    """True when a model data URL was made by this packaging format. No side effects."""
-    parts = model_data_url.rsplit("/", 2)
-    return len(parts) == 3 and parts[1].startswith(KEY_FORMAT)
+    """S3 key of a model tarball in the env's bucket (see naming.tarball_key). No side effects."""
+    return tarball_key(settings.artifact_prefix, name, tree)
 
 
 def s3_uri(bucket: str, key: str) -> str:

@@ -11,8 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from smgitops.artifacts.package import TARBALL_NAME
 from smgitops.errors import ConfigError
+from smgitops.naming import TARBALL_NAME
 from smgitops.spec import EnvSettings
 
 APPROVED = "Approved"

@@ -102,3 +102,58 @@ def test_a_saved_plan_is_refused_when_a_pin_changed_since(deployed, aws, tmp_pat
     assert result.exit_code == 1
     assert "is stale" in result.output
     assert deployed.predict() == 6.0
+
+
+def _live_model_data() -> tuple[str, str]:
+    """(bucket, key) of the model data the live endpoint's config points at."""
+    sm = boto3.client("sagemaker")
+    config = sm.describe_endpoint(EndpointName="staging-scorer")["EndpointConfigName"]
+    model = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]
+    url = sm.describe_model(ModelName=model["ModelName"])["PrimaryContainer"]["ModelDataUrl"]
+    return url.removeprefix("s3://").split("/", 1)  # type: ignore[return-value]
+
+
+def test_a_deleted_live_tarball_is_planned_as_a_repair_flagged_by_drift_and_put_back(deployed, aws):
+    bucket, key = _live_model_data()
+    s3 = boto3.client("s3")
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.delete_object(Bucket=bucket, Key=key)
+
+    planned = deployed.run("plan", "--env", "staging", "--format", "json", "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    (change,) = json.loads(planned.stdout)["endpoints"]
+    assert (change["action"], change["reason"]) == ("repair", "model_data_missing")
+    assert deployed.run("drift", "--env", "staging").exit_code == 2
+
+    config_before = boto3.client("sagemaker").describe_endpoint(EndpointName="staging-scorer")
+    applied = deployed.run("apply", "--env", "staging", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == original
+    config_after = boto3.client("sagemaker").describe_endpoint(EndpointName="staging-scorer")
+    assert config_after["EndpointConfigName"] == config_before["EndpointConfigName"]
+    assert deployed.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+
+
+def test_other_bytes_under_the_live_key_are_planned_as_a_repair_and_replaced(deployed, aws):
+    bucket, key = _live_model_data()
+    s3 = boto3.client("s3")
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=b"someone else's model")
+
+    planned = deployed.run("plan", "--env", "staging")
+    assert "repair (the live model.tar.gz was overwritten with other bytes" in planned.output
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == original
+
+
+def test_a_missing_tarball_of_the_kept_previous_config_is_a_warning_not_a_change(deployed, aws):
+    previous_bucket, previous_key = _live_model_data()
+    deployed.set_weight(2.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    boto3.client("s3").delete_object(Bucket=previous_bucket, Key=previous_key)
+
+    planned = deployed.run("plan", "--env", "staging", "--detailed-exitcode")
+
+    assert planned.exit_code == 0, planned.output
+    assert "warning: the kept previous config's model data" in planned.output
+    assert f"{previous_key} is missing" in planned.output.replace("\n", "")

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from smgitops import naming
-from smgitops.live import LiveScaling, LiveState, LiveVariant
+from smgitops.live import LiveScaling, LiveState, LiveVariant, ModelDataCheck
 from smgitops.plan import Action, Reason, ScalingAction, plan
 from smgitops.spec import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
 from testkit.values import AUTOSCALING, IMAGE, desired, live_for, spec
@@ -75,6 +75,42 @@ def test_new_model_data_forces_a_new_config_and_says_which_field():
     assert change.rollout.previous_config == before.config.name
     # blue/green: old fleet and new fleet run together for a moment
     assert change.peak_instances == 4
+
+
+def test_a_tarball_moving_to_the_current_packaging_says_so():
+    before = desired()  # a key of the first packaging format: models/churn/<sha256>/
+    after = desired(sha="c" * 64, packaging=naming.PACKAGING_FORMAT)
+    live = LiveState(endpoints=(live_for(before, with_config=True),))
+    (change,) = _plan([after], live).changes
+    assert (change.action, change.reason) == (Action.UPDATE, Reason.PACKAGING_CHANGED)
+
+
+def test_new_content_in_the_current_packaging_is_an_ordinary_config_change():
+    before = desired(sha="b" * 64, packaging=naming.PACKAGING_FORMAT)
+    after = desired(sha="c" * 64, packaging=naming.PACKAGING_FORMAT)
+    live = LiveState(endpoints=(live_for(before, with_config=True),))
+    (change,) = _plan([after], live).changes
+    assert (change.action, change.reason) == (Action.UPDATE, Reason.CONFIG_CHANGED)
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [("missing", Reason.MODEL_DATA_MISSING), ("altered", Reason.MODEL_DATA_ALTERED)],
+)
+def test_broken_live_model_data_is_a_repair_of_an_otherwise_unchanged_endpoint(state, reason):
+    d = desired()
+    checks = (ModelDataCheck(d.model.model_data_url, state),)
+    live = LiveState(endpoints=(live_for(d),), model_data=checks)
+    (change,) = _plan([d], live).changes
+    assert (change.action, change.reason) == (Action.REPAIR, reason)
+    assert _plan([d], live).counts() == {"create": 0, "update": 1, "delete": 0}
+
+
+def test_intact_live_model_data_stays_a_no_op():
+    d = desired()
+    checks = (ModelDataCheck(d.model.model_data_url, "verified"),)
+    (change,) = _plan([d], LiveState(endpoints=(live_for(d),), model_data=checks)).changes
+    assert change.action is Action.NOOP and change.warnings == ()
 
 
 def test_environment_change_is_reported_per_key():
