@@ -79,6 +79,18 @@ def write_repo(root: Path, endpoints: int, parallel: int = 16, smoke: bool = Fal
         path.write_text(text)
 
 
+STORE = "s3://smgitops-bench-store/store"
+
+
+def pin_model(root: Path, weight: str | None = None) -> None:
+    """(Re)train the scorer to `weight` and pin it to the store, as `smgitops model pin` does."""
+    from smgitops.cli import main
+
+    if weight is not None:
+        (root / "models" / "scorer" / "artifact" / "weight.txt").write_text(weight)
+    main(["model", "pin", "scorer", "--store", STORE], standalone_mode=False)
+
+
 @contextlib.contextmanager
 def emulator_process() -> Iterator[EmulatorControl]:
     """`smgitops emulator` in its own process (as AWS would be: not sharing our CPU/GIL)."""
@@ -116,6 +128,7 @@ def emulated_repo(endpoints: int, **repo_options) -> Iterator[tuple[EmulatorCont
         root = Path(tmp)
         write_repo(root, endpoints, **repo_options)
         os.chdir(root)
+        pin_model(root)
         try:
             yield emulator, root
         finally:

@@ -280,10 +280,11 @@ class EndpointApplier:
         """Remember the config we replaced, so garbage collection keeps it for a revert."""
         if change.live_config is None:
             return
-        self._tag_endpoint(
-            change,
-            ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit)),
-        )
+        tags = ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit))
+        data = " ".join(change.rollout.previous_model_data) if change.rollout else ""
+        if 0 < len(data) <= naming.MAX_TAG_VALUE:  # else plan reads the config to find it
+            tags += ((naming.TAG_PREVIOUS_MODEL_DATA, data),)
+        self._tag_endpoint(change, tags)
 
     def _tag_endpoint(self, change: EndpointChange, tags: Pairs) -> None:
         sagemaker = self.clients.sagemaker

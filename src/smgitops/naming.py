@@ -27,6 +27,9 @@ TAG_ENV = "smgitops:env"
 TAG_MANIFEST = "smgitops:manifest"
 TAG_COMMIT = "smgitops:commit"
 TAG_PREVIOUS_CONFIG = "smgitops:previous-config"
+# The model data URL(s) of that config, space-separated, so plan checks them without reading it.
+TAG_PREVIOUS_MODEL_DATA = "smgitops:previous-model-data"
+MAX_TAG_VALUE = 256  # SageMaker's limit for a tag value
 # The endpoint config whose smoke test last passed on this endpoint.
 TAG_SMOKE_TESTED = "smgitops:smoke-tested"
 

@@ -77,6 +77,7 @@ class Rollout:
     deployment: DeploymentSpec
     retain_capacity: bool
     previous_config: str
+    previous_model_data: tuple[str, ...] = ()  # what the previous config's models serve
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def _rollout(desired: DesiredEndpoint, live: LiveEndpoint) -> Rollout:
         retain = bool(desired.scaling)
     # SageMaker can only retain properties of variants that keep their names.
     same_variants = {v.name for v in live.variants} == {v.name for v in desired.config.variants}
-    return Rollout(deployment, retain and same_variants, live.config_name)
+    data = tuple(m.model_data_url for m in live.config.models) if live.config else ()
+    return Rollout(deployment, retain and same_variants, live.config_name, data)
 
 
 def _step_instances(deployment: DeploymentSpec, fleet: int) -> int:

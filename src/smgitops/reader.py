@@ -2,7 +2,8 @@
 
 Per endpoint: DescribeEndpoint and ListTags (2 calls); the config and model behind it are read
 only when their name differs from the desired one (to explain the change); the kept previous
-config and its model (2 calls) when there is one; one HEAD per distinct model data URL those
+config's model data comes from a tag (2 calls to read the config and model only for endpoints
+updated before that tag existed); one HEAD per distinct model data URL those
 configs point at in the env's bucket (is it still there, still the bytes uploaded?). Per env:
 the inventory object and the Application Auto Scaling targets and policies (3 calls).
 """
@@ -123,6 +124,16 @@ def _config_data_urls(sagemaker: Any, config: str) -> tuple[str, ...]:
     return tuple(wire.parse_model(m).model_data_url for m in models)
 
 
+def _kept_data_urls(sagemaker: Any, endpoint: LiveEndpoint) -> tuple[str, ...]:
+    """Model data of the endpoint's kept previous config: from its tag (no call), else read."""
+    tags = endpoint.tag_map
+    recorded = tags.get(naming.TAG_PREVIOUS_MODEL_DATA)
+    if recorded:
+        return tuple(recorded.split())
+    config = tags.get(naming.TAG_PREVIOUS_CONFIG)
+    return _config_data_urls(sagemaker, config) if config else ()
+
+
 def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataCheck | None:
     """One HEAD of a model data URL in the env's bucket (others are not ours to read)."""
     bucket, _ = split_uri(url)
@@ -166,17 +177,7 @@ def read_live(
         )
         found = tuple(e for e in endpoints if e is not None)
         owned = [e for e in found if naming.is_owned(e.tag_map, settings.name)]
-        kept = [(e.name, e.tag_map.get(naming.TAG_PREVIOUS_CONFIG)) for e in owned]
-        previous = tuple(
-            zip(
-                [name for name, config in kept if config],
-                pool.map(
-                    lambda config: _config_data_urls(clients.sagemaker, config),
-                    [config for _, config in kept if config],
-                ),
-                strict=True,
-            )
-        )
+        previous = tuple(pool.map(lambda e: (e.name, _kept_data_urls(clients.sagemaker, e)), owned))
         urls = {u for e in owned for u in _live_data_urls(e, by_name.get(e.name))}
         urls |= {u for _, kept_urls in previous for u in kept_urls}
         checks = pool.map(lambda url: _check_model_data(clients.s3, settings, url), sorted(urls))

@@ -67,6 +67,24 @@ def test_reader_reads_the_live_config_only_when_its_name_differs_from_git(deploy
     assert endpoint.config is not None and endpoint.config.name == endpoint.config_name
 
 
+def test_reader_checks_the_kept_config_from_the_endpoint_tags_without_reading_it(deployed, aws):
+    deployed.set_weight(2.0)
+    assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
+    desired = prepare(Path.cwd(), "staging").desired
+    aws.clear_calls()
+
+    live = read_live(_clients(), SETTINGS, desired)
+
+    (kept,) = live.previous_urls("staging-scorer")
+    assert kept.endswith("/model.tar.gz") and kept != desired[0].model.model_data_url
+    assert {c.url: c.state for c in live.model_data} == {
+        kept: "verified",
+        desired[0].model.model_data_url: "verified",
+    }
+    operations = [c.operation for c in aws.calls()]
+    assert "DescribeEndpointConfig" not in operations and operations.count("HeadObject") == 2
+
+
 def test_apply_plan_creates_what_the_plan_says_and_leaves_no_op_endpoints_alone(repo, aws):
     assert repo.run("image", "push", "--env", "staging").exit_code == 0
     planned = make_plan(Path.cwd(), "staging")
