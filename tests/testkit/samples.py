@@ -14,6 +14,12 @@ ecrRepository: smgitops-serving
 prune: true
 """
 
+# A second env of the same account, in a namespace of its own (validate refuses shared ones).
+PROD_SETTINGS = (
+    ENV_SETTINGS.replace("ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod")
+    + "artifactPrefix: smgitops-prod\n"
+)
+
 ENDPOINT = """\
 apiVersion: smgitops/v1
 kind: Endpoint

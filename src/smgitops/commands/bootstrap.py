@@ -75,6 +75,8 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
 
     from smgitops.bootstrap.iam import apply_bootstrap
 
+    aws.check_account(settings.account_id, env_name, settings.region)
+
     with aws.aws_errors(f"creating IAM for {env_name}"):
         changes = apply_bootstrap(plan, aws.client("iam", settings.region), settings.region)
     for change in changes:

@@ -31,10 +31,12 @@ def _env_models(
     env_name: str, only_model: str | None
 ) -> tuple[EnvSettings, tuple[ServingImage, ...]]:
     from smgitops.artifacts.needs import serving_images
+    from smgitops.aws import check_account
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
     desired = load_env(Path.cwd(), env_name)
+    check_account(desired.settings.account_id, env_name, desired.settings.region)
     models = serving_images(desired)
     if only_model is not None:
         if only_model not in {m.model for m in models}:

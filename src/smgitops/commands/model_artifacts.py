@@ -194,6 +194,7 @@ def publish(name: str, env_name: str, out_dir: Path) -> None:
 
     repo_root = Path.cwd()
     settings = load_env(repo_root, env_name).settings
+    aws.check_account(settings.account_id, env_name, settings.region)
     tree = model_tree(repo_root, name)
     with aws.aws_errors(f"publishing {name}"):
         published = publish_tree(

@@ -29,7 +29,7 @@ def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> Non
       smgitops promote --from staging --to prod churn-classifier
       git push origin HEAD:promote/churn-classifier
     """
-    from smgitops.aws import aws_errors
+    from smgitops.aws import aws_errors, check_account
     from smgitops.errors import UserError
     from smgitops.manifest import load_env, validate_paths
     from smgitops.promote import commit_manifest, pinned_model, write_promotion
@@ -42,6 +42,8 @@ def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> Non
     repo_root = Path.cwd()
     source = load_env(repo_root, source_env)
     target = load_env(repo_root, target_env)
+    for env in (source, target):
+        check_account(env.settings.account_id, env.settings.name, env.settings.region)
     spec = next((e for e in source.endpoints if e.name == name), None)
     if spec is None:
         known = ", ".join(sorted(e.name for e in source.endpoints)) or "none"

@@ -173,7 +173,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops import lock, report
     from smgitops.apply import ApplyInterrupted
     from smgitops.artifacts.publish import ensure_bucket
-    from smgitops.aws import aws_errors
+    from smgitops.aws import aws_errors, check_account
     from smgitops.errors import ApplyFailed, UserError
     from smgitops.reader import Clients
     from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
@@ -183,6 +183,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     with aws_errors("resolving model sources"):  # S3 / Model Registry pins read AWS
         prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
+    check_account(settings.account_id, env_name, settings.region)
     clients = Clients.for_region(settings.region)
     holder = lock.this_process(env_name, current_commit(repo_root))
     with aws_errors("taking the apply lock"):
@@ -275,7 +276,7 @@ def invoke(
       smgitops invoke --env staging demo-regressor --content-type text/csv \\
           --body 1.0,2.0,3.2,2.2,1.23,11.5
     """
-    from smgitops.aws import aws_errors, client
+    from smgitops.aws import aws_errors, check_account, client
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
     from smgitops.smoke import invoke as send
@@ -285,6 +286,7 @@ def invoke(
         raise click.UsageError("give exactly one of --body and --body-file")
     payload = body.encode() if body is not None else body_file.read_bytes()
     desired = load_env(Path.cwd(), env_name)
+    check_account(desired.settings.account_id, env_name, desired.settings.region)
     spec = next((e for e in desired.endpoints if e.name == name), None)
     if spec is None:
         known = ", ".join(sorted(e.name for e in desired.endpoints)) or "none"

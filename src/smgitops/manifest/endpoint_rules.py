@@ -363,3 +363,26 @@ def shared_account_problems(
                 )
             )
     return problems
+
+
+def foreign_env_problems(manifests: Sequence[NamedManifest], envs: Sequence[str]) -> list[Problem]:
+    """Manifests whose endpointName starts with another env's prefix (`prod-...` in staging):
+    the env would create, change or delete an endpoint that belongs to the other one.
+    No side effects."""
+    problems = []
+    for manifest in sorted(manifests, key=lambda item: item.file):
+        value: dict[str, Any] = manifest.document.value  # type: ignore[assignment]
+        name = value["metadata"].get("endpointName")
+        if not name:
+            continue
+        owner = next((e for e in envs if e != manifest.env and name.startswith(f"{e}-")), None)
+        if owner is not None:
+            problems.append(
+                _Report(manifest.file, manifest.document).at(
+                    ("metadata", "endpointName"),
+                    f"'{name}' carries env {owner}'s prefix: env {manifest.env} may not name "
+                    f"{owner}'s endpoints (allowed: {manifest.env}-... or a name no env "
+                    "prefixes)",
+                )
+            )
+    return problems

@@ -69,3 +69,64 @@ def env_problems(document: YamlDocument, file: str, env: str) -> list[Problem]:
             "(SageMaker can only pass a role of its own account)",
         )
     return problems
+
+
+def _overlaps(first: str, second: str) -> bool:
+    """Two key prefixes where one env's objects could land under the other's."""
+    a, b = first.strip("/") + "/", second.strip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
+def shared_namespace_problems(envs: list[tuple[str, str, YamlDocument]]) -> list[Problem]:
+    """Envs of one account whose writable namespaces meet: the same bucket under overlapping
+    prefixes, or the same ECR repository in the same region. Either env's deploy role could
+    then overwrite what the other serves (tarballs, inventory, apply lock, image tags). Only an
+    env whose file says `sharedNamespace: true` accepts it. `envs`: (file, env, document) of
+    schema-valid `_env.yaml` files. No side effects."""
+    problems = []
+    for file, env, document in envs:
+        mine: dict[str, Any] = document.value  # type: ignore[assignment]
+        if mine.get("sharedNamespace", False):
+            continue
+        for _, other, other_document in envs:
+            theirs: dict[str, Any] = other_document.value  # type: ignore[assignment]
+            if other == env or theirs["accountId"] != mine["accountId"]:
+                continue
+            my_prefix = mine.get("artifactPrefix", "smgitops")
+            their_prefix = theirs.get("artifactPrefix", "smgitops")
+            if theirs["artifactBucket"] == mine["artifactBucket"] and _overlaps(
+                my_prefix, their_prefix
+            ):
+                key = "artifactPrefix" if "artifactPrefix" in mine else "artifactBucket"
+                line, column = document.position((key,))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        column,
+                        key,
+                        f"s3://{mine['artifactBucket']}/{my_prefix} is also where env {other} "
+                        f"writes (s3://{theirs['artifactBucket']}/{their_prefix}): its "
+                        "credentials could overwrite this env's tarballs, inventory and lock "
+                        f"(allowed: a prefix of its own, e.g. smgitops/{env}, or "
+                        "sharedNamespace: true)",
+                    )
+                )
+            if (
+                theirs["ecrRepository"] == mine["ecrRepository"]
+                and theirs["region"] == mine["region"]
+            ):
+                line, column = document.position(("ecrRepository",))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        column,
+                        "ecrRepository",
+                        f"'{mine['ecrRepository']}' is also env {other}'s repository: its "
+                        "credentials could push the image tags this env deploys (allowed: a "
+                        f"repository of its own, e.g. smgitops-serving-{env}, or "
+                        "sharedNamespace: true)",
+                    )
+                )
+    return problems

@@ -18,9 +18,10 @@ from smgitops.manifest.endpoint_rules import (
     NamedManifest,
     duplicate_name_problems,
     endpoint_problems,
+    foreign_env_problems,
     shared_account_problems,
 )
-from smgitops.manifest.env_rules import env_problems
+from smgitops.manifest.env_rules import env_problems, shared_namespace_problems
 from smgitops.manifest.files import display_path, is_inside, read_text
 from smgitops.manifest.model_folder import source_problem
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
@@ -230,12 +231,9 @@ def _sibling_manifests(checked: list[CheckedFile], repo_root: Path) -> list[Chec
     return siblings
 
 
-def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
-    """Check files and folders (an env folder, or deployments/ for every env).
-
-    Names are also compared with the other manifests of the same env folders, but only
-    problems of the files asked for are reported.
-    """
+def _check(repo_root: Path, paths: list[Path]) -> tuple[list[CheckedFile], list[Problem]]:
+    """Every file under `paths` checked, and every problem of those files: the one rule set
+    that `validate` reports and that plan, apply and drift refuse (via `load_env`)."""
     files, problems = _expand(paths, repo_root)
     checked = _check_all(files, repo_root)
     for item in checked:
@@ -243,12 +241,26 @@ def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
     asked = {item.file for item in checked}
     everyone = _named(checked) + _named(_sibling_manifests(checked, repo_root))
     problems += [p for p in duplicate_name_problems(everyone) if p.file in asked]
+    env_files = [item for item in checked if item.is_env_settings and item.document is not None]
     placement = {
-        item.env: (item.document.value["accountId"], item.document.value["region"])  # type: ignore[index]
-        for item in checked
-        if item.is_env_settings and item.document is not None
+        item.env: (item.document.value["accountId"], item.document.value["region"])  # type: ignore[union-attr,index]
+        for item in env_files
     }
     problems += shared_account_problems(_named(checked), placement)
+    problems += foreign_env_problems(_named(checked), list_envs(repo_root))
+    problems += shared_namespace_problems(
+        [(item.file, item.env, item.document) for item in env_files]  # type: ignore[misc]
+    )
+    return checked, problems
+
+
+def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
+    """Check files and folders (an env folder, or deployments/ for every env).
+
+    Names are also compared with the other manifests of the same env folders, but only
+    problems of the files asked for are reported.
+    """
+    checked, problems = _check(repo_root, paths)
     return ValidationReport(
         files=tuple(item.file for item in checked), problems=tuple(sorted_problems(problems))
     )
@@ -260,19 +272,21 @@ def validate_paths(repo_root: Path, paths: list[Path]) -> list[Problem]:
 
 
 def load_env(repo_root: Path, env: str) -> DesiredEnv:
-    """The desired state of one environment; ConfigError listing every problem if invalid."""
-    env_dir = repo_root / DEPLOYMENTS_DIR / env
+    """The desired state of one environment; ConfigError listing every problem if invalid.
+
+    Checks every env, as `validate` does (rules across envs: shared names and namespaces,
+    another env's endpoint prefix), and refuses on the problems of this env's files.
+    """
     known = list_envs(repo_root)
     if env not in known:
         names = ", ".join(known) or "none"
         raise ConfigError(f"no environment '{env}' under {DEPLOYMENTS_DIR}/ (known: {names})")
-    files, problems = _env_folder_files(env_dir, repo_root)
-    checked = _check_all(files, repo_root)
-    for item in checked:
-        problems += item.problems
-    problems += duplicate_name_problems(_named(checked))
+    everything, all_problems = _check(repo_root, [repo_root / DEPLOYMENTS_DIR])
+    checked = [item for item in everything if item.env == env]
+    folder = f"{DEPLOYMENTS_DIR}/{env}/"
+    problems = [p for p in all_problems if p.file.startswith(folder)]
     if problems:
-        raise ManifestInvalid(env, problems)
+        raise ManifestInvalid(env, sorted_problems(problems))
     settings_file = next(item for item in checked if item.is_env_settings)
     settings = build.env_settings(settings_file.document.value, env)  # type: ignore[union-attr,arg-type]
     endpoints = tuple(

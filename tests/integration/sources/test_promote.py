@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from testkit.scratch import ENV_YAML, INFERENCE_PY
+from testkit.scratch import INFERENCE_PY, PROD_ENV_YAML
 from testkit.trained import approve, manifest, register_version, upload
 
 LATEST = "{modelPackageGroup: churn, version: latest-approved}"
@@ -33,6 +33,8 @@ def plan_json(repo, env: str) -> dict:
 
 
 def apply(repo, env: str) -> None:
+    """The deploy job of one env: its own images (each env has its repository), then apply."""
+    assert repo.run("image", "push", "--env", env).exit_code == 0
     result = repo.run("apply", "--env", env, "--yes")
     assert result.exit_code == 0, result.output
 
@@ -40,7 +42,7 @@ def apply(repo, env: str) -> None:
 def test_promote_commits_the_pinned_version_and_prod_plans_exactly_the_staging_change(repo, aws):
     first = register_version("churn", 2, INFERENCE_PY, approved=True)
     repo.write("deployments/staging/scorer.yaml", manifest(LATEST))
-    repo.write("deployments/prod/_env.yaml", ENV_YAML + "requireApproval: true\n")
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML + "requireApproval: true\n")
     prod_text = manifest(f'{{modelPackage: "{first}"}}').replace(
         "spec:\n", "spec:  # reviewed by the platform team\n"
     )
@@ -84,7 +86,7 @@ def test_promote_commits_the_pinned_version_and_prod_plans_exactly_the_staging_c
 def test_promote_refuses_an_unapproved_version_into_an_env_requiring_approval(repo, aws):
     pending = register_version("churn", 2, INFERENCE_PY, approved=False)
     repo.write("deployments/staging/scorer.yaml", manifest(f"{{modelPackage: '{pending}'}}"))
-    repo.write("deployments/prod/_env.yaml", ENV_YAML + "requireApproval: true\n")
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML + "requireApproval: true\n")
     init_git(repo)
     result = repo.run("promote", "--from", "staging", "--to", "prod", "scorer")
     assert result.exit_code == 1
@@ -96,7 +98,7 @@ def test_promote_refuses_an_unapproved_version_into_an_env_requiring_approval(re
 def test_promoted_s3_artifact_is_pinned_to_the_version_staging_deployed(repo, aws):
     uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"}, versioned=True)
     repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
-    repo.write("deployments/prod/_env.yaml", ENV_YAML)
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML)
     init_git(repo)
     assert repo.run("image", "push", "--env", "staging").exit_code == 0
     source = plan_json(repo, "staging")["endpoints"][0]["desired"]["source"]
@@ -118,7 +120,7 @@ def test_promoted_s3_artifact_is_pinned_to_the_version_staging_deployed(repo, aw
 def test_prod_plan_refuses_a_promoted_artifact_overwritten_in_an_unversioned_bucket(repo, aws):
     uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"})
     repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
-    repo.write("deployments/prod/_env.yaml", ENV_YAML)
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML)
     init_git(repo)
     assert repo.run("promote", "--from", "staging", "--to", "prod", "scorer").exit_code == 0
 
@@ -132,7 +134,7 @@ def test_promote_carries_the_dlc_base_image_so_prod_serves_the_same_image(repo, 
     image = '  image: {framework: pytorch, version: "2.0.0", py: py310, processor: cpu}\n'
     staging = manifest("scorer").replace("  variants:\n", image + "  variants:\n")
     repo.write("deployments/staging/scorer.yaml", staging)
-    repo.write("deployments/prod/_env.yaml", ENV_YAML)
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML)
     repo.write("deployments/prod/scorer.yaml", manifest("scorer"))
     init_git(repo)
 
@@ -142,5 +144,9 @@ def test_promote_carries_the_dlc_base_image_so_prod_serves_the_same_image(repo, 
     assert promoted == yaml.safe_load(staging)
     staging_desired = plan_json(repo, "staging")["endpoints"][0]["desired"]
     prod_desired = plan_json(repo, "prod")["endpoints"][0]["desired"]
-    for key in ("base_image", "image", "model_data"):
-        assert prod_desired[key] == staging_desired[key]
+    # Each env has its own repository and prefix; the content (tag, tree digest) is the same.
+    assert prod_desired["base_image"] == staging_desired["base_image"]
+    assert prod_desired["image"].split(":")[-1] == staging_desired["image"].split(":")[-1]
+    assert (
+        prod_desired["model_data"].split("/")[-2:] == staging_desired["model_data"].split("/")[-2:]
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from testkit.scratch import ENV_YAML, INFERENCE_PY, mutating
+from testkit.scratch import INFERENCE_PY, PROD_ENV_YAML, mutating
 from testkit.trained import approve, manifest, register_version, upload
 
 LATEST = "{modelPackageGroup: churn, version: latest-approved}"
@@ -80,7 +80,7 @@ def test_exact_version_arn_shows_its_approval_status_where_approval_is_not_requi
 def test_env_requiring_approval_refuses_an_unapproved_version_in_one_line(repo, aws):
     register_version("churn", 2, INFERENCE_PY, approved=True)
     pending = register_version("churn", 4, INFERENCE_PY, approved=False)
-    repo.write("deployments/prod/_env.yaml", ENV_YAML + "requireApproval: true\n")
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML + "requireApproval: true\n")
     repo.write("deployments/prod/scorer.yaml", manifest(f"{{modelPackage: '{pending}'}}"))
     for command in ("plan", "apply"):
         args = [command, "--env", "prod"] + (["--yes"] if command == "apply" else [])

@@ -12,7 +12,7 @@ import boto3
 import pytest
 import yaml
 
-from testkit.scratch import ENV_YAML, manifest, scratch_repo
+from testkit.scratch import PROD_ENV_YAML, manifest, scratch_repo
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -80,7 +80,7 @@ def repo(tmp_path, aws) -> Path:
     """A fresh clone, as a runner checks it out: manifests, code and the artifact pin, no
     weights (artifact/ is git-ignored; a data scientist pinned them to the store)."""
     author = scratch_repo(tmp_path / "author")
-    author.write("deployments/prod/_env.yaml", ENV_YAML.replace("prune: true", "prune: false"))
+    author.write("deployments/prod/_env.yaml", PROD_ENV_YAML.replace("prune: true", "prune: false"))
     author.write("deployments/prod/scorer.yaml", manifest())
     author.write(".gitignore", "models/*/artifact/\n.smgitops/\n")
     author.git("init", "-q")

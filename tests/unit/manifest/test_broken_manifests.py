@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from smgitops.manifest import validate_paths
-from testkit.samples import ENDPOINT, ENV_SETTINGS
+from testkit.samples import ENDPOINT, ENV_SETTINGS, PROD_SETTINGS
 
 M = "deployments/staging/demo-regressor.yaml"
 E = "deployments/staging/_env.yaml"
@@ -622,7 +622,7 @@ CASES = [
             M: ENDPOINT.replace(
                 "  name: demo-regressor\n", "  name: demo-regressor\n  endpointName: regressor\n"
             ),
-            "deployments/prod/_env.yaml": ENV_SETTINGS,
+            "deployments/prod/_env.yaml": PROD_SETTINGS,
             "deployments/prod/demo-regressor.yaml": ENDPOINT.replace(
                 "  name: demo-regressor\n", "  name: demo-regressor\n  endpointName: regressor\n"
             ),
@@ -703,7 +703,7 @@ CASES = [
         "unknown-env-key",
         {M: ENDPOINT, **env_changed("prune: true", "prune: true\nregion2: eu-west-1")},
         (
-            "deployments/staging/_env.yaml:7:1: region2: unknown key, did you mean 'region'? (allowed: accountId, artifactBucket, artifactPrefix, ecrRepository, executionRoleArn, maxParallel, prune, region, requireApproval)",
+            "deployments/staging/_env.yaml:7:1: region2: unknown key, did you mean 'region'? (allowed: accountId, artifactBucket, artifactPrefix, ecrRepository, executionRoleArn, maxParallel, prune, region, requireApproval, sharedNamespace)",
         ),
     ),
     Broken(
@@ -713,9 +713,49 @@ CASES = [
     ),
     Broken(
         "bad-env-folder-name",
-        {"deployments/Prod_EU/_env.yaml": ENV_SETTINGS, M: ENDPOINT},
+        {"deployments/Prod_EU/_env.yaml": PROD_SETTINGS, M: ENDPOINT},
         (
             "deployments/Prod_EU/_env.yaml:1:1: environment name 'Prod_EU' is not valid (allowed: lowercase letters, digits and '-', not at the ends)",
+        ),
+    ),
+    Broken(
+        "two-envs-of-one-account-share-a-namespace",
+        {M: ENDPOINT, "deployments/prod/_env.yaml": ENV_SETTINGS},
+        tuple(
+            f"deployments/{env}/_env.yaml:{line}: {message.format(other=other, env=env)}"
+            for env, other in (("prod", "staging"), ("staging", "prod"))
+            for line, message in (
+                (
+                    "4:17",
+                    "artifactBucket: s3://smgitops-artifacts-123456789012/smgitops is also where "
+                    "env {other} writes (s3://smgitops-artifacts-123456789012/smgitops): its "
+                    "credentials could overwrite this env's tarballs, inventory and lock "
+                    "(allowed: a prefix of its own, e.g. smgitops/{env}, or sharedNamespace: "
+                    "true)",
+                ),
+                (
+                    "5:16",
+                    "ecrRepository: 'smgitops-serving' is also env {other}'s repository: its "
+                    "credentials could push the image tags this env deploys (allowed: a "
+                    "repository of its own, e.g. smgitops-serving-{env}, or sharedNamespace: "
+                    "true)",
+                ),
+            )
+        ),
+    ),
+    Broken(
+        "endpoint-name-of-another-env",
+        {
+            M: ENDPOINT.replace(
+                "  name: demo-regressor\n",
+                "  name: demo-regressor\n  endpointName: prod-demo-regressor\n",
+            ),
+            "deployments/prod/_env.yaml": PROD_SETTINGS,
+        },
+        (
+            "deployments/staging/demo-regressor.yaml:5:17: metadata.endpointName: "
+            "'prod-demo-regressor' carries env prod's prefix: env staging may not name prod's "
+            "endpoints (allowed: staging-... or a name no env prefixes)",
         ),
     ),
     Broken(

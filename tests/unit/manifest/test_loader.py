@@ -19,6 +19,7 @@ from smgitops.spec import (
     TrafficStep,
     VariantSpec,
 )
+from testkit.samples import ENDPOINT, ENV_SETTINGS, PROD_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -267,3 +268,31 @@ def test_the_example_deployments_of_this_repository_are_valid():
     assert endpoint.deployment.rollback_alarms
     assert endpoint.autoscaling is not None
     assert load_env(REPO_ROOT, "staging").settings.prune
+
+
+def test_plan_refuses_what_validate_refuses_across_envs(repo):
+    # A staging manifest naming prod's endpoint: only a rule across envs can see it.
+    repo.write("deployments/prod/_env.yaml", PROD_SETTINGS)
+    repo.write(
+        "deployments/staging/demo-regressor.yaml",
+        ENDPOINT.replace("  name: demo-regressor\n", "  name: x\n  endpointName: prod-x\n"),
+    )
+    reported = [p.render() for p in validate_paths(repo.root, [repo.root / "deployments"])]
+
+    with pytest.raises(ManifestInvalid) as raised:
+        load_env(repo.root, "staging")
+
+    assert [p.render() for p in raised.value.problems] == reported
+    assert len(reported) == 1 and "carries env prod's prefix" in reported[0]
+    assert load_env(repo.root, "prod").endpoints == ()  # prod itself is fine
+
+
+def test_an_env_that_accepts_a_shared_namespace_says_so_in_its_own_file(repo):
+    repo.write("deployments/prod/_env.yaml", ENV_SETTINGS)
+    with pytest.raises(ManifestInvalid):
+        load_env(repo.root, "prod")
+
+    repo.write("deployments/prod/_env.yaml", ENV_SETTINGS + "sharedNamespace: true\n")
+    assert load_env(repo.root, "prod").settings.name == "prod"
+    with pytest.raises(ManifestInvalid, match="sharedNamespace: true"):
+        load_env(repo.root, "staging")  # staging did not accept it
