@@ -27,6 +27,13 @@ AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 AUTOSCALING_LINKED_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+# What GitHub puts in `sub` once the repository's subject template is customized: AWS can test
+# only `sub` and `aud`, so naming the workflow and ref there is the only way to require them.
+SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
+WORKFLOWS_DIR = ".github/workflows"
+PLAN_WORKFLOW = "plan.yml"
+DRIFT_WORKFLOW = "drift.yml"
+DEPLOY_WORKFLOW = "deploy.yml"
 _BRANCH = re.compile(r"[A-Za-z0-9_./-]+")
 
 Document = dict[str, Any]
@@ -101,18 +108,23 @@ def _statement(sid: str, actions: list[str], resources: list[str], **extra: Any)
 
 
 def _trust(provider_arn: str, subjects: list[str]) -> str:
+    # Exact subjects match with StringEquals; only a PR number may vary (StringLike, `*`).
+    exact = [s for s in subjects if "*" not in s]
+    patterns = [s for s in subjects if "*" in s]
+    condition: Document = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": OIDC_AUDIENCE}}
+    if exact:
+        condition["StringEquals"][f"{GITHUB_OIDC_HOST}:sub"] = exact if len(exact) > 1 else exact[0]
+    if patterns:
+        condition["StringLike"] = {
+            f"{GITHUB_OIDC_HOST}:sub": patterns if len(patterns) > 1 else patterns[0]
+        }
     return _policy(
         {
             "Sid": "GitHubActionsOidc",
             "Effect": "Allow",
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": OIDC_AUDIENCE,
-                    f"{GITHUB_OIDC_HOST}:sub": subjects if len(subjects) > 1 else subjects[0],
-                }
-            },
+            "Condition": condition,
         }
     )
 
@@ -317,14 +329,37 @@ def deploy_policy(
     )
 
 
+def github_subject(repo: str, context: str, workflow: str, ref: str) -> str:
+    """The `sub` claim GitHub issues under SUBJECT_CLAIM_KEYS: `repo:<repo>:<context>:
+    job_workflow_ref:<repo>/.github/workflows/<workflow>@<ref>`. No side effects.
+
+    `context` is `environment:<name>`, `pull_request` or `ref:<git ref>`, as in GitHub's
+    default subject. Source: GitHub Docs, OpenID Connect reference, "Customizing the subject
+    claims" (`include_claim_keys`).
+    """
+    return f"repo:{repo}:{context}:job_workflow_ref:{repo}/{WORKFLOWS_DIR}/{workflow}@{ref}"
+
+
 def plan_subjects(repo: str, branch: str) -> list[str]:
-    """OIDC subjects of the read-only role: PRs of this repo, and `branch` (scheduled drift)."""
-    return [f"repo:{repo}:pull_request", f"repo:{repo}:ref:refs/heads/{branch}"]
+    """OIDC subjects of the read-only role: plan.yml of a PR of this repo, and drift.yml on
+    `branch` (scheduled drift)."""
+    return [
+        github_subject(repo, "pull_request", PLAN_WORKFLOW, "refs/pull/*/merge"),
+        github_subject(repo, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, f"refs/heads/{branch}"),
+    ]
 
 
-def deploy_subjects(repo: str, env: str) -> list[str]:
-    """OIDC subject of the deploy role: only jobs running in the GitHub environment `env`."""
-    return [f"repo:{repo}:environment:{env}"]
+def deploy_subjects(repo: str, env: str, branch: str = "main") -> list[str]:
+    """OIDC subject of the deploy role: only deploy.yml as it is on `branch`, in a job that
+    runs in the GitHub environment `env`. A pushed branch, a dispatch from another ref or a
+    modified copy of the workflow gets another job_workflow_ref, so another subject."""
+    return [github_subject(repo, f"environment:{env}", DEPLOY_WORKFLOW, f"refs/heads/{branch}")]
+
+
+def subject_customization() -> Document:
+    """The repository's OIDC subject template the trust policies are written for (GitHub API
+    `PUT /repos/{owner}/{repo}/actions/oidc/customization/sub`). No side effects."""
+    return {"use_default": False, "include_claim_keys": list(SUBJECT_CLAIM_KEYS)}
 
 
 def build_bootstrap(
@@ -352,7 +387,7 @@ def build_bootstrap(
     deploy_role = RoleDefinition(
         name=f"smgitops-{env}-deploy",
         description=f"smgitops deploy for {env}, assumed by {repo} in environment {env}",
-        trust_policy=_trust(provider_arn, deploy_subjects(repo, env)),
+        trust_policy=_trust(provider_arn, deploy_subjects(repo, env, branch)),
         policy_name="smgitops-deploy",
         policy=deploy_policy(settings, extra_endpoint_names, source_uris, store_uris),
     )
@@ -370,6 +405,7 @@ def render_json(bootstrap: Bootstrap, region: str) -> str:
         {
             "env": bootstrap.env,
             "repo": bootstrap.repo,
+            "github_oidc_subject_customization": subject_customization(),
             "oidc_provider": {
                 "arn": bootstrap.provider.arn(bootstrap.account_id, partition),
                 "url": bootstrap.provider.url,

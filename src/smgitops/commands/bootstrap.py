@@ -30,7 +30,8 @@ def _pinned_stores(repo_root: Path, desired) -> tuple[str, ...]:
     "--branch",
     default="main",
     show_default=True,
-    help="Branch whose scheduled drift runs may assume the read-only role.",
+    help="The default branch: its deploy.yml may assume the deploy role, its drift.yml the "
+    "read-only role.",
 )
 @click.option(
     "--apply",
@@ -43,10 +44,12 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
 
     Without --apply, prints the documents as JSON on stdout (review them, or feed them to your
     own IaC). With --apply, creates or updates them (idempotent) in the env's account. The
-    plan role trusts this repo's pull_request tokens and BRANCH; the deploy role trusts only
-    jobs running in the GitHub environment named like the env. Deploy permissions are scoped
-    to `<env>-*` SageMaker names plus the endpointName of each manifest of the env; the deploy
-    role reads the content stores the env's artifact pins name.
+    trust policies expect the repository's OIDC subject template to include the claims repo,
+    context and job_workflow_ref (printed with the command that sets it): the deploy role then
+    trusts only .github/workflows/deploy.yml of BRANCH in the GitHub environment named like
+    the env, the plan role only plan.yml of a PR and drift.yml of BRANCH. Deploy permissions
+    are scoped to `<env>-*` SageMaker names plus the endpointName of each manifest of the env;
+    the deploy role reads the content stores the env's artifact pins name.
 
     \b
     Example:
@@ -54,7 +57,12 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
       smgitops bootstrap --env staging --repo acme/ml-deploy --apply
     """
     from smgitops import aws
-    from smgitops.bootstrap.policies import build_bootstrap, render_json, role_arn
+    from smgitops.bootstrap.policies import (
+        SUBJECT_CLAIM_KEYS,
+        build_bootstrap,
+        render_json,
+        role_arn,
+    )
     from smgitops.manifest import load_env
 
     desired = load_env(Path.cwd(), env_name)
@@ -92,3 +100,10 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
         f" = {role_arn(plan, plan.deploy_role, settings.region)}"
     )
     err.print(f"  environment {env_name!r} variable AWS_REGION = {settings.region}")
+    err.print(f"  environment {env_name!r}: deployment branches: {branch} only")
+    err.print(
+        "and once per repository the OIDC subject template the trust policies expect:\n"
+        f"  gh api -X PUT repos/{repo}/actions/oidc/customization/sub "
+        + " ".join(f"-f 'include_claim_keys[]={key}'" for key in SUBJECT_CLAIM_KEYS)
+        + " -F use_default=false"
+    )

@@ -61,19 +61,30 @@ def test_prints_the_env_documents_with_manifest_endpoint_names(repo):
     assert f"{base}:model/fraud-scoring-api-*" in sagemaker
     assert f"{base}:endpoint/prod-*" in sagemaker
     subject = deploy["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]
-    assert subject["token.actions.githubusercontent.com:sub"] == "repo:acme/ml:environment:prod"
+    assert subject["token.actions.githubusercontent.com:sub"] == (
+        "repo:acme/ml:environment:prod:job_workflow_ref:acme/ml/.github/workflows/deploy.yml"
+        "@refs/heads/main"
+    )
 
 
-def test_branch_option_sets_the_read_only_roles_branch(repo):
+def test_branch_option_sets_the_branch_whose_workflows_are_trusted(repo):
     args = ["bootstrap", "--env", "prod", "--repo", "acme/ml", "--branch", "release"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    plan = json.loads(result.stdout)["roles"][0]
-    subjects = plan["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]
-    assert subjects["token.actions.githubusercontent.com:sub"] == [
-        "repo:acme/ml:pull_request",
-        "repo:acme/ml:ref:refs/heads/release",
-    ]
+    plan, deploy = (
+        r["trust_policy"]["Statement"][0]["Condition"] for r in json.loads(result.stdout)["roles"]
+    )
+    workflows = "acme/ml/.github/workflows"
+    assert plan["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        f"repo:acme/ml:ref:refs/heads/release:job_workflow_ref:{workflows}/drift.yml"
+        "@refs/heads/release"
+    )
+    assert plan["StringLike"]["token.actions.githubusercontent.com:sub"] == (
+        f"repo:acme/ml:pull_request:job_workflow_ref:{workflows}/plan.yml@refs/pull/*/merge"
+    )
+    assert deploy["StringEquals"]["token.actions.githubusercontent.com:sub"].endswith(
+        "deploy.yml@refs/heads/release"
+    )
 
 
 def test_unknown_env_is_one_error_line(repo):

@@ -66,29 +66,100 @@ def _only_statement(document):
     return statement
 
 
-def test_plan_role_trusts_only_this_repos_pull_requests_and_main(staging):
-    statement = _only_statement(staging.plan_role.trust_document)
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {
-        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
-    }
-    assert statement["Condition"] == {
-        "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": [
-                "repo:acme/ml-deploy:pull_request",
-                "repo:acme/ml-deploy:ref:refs/heads/main",
-            ],
-        }
+def _token_sub(claims: dict[str, str]) -> str:
+    """The `sub` GitHub issues for these claims under the subject template bootstrap asks for
+    (repo, context, job_workflow_ref), built the way GitHub builds it."""
+    if claims.get("environment"):
+        context = f"environment:{claims['environment']}"
+    elif claims["event_name"] in ("pull_request", "pull_request_target"):
+        context = "pull_request"
+    else:
+        context = f"ref:{claims['ref']}"
+    return f"repo:{claims['repository']}:{context}:job_workflow_ref:{claims['job_workflow_ref']}"
+
+
+def _iam_matches(pattern: str, value: str) -> bool:
+    # StringLike: `*` any run of characters, `?` one; StringEquals: exact. Both case-sensitive.
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def trusts(role, claims: dict[str, str], audience: str = "sts.amazonaws.com") -> bool:
+    """IAM's evaluation of the role's trust conditions for a GitHub token with `claims`."""
+    condition = _only_statement(role.trust_document)["Condition"]
+    sub, aud = _token_sub(claims), "token.actions.githubusercontent.com"
+    equals, like = condition.get("StringEquals", {}), condition.get("StringLike", {})
+    if equals.get(f"{aud}:aud") != audience:
+        return False
+    allowed_exact = equals.get(f"{aud}:sub", [])
+    allowed_like = like.get(f"{aud}:sub", [])
+    allowed_exact = [allowed_exact] if isinstance(allowed_exact, str) else allowed_exact
+    allowed_like = [allowed_like] if isinstance(allowed_like, str) else allowed_like
+    return sub in allowed_exact or any(_iam_matches(p, sub) for p in allowed_like)
+
+
+def _workflow(name: str, ref: str, repo: str = REPO) -> str:
+    return f"{repo}/.github/workflows/{name}@{ref}"
+
+
+MAIN = "refs/heads/main"
+
+
+def _token(
+    workflow: str, ref: str = MAIN, event: str = "push", environment: str = "", repo: str = REPO
+) -> dict[str, str]:
+    """GitHub's claims for a job of `workflow` run from `ref` (the workflow file of that ref)."""
+    return {
+        "repository": repo,
+        "environment": environment,
+        "event_name": event,
+        "ref": ref,
+        "job_workflow_ref": _workflow(workflow, ref, repo),
     }
 
 
-def test_deploy_role_trusts_only_jobs_in_the_envs_github_environment(staging):
-    condition = _only_statement(staging.deploy_role.trust_document)["Condition"]
-    assert condition["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
-        "repo:acme/ml-deploy:environment:staging"
-    )
-    assert "StringLike" not in condition  # no wildcards in who may deploy
+PR = "refs/pull/7/merge"
+TOKENS = {
+    "main's deploy.yml in environment staging": _token("deploy.yml", environment="staging"),
+    "deploy.yml pushed on a branch, environment staging": _token(
+        "deploy.yml", "refs/heads/feature", environment="staging"
+    ),
+    "workflow_dispatch of deploy.yml from another ref": _token(
+        "deploy.yml", "refs/heads/hotfix", "workflow_dispatch", environment="staging"
+    ),
+    "another workflow on main naming environment staging": _token(
+        "sneaky.yml", environment="staging"
+    ),
+    "main's deploy.yml in environment prod": _token("deploy.yml", environment="prod"),
+    "a pull request's plan.yml": _token("plan.yml", PR, "pull_request"),
+    "main's drift.yml on schedule": _token("drift.yml", event="schedule"),
+    "a pull request's deploy.yml": _token("deploy.yml", PR, "pull_request"),
+    "main's deploy.yml of a fork": _token(
+        "deploy.yml", environment="staging", repo="evil/ml-deploy"
+    ),
+}
+
+
+def test_exactly_mains_deploy_workflow_in_its_environment_may_assume_the_deploy_role(staging):
+    trusted = {name for name, claims in TOKENS.items() if trusts(staging.deploy_role, claims)}
+    assert trusted == {"main's deploy.yml in environment staging"}
+
+
+def test_only_a_prs_plan_workflow_and_mains_drift_may_assume_the_plan_role(staging):
+    trusted = {name for name, claims in TOKENS.items() if trusts(staging.plan_role, claims)}
+    assert trusted == {"a pull request's plan.yml", "main's drift.yml on schedule"}
+
+
+def test_a_token_for_another_audience_is_never_trusted(staging):
+    claims = TOKENS["main's deploy.yml in environment staging"]
+    assert not trusts(staging.deploy_role, claims, audience="https://github.com/acme")
+
+
+def test_bootstrap_names_the_subject_template_its_trust_policies_expect(staging):
+    document = json.loads(render_json(staging, "us-east-1"))
+    assert document["github_oidc_subject_customization"] == {
+        "use_default": False,
+        "include_claim_keys": ["repo", "context", "job_workflow_ref"],
+    }
 
 
 def test_roles_are_named_per_env():
