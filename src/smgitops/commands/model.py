@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from smgitops.commands.model_artifacts import fetch, package, pin, publish
+from smgitops.commands.model_artifacts import fetch, gc, package, pin, publish
 from smgitops.console import err
 from smgitops.errors import UserError
 
@@ -86,5 +86,6 @@ def test(name: str, payload: Path | None, content_type: str | None, accept: str)
 # Packaging and publishing live with the artifact code; listed here under `smgitops model`.
 model.add_command(pin)
 model.add_command(fetch)
+model.add_command(gc)
 model.add_command(package)
 model.add_command(publish)

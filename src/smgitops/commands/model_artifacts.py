@@ -207,3 +207,87 @@ def publish(name: str, env_name: str, out_dir: Path) -> None:
     status = "uploaded" if published.uploaded else "already present"
     err.print(f"{name}: {status} {published.s3_uri}")
     out(published.s3_uri)
+
+
+@click.command("gc")
+@click.option(
+    "--store",
+    "stores",
+    multiple=True,
+    help="Content store s3://BUCKET/PREFIX to collect (default: every store a pin names).",
+)
+@click.option(
+    "--grace-days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Never delete blobs younger than this (a fresh pin may not be pushed yet).",
+)
+@click.option("--yes", is_flag=True, help="Delete them; without it, only list them.")
+def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
+    """Delete content-store blobs that no pin in git history names.
+
+    Keeps every blob any version of any models/*/artifact.pin.json of any branch or tag
+    names (so `git revert` and old commits always deploy), and every blob younger than
+    --grace-days. Run it from a clone with every branch fetched; without --yes it only
+    lists what it would delete. Needs s3:ListBucket and s3:DeleteObject on the store, which
+    deploy roles do not have.
+
+    \b
+    Example:
+      git fetch --all && smgitops model gc
+      smgitops model gc --store s3://acme-ml-artifacts/store --yes
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from smgitops import aws
+    from smgitops.artifacts.pin import BLOB_PREFIX, store_problem
+    from smgitops.artifacts.retention import (
+        StoredBlob,
+        blob_sha256,
+        pinned_in_history,
+        unreferenced,
+    )
+    from smgitops.artifacts.verify import split_uri
+
+    pinned, named = pinned_in_history(Path.cwd())
+    chosen = sorted(set(stores) or named)
+    for store in chosen:
+        problem = store_problem(store)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--store")
+    s3 = _s3()
+    total, doomed = 0, []
+    with aws.aws_errors("listing the content store"):
+        for store in chosen:
+            bucket, prefix = split_uri(store.rstrip("/") + "/")
+            blobs = []
+            pages = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=f"{prefix}{BLOB_PREFIX}/"
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    sha256 = blob_sha256(item["Key"])
+                    if sha256 is not None:
+                        blobs.append(
+                            StoredBlob(item["Key"], sha256, item["Size"], item["LastModified"])
+                        )
+            total += len(blobs)
+            now = datetime.now(UTC)
+            doomed += [
+                (bucket, b) for b in unreferenced(blobs, pinned, now, timedelta(days=grace_days))
+            ]
+    for bucket, blob in doomed:
+        out(f"{'deleting' if yes else 'unreferenced'} s3://{bucket}/{blob.key} ({blob.size} bytes)")
+    freed = sum(b.size for _, b in doomed)
+    if yes and doomed:
+        with aws.aws_errors("deleting from the content store"):
+            for bucket in sorted({bucket for bucket, _ in doomed}):
+                keys = [{"Key": b.key} for name, b in doomed if name == bucket]
+                for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
+    verb = "deleted" if yes else "would delete (pass --yes)"
+    err.print(
+        f"{total} blob(s) in {len(chosen)} store(s); {len(pinned)} pinned in git history; "
+        f"{verb} {len(doomed)} ({freed} bytes)"
+    )

@@ -157,3 +157,35 @@ def test_a_missing_tarball_of_the_kept_previous_config_is_a_warning_not_a_change
     assert planned.exit_code == 0, planned.output
     assert "warning: the kept previous config's model data" in planned.output
     assert f"{previous_key} is missing" in planned.output.replace("\n", "")
+
+
+def _store_keys() -> set[str]:
+    bucket, prefix = STORE.removeprefix("s3://").split("/", 1)
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/sha256/")
+    return {o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", [])}
+
+
+def _pinned_sha(repo) -> str:
+    return json.loads((repo.root / PIN).read_text())["files"]["weight.txt"]["sha256"]
+
+
+def test_gc_deletes_only_blobs_no_pin_in_git_history_names(repo, aws):
+    committed = _pinned_sha(repo)  # weight 1, committed below
+    repo.git("init", "-q")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "scorer pinned at weight 1")
+    repo.set_weight(2.0)  # pinned, never committed, then replaced by another pin
+    abandoned = _pinned_sha(repo)
+    repo.set_weight(3.0)  # the working tree's pin: kept until it is committed or replaced
+    current = _pinned_sha(repo)
+    assert {committed, abandoned, current} <= _store_keys()
+    fresh = repo.run("model", "gc")  # the default grace period keeps blobs pinned this week
+    assert fresh.exit_code == 0 and fresh.stdout == ""
+
+    listed = repo.run("model", "gc", "--grace-days", "0")
+    assert listed.exit_code == 0, listed.output
+    assert [line.rsplit("/", 1)[1].split()[0] for line in listed.stdout.splitlines()] == [abandoned]
+    assert abandoned in _store_keys()  # without --yes nothing is deleted
+
+    assert repo.run("model", "gc", "--grace-days", "0", "--yes").exit_code == 0
+    assert _store_keys() == {committed, current}

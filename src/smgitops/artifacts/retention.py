@@ -1,0 +1,72 @@
+"""What the content store must keep: every blob a pin in git history names. Pure parts and git.
+
+The store keeps the bytes of every pin any commit of any branch or tag has ever held, so a
+`git revert` or a checkout of an old commit can always deploy again. Only blobs no pin in the
+history names (weights pinned but never committed, or of branches since deleted) may go, and
+only once they are older than a grace period: a pin written a minute ago may not be pushed yet.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from smgitops.artifacts.pin import BLOB_PREFIX, PIN_FILE
+from smgitops.errors import UserError
+
+PIN_PATHS = f"models/*/{PIN_FILE}"
+_PINNED = re.compile(r'"sha256":\s*"([0-9a-f]{64})"')
+_STORE = re.compile(r'"store":\s*"(s3://[^"]+)"')
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    key: str
+    sha256: str
+    size: int
+    last_modified: datetime
+
+
+def pinned_in_history(repo_root: Path) -> tuple[set[str], set[str]]:
+    """(sha256s, store URIs) named by any version of any pin in the history of every ref, and
+    by the pins in the working tree (pinned, maybe not committed yet). UserError outside git."""
+    try:
+        log = subprocess.run(
+            ["git", "log", "--all", "--format=", "-p", "--no-color", "--", PIN_PATHS],
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise UserError(f"cannot read the git history of {repo_root}: {error}") from None
+    texts = [log] + [p.read_text() for p in sorted(repo_root.glob(PIN_PATHS))]
+    return (
+        {m for text in texts for m in _PINNED.findall(text)},
+        {m.rstrip("/") for text in texts for m in _STORE.findall(text)},
+    )
+
+
+def unreferenced(
+    blobs: Iterable[StoredBlob], pinned: set[str], now: datetime, grace: timedelta
+) -> list[StoredBlob]:
+    """Blobs no pin names and older than `grace`: what a collection may delete, sorted by key.
+
+    No side effects.
+    """
+    return sorted(
+        (b for b in blobs if b.sha256 not in pinned and now - b.last_modified >= grace),
+        key=lambda b: b.key,
+    )
+
+
+def blob_sha256(key: str) -> str | None:
+    """The sha256 a store key `<prefix>/sha256/<hex>` names, or None. No side effects."""
+    head, _, name = key.rpartition("/")
+    if not head.endswith(BLOB_PREFIX) or not re.fullmatch(r"[0-9a-f]{64}", name):
+        return None
+    return name
