@@ -16,7 +16,9 @@ prune: true
 
 # A second env of the same account, in a namespace of its own (validate refuses shared ones).
 PROD_SETTINGS = (
-    ENV_SETTINGS.replace("ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod")
+    ENV_SETTINGS.replace(
+        "ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod"
+    ).replace("role/smgitops-execution", "role/smgitops-prod-execution")
     + "artifactPrefix: smgitops-prod\n"
 )
 

@@ -26,9 +26,11 @@ prune: true
 """
 
 # A second env of the same account, in a namespace of its own (validate refuses shared ones).
-PROD_ENV_YAML = ENV_YAML.replace(
-    "artifactPrefix: smgitops", "artifactPrefix: smgitops-prod"
-).replace("ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod")
+PROD_ENV_YAML = (
+    ENV_YAML.replace("artifactPrefix: smgitops", "artifactPrefix: smgitops-prod")
+    .replace("ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod")
+    .replace("role/smgitops-execution", "role/smgitops-prod-execution")
+)
 
 # A model whose prediction is the row sum times a weight read from its artifact, so every
 # model change is visible in the prediction.

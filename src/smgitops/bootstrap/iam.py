@@ -70,6 +70,7 @@ def _ensure_role(role: RoleDefinition, iam: Any) -> list[IamChange]:
         current = None
     if current is None:
         iam.create_role(
+            Path=role.path,
             RoleName=role.name,
             AssumeRolePolicyDocument=role.trust_policy,
             Description=role.description,

@@ -59,6 +59,7 @@ class RoleDefinition:
     trust_policy: str  # JSON text
     policy_name: str
     policy: str  # JSON text
+    path: str = "/"  # IAM path of the role
 
     @property
     def trust_document(self) -> Document:
@@ -79,10 +80,11 @@ class Bootstrap:
     provider: OidcProvider
     plan_role: RoleDefinition
     deploy_role: RoleDefinition
+    execution_role: RoleDefinition
 
     @property
-    def roles(self) -> tuple[RoleDefinition, RoleDefinition]:
-        return (self.plan_role, self.deploy_role)
+    def roles(self) -> tuple[RoleDefinition, ...]:
+        return (self.plan_role, self.deploy_role, self.execution_role)
 
 
 def partition_of(region: str) -> str:
@@ -340,6 +342,55 @@ def github_subject(repo: str, context: str, workflow: str, ref: str) -> str:
     return f"repo:{repo}:{context}:job_workflow_ref:{repo}/{WORKFLOWS_DIR}/{workflow}@{ref}"
 
 
+def execution_role_name(settings: EnvSettings) -> tuple[str, str]:
+    """(path, name) of the env's executionRoleArn, e.g. ("/", "smgitops-staging-execution").
+
+    No side effects.
+    """
+    _, _, resource = settings.execution_role_arn.partition(":role/")
+    path, _, name = resource.rpartition("/")
+    return (f"/{path}/" if path else "/"), name
+
+
+def execution_policy(settings: EnvSettings, capture_uris: tuple[str, ...] = ()) -> str:
+    """What SageMaker needs, as the env's execution role, to run the env's endpoints: pull the
+    env's image, read the env's model tarballs, write its logs, read the rollback alarms of
+    its deployment guardrails, and write data capture where a manifest asks for it.
+
+    Source: Amazon SageMaker Developer Guide, "How to use SageMaker execution roles"
+    (CreateModel permissions). No side effects.
+    """
+    partition = partition_of(settings.region)
+    _, objects = _s3(settings)
+    logs = (
+        f"arn:{partition}:logs:{settings.region}:{settings.account_id}"
+        ":log-group:/aws/sagemaker/Endpoints/*"
+    )
+    statements = [
+        _statement(
+            "ImagePull",
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            [_ecr_repository(settings)],
+        ),
+        # Registry login is account-wide by design; it grants no repository access by itself.
+        _statement("ImageRegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        _statement("ModelDataRead", ["s3:GetObject"], [objects]),
+        _statement(
+            "Logs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [logs, f"{logs}:log-stream:*"],
+        ),
+        # Deployment guardrails read the rollback alarms; IAM cannot scope DescribeAlarms.
+        _statement("GuardrailAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+    ]
+    capture = sorted(
+        {f"arn:{partition}:s3:::{uri.removeprefix('s3://').rstrip('/')}/*" for uri in capture_uris}
+    )
+    if capture:
+        statements.append(_statement("DataCaptureWrite", ["s3:PutObject"], capture))
+    return _policy(*statements)
+
+
 def plan_subjects(repo: str, branch: str) -> list[str]:
     """OIDC subjects of the read-only role: plan.yml of a PR of this repo, and drift.yml on
     `branch` (scheduled drift)."""
@@ -369,6 +420,7 @@ def build_bootstrap(
     extra_endpoint_names: tuple[str, ...] = (),
     source_uris: tuple[str, ...] = (),
     store_uris: tuple[str, ...] = (),
+    capture_uris: tuple[str, ...] = (),
 ) -> Bootstrap:
     """The OIDC provider and both roles of one environment. No side effects."""
     check_repo(repo)
@@ -391,7 +443,25 @@ def build_bootstrap(
         policy_name="smgitops-deploy",
         policy=deploy_policy(settings, extra_endpoint_names, source_uris, store_uris),
     )
-    return Bootstrap(env, repo, settings.account_id, provider, plan_role, deploy_role)
+    execution_path, execution_name = execution_role_name(settings)
+    execution_role = RoleDefinition(
+        path=execution_path,
+        name=execution_name,
+        description=f"SageMaker execution role of smgitops env {env}: image, model data, logs",
+        trust_policy=_policy(
+            {
+                "Sid": "SageMakerAssumes",
+                "Effect": "Allow",
+                "Principal": {"Service": SAGEMAKER_SERVICE},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+        policy_name=f"smgitops-execution-{env}",
+        policy=execution_policy(settings, capture_uris),
+    )
+    return Bootstrap(
+        env, repo, settings.account_id, provider, plan_role, deploy_role, execution_role
+    )
 
 
 def role_arn(bootstrap: Bootstrap, role: RoleDefinition, region: str) -> str:

@@ -40,7 +40,8 @@ def _pinned_stores(repo_root: Path, desired) -> tuple[str, ...]:
     help="Create or update the provider and roles with the current AWS credentials.",
 )
 def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
-    """IAM for GitHub Actions: OIDC provider, read-only plan role, least-privilege deploy role.
+    """IAM for one env: GitHub's OIDC provider, a read-only plan role, a least-privilege deploy
+    role, and the SageMaker execution role `executionRoleArn` names.
 
     Without --apply, prints the documents as JSON on stdout (review them, or feed them to your
     own IaC). With --apply, creates or updates them (idempotent) in the env's account. The
@@ -49,7 +50,9 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     trusts only .github/workflows/deploy.yml of BRANCH in the GitHub environment named like
     the env, the plan role only plan.yml of a PR and drift.yml of BRANCH. Deploy permissions
     are scoped to `<env>-*` SageMaker names plus the endpointName of each manifest of the env;
-    the deploy role reads the content stores the env's artifact pins name.
+    the deploy role reads the content stores the env's artifact pins name. The execution role
+    (trusted by SageMaker) pulls the env's image, reads its tarballs, writes logs, reads
+    guardrail alarms and writes data capture where a manifest asks for it.
 
     \b
     Example:
@@ -76,6 +79,7 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
         extra_endpoint_names=names,
         source_uris=sources,
         store_uris=_pinned_stores(Path.cwd(), desired),
+        capture_uris=tuple(e.data_capture.s3_uri for e in desired.endpoints if e.data_capture),
     )
     if not apply_:
         out(render_json(plan, settings.region))

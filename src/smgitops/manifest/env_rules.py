@@ -78,10 +78,11 @@ def _overlaps(first: str, second: str) -> bool:
 
 
 def shared_namespace_problems(envs: list[tuple[str, str, YamlDocument]]) -> list[Problem]:
-    """Envs of one account whose writable namespaces meet: the same bucket under overlapping
-    prefixes, or the same ECR repository in the same region. Either env's deploy role could
-    then overwrite what the other serves (tarballs, inventory, apply lock, image tags). Only an
-    env whose file says `sharedNamespace: true` accepts it. `envs`: (file, env, document) of
+    """Envs of one account whose namespaces meet: the same bucket under overlapping prefixes,
+    the same ECR repository in the same region, or the same execution role. Either env's
+    credentials could then change what the other serves (tarballs, inventory, apply lock,
+    image tags) or read its data. Only an env whose file says `sharedNamespace: true`
+    accepts it. `envs`: (file, env, document) of
     schema-valid `_env.yaml` files. No side effects."""
     problems = []
     for file, env, document in envs:
@@ -126,6 +127,20 @@ def shared_namespace_problems(envs: list[tuple[str, str, YamlDocument]]) -> list
                         f"'{mine['ecrRepository']}' is also env {other}'s repository: its "
                         "credentials could push the image tags this env deploys (allowed: a "
                         f"repository of its own, e.g. smgitops-serving-{env}, or "
+                        "sharedNamespace: true)",
+                    )
+                )
+            if theirs["executionRoleArn"] == mine["executionRoleArn"]:
+                line, column = document.position(("executionRoleArn",))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        column,
+                        "executionRoleArn",
+                        f"'{mine['executionRoleArn']}' is also env {other}'s execution role: "
+                        "models of either env could read the other's model data (allowed: a "
+                        f"role of its own, e.g. role/smgitops-{env}-execution, or "
                         "sharedNamespace: true)",
                     )
                 )

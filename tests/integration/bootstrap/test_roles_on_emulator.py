@@ -119,6 +119,7 @@ def test_bootstrap_prints_the_documents_without_touching_aws(repo, enforced, mon
     assert [role["name"] for role in printed["roles"]] == [
         "smgitops-staging-plan",
         "smgitops-staging-deploy",
+        "smgitops-execution",
     ]
     iam = enforced.client("iam")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
@@ -143,7 +144,7 @@ def test_bootstrap_apply_creates_provider_and_roles_once(roles, enforced, monkey
     again = run_bootstrap(enforced, monkeypatch, "--apply")
     assert again.exit_code == 0, again.output
     assert "created" not in again.stderr and "updated" not in again.stderr
-    assert again.stderr.count("unchanged") == 5
+    assert again.stderr.count("unchanged") == 7  # provider, and each role with its policy
 
 
 def test_bootstrap_apply_repairs_a_widened_trust_policy(roles, enforced, monkeypatch):
@@ -315,3 +316,34 @@ def test_plan_role_reads_everything_plan_needs_and_changes_nothing(roles, enforc
     denied(s3.put_object, Bucket=BUCKET, Key=f"{PREFIX}/models/demo/v9.tar.gz", Body=b"x")
     denied(ecr.put_image, repositoryName=ECR_REPO, imageManifest=image_manifest("y"), imageTag="y")
     assert admin_sm.describe_endpoint(EndpointName="staging-demo")["EndpointStatus"] == "InService"
+
+
+def test_execution_role_reads_the_envs_image_and_model_data_and_writes_nothing(
+    roles, enforced, assume
+):
+    enforced.client("s3").create_bucket(Bucket=BUCKET)
+    enforced.client("ecr").create_repository(repositoryName=ECR_REPO)
+    enforced.client("ecr").create_repository(repositoryName="other-team")
+    deploy_endpoint(
+        enforced, "staging-demo", "v1"
+    )  # the env's tarball and image, as apply leaves them
+    enforced.client("s3").put_object(Bucket=BUCKET, Key="elsewhere/secret.tar.gz", Body=b"x")
+    execution = assume(EXEC_ROLE)  # what SageMaker does when it starts a model
+    s3, ecr = execution.client("s3"), execution.client("ecr")
+
+    body = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/models/demo/v1.tar.gz")["Body"].read()
+    assert body[:2] == b"\x1f\x8b"  # the gzip the deploy left there
+    image = ecr.batch_get_image(
+        repositoryName=ECR_REPO, imageIds=[{"imageTag": IMAGE.rsplit(":", 1)[1]}]
+    )
+    assert image["images"]
+    denied(s3.get_object, Bucket=BUCKET, Key="elsewhere/secret.tar.gz")
+    denied(s3.put_object, Bucket=BUCKET, Key=f"{PREFIX}/models/demo/v1.tar.gz", Body=b"x")
+    denied(ecr.put_image, repositoryName=ECR_REPO, imageManifest=image_manifest("x"), imageTag="x")
+    denied(ecr.batch_get_image, repositoryName="other-team", imageIds=[{"imageTag": "x"}])
+    denied(
+        execution.client("sagemaker").create_model,
+        ModelName="staging-demo-x",
+        PrimaryContainer={"Image": IMAGE},
+        ExecutionRoleArn=EXEC_ROLE,
+    )

@@ -20,7 +20,10 @@ def test_dlc_base_is_resolved_for_the_env_region_shown_in_the_plan_and_served(re
     repo.write("deployments/staging/scorer.yaml", with_image(manifest("scorer")))
     repo.write(
         "deployments/west/_env.yaml",
-        ENV_YAML.replace("us-east-1", "eu-west-1").replace("test-artifacts", "west-artifacts"),
+        # Another region, bucket and execution role: a namespace of its own.
+        ENV_YAML.replace("us-east-1", "eu-west-1")
+        .replace("test-artifacts", "west-artifacts")
+        .replace("role/smgitops-execution", "role/smgitops-west-execution"),
     )
     repo.write("deployments/west/scorer.yaml", with_image(manifest("scorer")))
 

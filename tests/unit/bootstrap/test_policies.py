@@ -164,7 +164,11 @@ def test_bootstrap_names_the_subject_template_its_trust_policies_expect(staging)
 
 def test_roles_are_named_per_env():
     prod = build_bootstrap(settings("prod"), REPO)
-    assert [role.name for role in prod.roles] == ["smgitops-prod-plan", "smgitops-prod-deploy"]
+    assert [role.name for role in prod.roles] == [
+        "smgitops-prod-plan",
+        "smgitops-prod-deploy",
+        "sagemaker-execution",  # the role executionRoleArn names
+    ]
 
 
 def test_plan_policy_can_read_but_never_write(staging):
@@ -292,6 +296,7 @@ def test_rendered_json_is_stable_and_complete(staging):
     assert [r["arn"] for r in doc["roles"]] == [
         f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-plan",
         f"arn:aws:iam::{ACCOUNT}:role/smgitops-staging-deploy",
+        EXEC_ROLE,
     ]
 
 
@@ -326,3 +331,31 @@ def test_only_the_deploy_role_reads_the_pinned_blobs_of_the_content_store():
     assert not allows(deploy, "s3:PutObject", blob)  # pins are written by people, not by CI
     assert not allows(deploy, "s3:GetObject", "arn:aws:s3:::acme-ml-store/other/secret")
     assert not allows(plan, "s3:GetObject", blob)
+
+
+def test_the_execution_role_is_sagemakers_and_reads_only_its_envs_image_and_data():
+    built = build_bootstrap(
+        settings(), REPO, capture_uris=("s3://acme-ml-artifacts/capture/staging-churn/",)
+    )
+    role = built.execution_role
+    (trust,) = role.trust_document["Statement"]
+    assert (trust["Principal"], trust["Action"]) == (
+        {"Service": "sagemaker.amazonaws.com"},
+        "sts:AssumeRole",
+    )
+    policy = role.policy_document
+    repository = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"
+    assert allows(policy, "ecr:BatchGetImage", repository)
+    assert not allows(policy, "ecr:PutImage", repository)
+    assert allows(policy, "s3:GetObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/models/x")
+    assert not allows(policy, "s3:GetObject", "arn:aws:s3:::acme-ml-artifacts/other/x")
+    assert not allows(policy, "s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/smgitops/models/x")
+    assert allows(policy, "s3:PutObject", "arn:aws:s3:::acme-ml-artifacts/capture/staging-churn/x")
+    assert allows(policy, "cloudwatch:DescribeAlarms", "*")
+    assert allows(
+        policy,
+        "logs:PutLogEvents",
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/staging-churn"
+        ":log-stream:primary/i-1",
+    )
+    assert not allows(policy, "sagemaker:CreateModel", "*")

@@ -726,6 +726,13 @@ CASES = [
             for env, other in (("prod", "staging"), ("staging", "prod"))
             for line, message in (
                 (
+                    "3:19",
+                    "executionRoleArn: 'arn:aws:iam::123456789012:role/smgitops-execution' is "
+                    "also env {other}'s execution role: models of either env could read the "
+                    "other's model data (allowed: a role of its own, e.g. "
+                    "role/smgitops-{env}-execution, or sharedNamespace: true)",
+                ),
+                (
                     "4:17",
                     "artifactBucket: s3://smgitops-artifacts-123456789012/smgitops is also where "
                     "env {other} writes (s3://smgitops-artifacts-123456789012/smgitops): its "
