@@ -28,10 +28,12 @@ from smgitops.spec import (
 
 @dataclass(frozen=True)
 class ModelArtifact:
-    """Where one model's content lives: its tarball (by sha256) and its serving image.
+    """Where one model's content lives: its tarball and its serving image.
 
-    `source` is what an S3 or Model Registry source was pinned to at plan time (None for a
-    repo folder, whose tarball hash is its pin).
+    `sha256` names the tarball's content: a folder model's tree digest (see
+    artifacts.package), or the hash in an S3 source's key. `source` is what an S3 or Model
+    Registry source was pinned to at plan time (None for a repo folder: its artifact pin and
+    code are in git).
     """
 
     model: str

@@ -26,7 +26,6 @@ from smgitops.artifacts.verify import (
     split_uri,
 )
 from smgitops.aws import error_code
-from smgitops.errors import UserError
 
 CACHE_DIR = Path(".smgitops") / "cache" / "sha256"
 _MB = 1024 * 1024
@@ -41,7 +40,8 @@ def put_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, source: Path) -> bool:
     True when this call uploaded it. Never replaces a verified object."""
     uri = pin.blob_uri(file)
     bucket, key = split_uri(uri)
-    state = blob_state(head(s3, uri), file.sha256)
+    found = head(s3, uri)
+    state = blob_state(found, file.sha256)
     if state in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
         return False
     if file.size > SINGLE_PUT_BYTES:
@@ -50,9 +50,8 @@ def put_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, source: Path) -> bool:
             str(source), bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_LARGE
         )
         return True
-    conditions = {"IfNoneMatch": "*"}
-    if state is ObjectState.ALTERED:  # other bytes under a content key: replace exactly them
-        conditions = {"IfMatch": f'"{head(s3, uri).etag}"'}  # type: ignore[union-attr]
+    # Absent: only if still absent. Other bytes under a content key: replace exactly those.
+    conditions = {"IfNoneMatch": "*"} if found is None else {"IfMatch": f'"{found.etag}"'}
     try:
         with source.open("rb") as body:
             s3.put_object(
@@ -77,19 +76,3 @@ def fetch_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, cache: Path) -> Path
     if cached.is_file() and file_sha256(cached) == (file.sha256, file.size):
         return cached
     return download_verified(s3, pin.blob_uri(file), file.sha256, file.size, cached)
-
-
-def require_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, shown: str) -> None:
-    """UserError when the store cannot serve `file` of the pin of `shown` (missing or other
-    bytes), checked with one HEAD."""
-    uri = pin.blob_uri(file)
-    state = blob_state(head(s3, uri), file.sha256)
-    if state is ObjectState.MISSING:
-        raise UserError(
-            f"{shown}: {file.path} (sha256 {file.sha256[:12]}) is not in the store at {uri}: "
-            "run `smgitops model pin` where the trained bytes are"
-        )
-    if state is ObjectState.ALTERED:
-        raise UserError(
-            f"{shown}: {uri} holds other bytes than the pinned {file.path}: refusing them"
-        )
