@@ -113,10 +113,8 @@ def publish_tree(
     not already hold it intact (one HEAD), so an unchanged model fetches no weights."""
     uri = s3_uri(settings.artifact_bucket, model_data_key(settings, name, tree))
     found = head(s3, uri)
-    if tarball_state(found, tree) in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
-        return PublishedModel(
-            name, (found.metadata if found else {}).get(META_SHA256, ""), uri, False
-        )
+    if found is not None and tarball_state(found, tree) in _INTACT:
+        return PublishedModel(name, found.metadata[META_SHA256], uri, uploaded=False)
     return publish_model(s3, settings, build())
 
 
