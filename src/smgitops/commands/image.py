@@ -31,12 +31,10 @@ def _env_models(
     env_name: str, only_model: str | None
 ) -> tuple[EnvSettings, tuple[ServingImage, ...]]:
     from smgitops.artifacts.needs import serving_images
-    from smgitops.aws import check_account
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
     desired = load_env(Path.cwd(), env_name)
-    check_account(desired.settings.account_id, env_name, desired.settings.region)
     models = serving_images(desired)
     if only_model is not None:
         if only_model not in {m.model for m in models}:
@@ -73,6 +71,7 @@ def tag(env_name: str) -> None:
     from smgitops.artifacts.image import image_exists, image_tag, image_uri
 
     settings, models = _env_models(env_name, None)
+    aws.check_account(settings.account_id, env_name, settings.region)
     repo_root = Path.cwd()
     rows = []
     with aws.aws_errors("reading ECR"):
@@ -138,6 +137,7 @@ def push(env_name: str, builder: str, only_model: str | None) -> None:
     from smgitops.artifacts.image import push_image
 
     settings, models = _env_models(env_name, only_model)
+    aws.check_account(settings.account_id, env_name, settings.region)
     if not models:
         err.print(f"env {env_name} uses no model folders: nothing to push")
     with aws.aws_errors("pushing images"):
