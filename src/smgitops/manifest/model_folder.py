@@ -8,10 +8,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from smgitops.manifest.files import is_inside
 
 MODELS_DIR = "models"
 ENTRY_POINT = "inference.py"
+REQUIREMENTS = "requirements.txt"
 LOADER_HANDLERS = ("model_fn", "transform_fn")
 MAX_SOURCE_BYTES = 1024 * 1024
 
@@ -45,6 +48,49 @@ def handler_problem(source: str) -> str | None:
     return None
 
 
+def requirement_problem(line: str) -> str | None:
+    """Why one line of a model's requirements.txt is refused, or None: the image installs
+    exactly what git pins, from the index the build trusts. No side effects.
+
+    Allowed: blank lines, comments, and `name[extras]==version[; marker]`. Refused: pip
+    options (`-i`, `--extra-index-url`, `-f`, `-e`, `-r`, ...), direct references
+    (`name @ url`, bare URLs or paths) and anything but `==` (ranges, `===`, wildcards).
+    """
+    text = line.split(" #", 1)[0].strip()
+    if not text or text.startswith("#"):
+        return None
+    if text.startswith("-"):
+        return f"'{text}' is a pip option (allowed: only name==version lines)"
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return f"'{text}' is not a requirement (allowed: name==version)"
+    if requirement.url:
+        return f"'{text}' installs from a direct URL (allowed: name==version from the index)"
+    pins = list(requirement.specifier)
+    if len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version:
+        return (
+            f"'{text}' is not an exact pin (allowed: name==version, e.g. {requirement.name}==1.2.3)"
+        )
+    return None
+
+
+def requirements_problem(folder: Path, shown: str) -> str | None:
+    """The first refused line of `<folder>/requirements.txt` as `file:line: why`, or None."""
+    path = folder / REQUIREMENTS
+    if not path.is_file():
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError) as error:
+        return f"{shown}/{REQUIREMENTS} cannot be read: {error.__class__.__name__}"
+    for number, line in enumerate(lines, start=1):
+        problem = requirement_problem(line)
+        if problem:
+            return f"{shown}/{REQUIREMENTS}:{number}: {problem}"
+    return None
+
+
 def model_problem(repo_root: Path, name: str) -> str | None:
     """Why `models/<name>` is not a servable model folder, or None."""
     folder = model_folder(repo_root, name)
@@ -66,7 +112,9 @@ def model_problem(repo_root: Path, name: str) -> str | None:
     except (UnicodeDecodeError, OSError) as error:
         return f"{shown}/{ENTRY_POINT} cannot be read: {error.__class__.__name__}"
     problem = handler_problem(source)
-    return f"{shown}/{ENTRY_POINT} {problem}" if problem else None
+    if problem:
+        return f"{shown}/{ENTRY_POINT} {problem}"
+    return requirements_problem(folder, shown)
 
 
 def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...], str] | None:

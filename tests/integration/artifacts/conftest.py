@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> Path:
     for name in ("demo", "other"):
         folder = root / "models" / name
         _write(folder / "inference.py", "def model_fn(model_dir):\n    return 1\n")
-        _write(folder / "requirements.txt", "numpy\n")
+        _write(folder / "requirements.txt", "numpy==2.4.6\n")
         _write(folder / "artifact" / "model.bin", f"weights of {name}".encode())
     _write(root / "container" / "Dockerfile", "FROM python:3.11-slim\nARG MODEL\n")
     _write(root / "src" / "smgitops" / "__init__.py", "")

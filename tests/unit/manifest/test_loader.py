@@ -296,3 +296,18 @@ def test_an_env_that_accepts_a_shared_namespace_says_so_in_its_own_file(repo):
     assert load_env(repo.root, "prod").settings.name == "prod"
     with pytest.raises(ManifestInvalid, match="sharedNamespace: true"):
         load_env(repo.root, "staging")  # staging did not accept it
+
+
+def test_a_loose_requirement_of_the_model_is_refused_at_its_manifest(repo):
+    repo.write("models/demo-regressor/requirements.txt", "joblib==1.6.0\nnumpy>=1.26\n")
+
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+
+    assert problem.file == "deployments/staging/demo-regressor.yaml"
+    assert problem.field == "spec.model"
+    assert problem.message == (
+        "models/demo-regressor/requirements.txt:2: 'numpy>=1.26' is not an exact pin "
+        "(allowed: name==version, e.g. numpy==1.2.3)"
+    )
+    with pytest.raises(ManifestInvalid):
+        load_env(repo.root, "staging")  # plan and apply refuse it too

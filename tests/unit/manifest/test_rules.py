@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from smgitops.manifest.env_rules import bucket_name_problem, env_name_problem
-from smgitops.manifest.model_folder import handler_problem
+from smgitops.manifest.model_folder import handler_problem, requirement_problem
 from smgitops.manifest.problems import Problem, format_field, summary
 from smgitops.manifest.yaml_reader import YamlDocument, parse_yaml
 
@@ -92,3 +92,41 @@ def test_summary_counts_problems_and_distinct_files():
     problems = [Problem("a.yaml", 1, 1, "x", "m"), Problem("a.yaml", 2, 1, "y", "m")]
     assert summary(problems) == "2 problems in 1 file"
     assert summary([*problems, Problem("b.yaml", 0, 0, "", "m")]) == "3 problems in 2 files"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "# a comment",
+        "numpy==2.4.6",
+        "scikit-learn==1.9.1  # serving",
+        "uvloop==0.21.0; sys_platform != 'win32'",
+        "torch[cpu]==2.13.0",
+    ],
+)
+def test_exact_pins_comments_and_markers_are_accepted(line):
+    assert requirement_problem(line) is None
+
+
+PIN = "is not an exact pin (allowed: name==version, e.g. numpy==1.2.3)"
+OPTION = "is a pip option (allowed: only name==version lines)"
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("numpy>=1.26", PIN),
+        ("numpy", PIN),
+        ("numpy==2.*", PIN),
+        ("--extra-index-url https://evil.example/simple", OPTION),
+        ("-e git+https://example.com/x.git#egg=x", OPTION),
+        (
+            "helper @ https://example.com/helper-1.0.tar.gz",
+            "installs from a direct URL (allowed: name==version from the index)",
+        ),
+        ("https://example.com/x.whl", "is not a requirement (allowed: name==version)"),
+    ],
+)
+def test_loose_pins_options_and_direct_urls_are_refused(line, why):
+    assert requirement_problem(line) == f"'{line}' {why}"
