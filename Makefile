@@ -28,6 +28,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench scripts models
 	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona=pedantic .github
+	$(BIN)/zizmor --offline --persona=auditor .github
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/hadolint container/Dockerfile

@@ -156,8 +156,27 @@ def render_text(plan: Plan, markup: bool = True) -> str:
     return "\n".join(out)
 
 
+# Characters that would let a manifest value end the table or the details block, mention
+# someone, or make a link in the PR comment: shown as themselves, never interpreted.
+_MD_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "@": "&#64;",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "&#96;",
+        "|": "\\|",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
 def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from manifests or AWS, safe inside a table cell or a list item. No side effects."""
+    return str(text).translate(_MD_ESCAPES)
 
 
 def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's artifacts") -> str:
@@ -179,7 +198,7 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
     blocks = []
     for change in (c for c in plan.changes if c.is_change):
         lines = "\n".join(f"- {_md(line)}" for line in _details(change))
-        manifest = f" (`{change.manifest}`)" if change.manifest else ""
+        manifest = f" ({_md(change.manifest)})" if change.manifest else ""
         blocks.append(
             f"<details><summary><code>{change.endpoint}</code>: "
             f"{ACTION_NAMES.get(change.action, 'unknown')}{manifest}</summary>\n\n{lines}\n\n"

@@ -31,7 +31,7 @@ _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 # only `sub` and `aud`, so naming the workflow and ref there is the only way to require them.
 SUBJECT_CLAIM_KEYS = ("repo", "context", "job_workflow_ref")
 WORKFLOWS_DIR = ".github/workflows"
-PLAN_WORKFLOW = "plan.yml"
+PLAN_WORKFLOW = "plan-aws.yml"
 DRIFT_WORKFLOW = "drift.yml"
 DEPLOY_WORKFLOW = "deploy.yml"
 _BRANCH = re.compile(r"[A-Za-z0-9_./-]+")
@@ -392,11 +392,13 @@ def execution_policy(settings: EnvSettings, capture_uris: tuple[str, ...] = ()) 
 
 
 def plan_subjects(repo: str, branch: str) -> list[str]:
-    """OIDC subjects of the read-only role: plan.yml of a PR of this repo, and drift.yml on
-    `branch` (scheduled drift)."""
+    """OIDC subjects of the read-only role: plan-aws.yml and drift.yml as they are on
+    `branch`. A PR's plan runs in plan-aws.yml (workflow_run, so the default branch's file and
+    ref); no workflow a PR can edit is trusted."""
+    context = f"ref:refs/heads/{branch}"
     return [
-        github_subject(repo, "pull_request", PLAN_WORKFLOW, "refs/pull/*/merge"),
-        github_subject(repo, f"ref:refs/heads/{branch}", DRIFT_WORKFLOW, f"refs/heads/{branch}"),
+        github_subject(repo, context, workflow, f"refs/heads/{branch}")
+        for workflow in (PLAN_WORKFLOW, DRIFT_WORKFLOW)
     ]
 
 

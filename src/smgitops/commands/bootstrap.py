@@ -48,7 +48,7 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     trust policies expect the repository's OIDC subject template to include the claims repo,
     context and job_workflow_ref (printed with the command that sets it): the deploy role then
     trusts only .github/workflows/deploy.yml of BRANCH in the GitHub environment named like
-    the env, the plan role only plan.yml of a PR and drift.yml of BRANCH. Deploy permissions
+    the env, the plan role only plan-aws.yml and drift.yml of BRANCH. Deploy permissions
     are scoped to `<env>-*` SageMaker names plus the endpointName of each manifest of the env;
     the deploy role reads the content stores the env's artifact pins name. The execution role
     (trusted by SageMaker) pulls the env's image, reads its tarballs, writes logs, reads

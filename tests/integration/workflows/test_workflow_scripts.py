@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -98,6 +99,18 @@ def runner(repo, tmp_path) -> Runner:
     return Runner(repo, tmp_path)
 
 
+@pytest.fixture
+def plan_runner(repo, tmp_path) -> Runner:
+    """plan-aws.yml's layout: the default branch's checkout (with its venv) and the PR head's
+    files in pr/ beside it."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".venv").symlink_to(ROOT / ".venv")
+    shutil.copytree(repo, checkout / "pr", symlinks=True)
+    (tmp_path / "plan-run").mkdir()
+    return Runner(checkout, tmp_path / "plan-run")
+
+
 def smgitops(repo: Path, *args: str) -> None:
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "smgitops"), *args],
@@ -138,17 +151,18 @@ def run_steps(workflow: str, job: str) -> list[dict]:
 @pytest.mark.parametrize(
     ("workflow", "job", "matrix"),
     [
-        ("plan", "plan", {"env": "staging"}),
+        ("plan-aws", "plan", {"env": "staging"}),
         ("drift", "drift", {"env": "prod"}),
         ("deploy", "apply-staging", {}),
         ("deploy", "apply-prod", {}),
     ],
 )
 def test_each_aws_job_replays_on_a_fresh_clone_without_training(
-    repo, runner, workflow, job, matrix
+    repo, runner, plan_runner, workflow, job, matrix
 ):
     smgitops(repo, "image", "push", "--env", "staging")
     smgitops(repo, "image", "push", "--env", "prod")
+    runner = plan_runner if workflow == "plan-aws" else runner
     steps = run_steps(workflow, job)
     assert steps and not [s for s in steps if any(t in s["run"] for t in TRAINING)]
     for each in steps:
@@ -162,20 +176,20 @@ def test_each_aws_job_replays_on_a_fresh_clone_without_training(
         assert json.loads(answer["Body"].read()) == [6.0]  # the pinned weight 1, from the store
 
 
-def test_plan_step_writes_markdown_json_and_the_job_summary(repo, runner):
+def test_plan_step_writes_markdown_json_and_the_job_summary(repo, plan_runner):
     smgitops(repo, "image", "push", "--env", "staging")
-    result = runner.run(step("plan", "plan", "Plan"), {"env": "staging"})
+    result = plan_runner.run(step("plan-aws", "plan", "Plan"), {"env": "staging"})
     assert result.returncode == 0, result.stderr
-    markdown = (repo / "plan-staging.md").read_text()
+    markdown = (plan_runner.workdir / "plan-staging.md").read_text()
     assert "staging-scorer" in markdown
-    assert json.loads((repo / "plan-staging.json").read_text())
-    assert runner.summary.read_text() == markdown
+    assert json.loads((plan_runner.workdir / "plan-staging.json").read_text())
+    assert plan_runner.summary.read_text() == markdown
 
 
 def test_plan_comment_holds_every_env_in_one_body(runner):
     write(runner.workdir, "plans/plan-staging.md", "staging plan body\n")
     write(runner.workdir, "plans/plan-prod.md", "prod plan body\n")
-    result = runner.run(step("plan", "comment", "Assemble"))
+    result = runner.run(step("plan-aws", "comment", "Assemble"))
     assert result.returncode == 0, result.stderr
     comment = (runner.workdir / "plan-comment.md").read_text()
     assert comment.index("### staging") < comment.index("staging plan body")

@@ -131,6 +131,8 @@ TOKENS = {
     ),
     "main's deploy.yml in environment prod": _token("deploy.yml", environment="prod"),
     "a pull request's plan.yml": _token("plan.yml", PR, "pull_request"),
+    "a pull request's edited copy of plan-aws.yml": _token("plan-aws.yml", PR, "pull_request"),
+    "main's plan-aws.yml after a PR's checks": _token("plan-aws.yml", event="workflow_run"),
     "main's drift.yml on schedule": _token("drift.yml", event="schedule"),
     "a pull request's deploy.yml": _token("deploy.yml", PR, "pull_request"),
     "main's deploy.yml of a fork": _token(
@@ -144,9 +146,9 @@ def test_exactly_mains_deploy_workflow_in_its_environment_may_assume_the_deploy_
     assert trusted == {"main's deploy.yml in environment staging"}
 
 
-def test_only_a_prs_plan_workflow_and_mains_drift_may_assume_the_plan_role(staging):
+def test_only_mains_plan_aws_and_drift_workflows_may_assume_the_plan_role(staging):
     trusted = {name for name, claims in TOKENS.items() if trusts(staging.plan_role, claims)}
-    assert trusted == {"a pull request's plan.yml", "main's drift.yml on schedule"}
+    assert trusted == {"main's plan-aws.yml after a PR's checks", "main's drift.yml on schedule"}
 
 
 def test_a_token_for_another_audience_is_never_trusted(staging):

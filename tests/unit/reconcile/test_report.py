@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from smgitops.live import LiveState
 from smgitops.plan import plan
@@ -78,3 +79,22 @@ def test_brackets_in_manifest_values_print_literally_not_as_colour_markup():
     console = Console(record=True, width=200, color_system=None)
     console.print(render_text(result, markup=True))
     assert "environment.LOG_LEVEL: info -> [bold]debug" in console.export_text()
+
+
+def test_manifest_values_cannot_break_out_of_the_pr_comment_or_mention_anyone():
+    hostile = "</details><img src=x> @octocat [click](https://evil.example) `x` | y"
+    before = desired()
+    after = desired(spec(environment=pairs({"LOG_LEVEL": hostile})))
+    result = plan(
+        [after],
+        LiveState(endpoints=(live_for(before, with_config=True),)),
+        env="staging",
+        prune=True,
+    )
+    markdown = render_markdown(result)
+
+    assert markdown.count("</details>") == markdown.count("<details>") == 1
+    assert "@octocat" not in markdown and "&#64;octocat" in markdown
+    assert not re.search(r"(?<!\\)\]\(", markdown)  # every ]( escaped: no link is made
+    assert "\\[click\\]" in markdown
+    assert "<img" not in markdown and "&lt;img src=x&gt;" in markdown

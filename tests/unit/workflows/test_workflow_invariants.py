@@ -9,7 +9,7 @@ import re
 
 from .workflow_files import steps, uses
 
-EXPECTED = {"ci", "plan", "deploy", "drift"}
+EXPECTED = {"ci", "plan", "plan-aws", "deploy", "drift"}
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+([^@\s]+)@([0-9a-f]{40})\s+#\s+v\d+\.\d+\.\d+\s*$")
 AWS_ACTION = "aws-actions/configure-aws-credentials"
 
@@ -105,18 +105,44 @@ def test_ci_never_touches_aws(workflows):
         assert job["permissions"] == {"contents": "read"}
 
 
-def test_pr_jobs_with_aws_access_are_guarded_against_forks(workflows):
-    guard = "github.event.pull_request.head.repo.full_name == github.repository"
+PR_TRIGGERS = {"pull_request", "pull_request_target"}
+
+
+def test_no_job_a_pull_request_triggers_can_mint_a_token(workflows):
     for wf in workflows.values():
-        if "pull_request" not in wf.triggers:
+        if not PR_TRIGGERS & set(wf.triggers):
             continue
         for job_id, job in wf.jobs.items():
-            if (job.get("permissions") or {}).get("id-token") == "write":
-                assert guard in str(job.get("if", "")), f"{wf.name}.{job_id}: no fork guard"
+            permissions = job.get("permissions") or {}
+            assert "id-token" not in permissions, f"{wf.name}.{job_id} can mint an OIDC token"
+            assert "aws-actions/" not in str(job), f"{wf.name}.{job_id} configures AWS"
+
+
+def test_the_pr_plan_runs_the_default_branchs_tool_on_the_pr_files_as_data(workflows):
+    plan_aws = workflows["plan-aws"]
+    assert set(plan_aws.triggers) == {"workflow_run"}
+    assert plan_aws.triggers["workflow_run"]["workflows"] == ["plan"]
+    job = plan_aws.jobs["plan"]
+    guard = str(job["if"])
+    assert "workflow_run.conclusion == 'success'" in guard
+    assert "head_repository.full_name == github.repository" in guard  # never for forks
+    order = steps(job)
+    pr_checkout = next(i for i, s in enumerate(order) if (s.get("with") or {}).get("path") == "pr")
+    install = next(i for i, s in enumerate(order) if s.get("run") == "make install")
+    assert install < pr_checkout  # the tool is installed from the default branch first
+    assert order[pr_checkout]["with"]["persist-credentials"] is False
+    for step in order[pr_checkout:]:
+        script = str(step.get("run", ""))
+        # After the PR's files arrive, only the installed console script runs, from outside pr/.
+        for forbidden in ("make ", "pip ", "python", "bash ", "source ", "pr/"):
+            assert forbidden not in script, (forbidden, script)
+        assert not any(line.strip().startswith("./") for line in script.splitlines()), script
+        if script:
+            assert "../.venv/bin/smgitops plan" in script
 
 
 def test_plan_runs_for_every_env_and_posts_one_sticky_comment(workflows):
-    plan = workflows["plan"]
+    plan = workflows["plan-aws"]
     plan_job = plan.jobs["plan"]
     envs = [entry["env"] for entry in plan_job["strategy"]["matrix"]["include"]]
     assert envs == ["staging", "prod"]
@@ -128,6 +154,10 @@ def test_plan_runs_for_every_env_and_posts_one_sticky_comment(workflows):
     ]
     assert len(comment_steps) == 1
     assert comment_steps[0]["with"]["header"]
+    # The PR number comes from GitHub's event, never from a file the PR wrote.
+    assert comment_steps[0]["with"]["number"] == (
+        "${{ github.event.workflow_run.pull_requests[0].number }}"
+    )
 
 
 def test_plan_runs_for_every_change_that_can_change_a_plan(workflows):
@@ -145,7 +175,7 @@ def test_plan_runs_for_every_change_that_can_change_a_plan(workflows):
 
 
 def test_plan_is_also_written_to_the_job_summary_and_kept_as_json(workflows):
-    plan_job = workflows["plan"].jobs["plan"]
+    plan_job = workflows["plan-aws"].jobs["plan"]
     scripts = "\n".join(str(step.get("run", "")) for step in steps(plan_job))
     assert "--format markdown" in scripts
     assert "--out" in scripts
