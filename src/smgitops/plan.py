@@ -418,6 +418,20 @@ def _check_model_data(change: EndpointChange, live: LiveState) -> EndpointChange
     """Add what the checks of the model data behind the live and kept configs found: a broken
     live tarball is a REPAIR (or one more diff of a change), a broken kept one a warning."""
     desired = change.desired
+    current = live.endpoint(change.endpoint)
+    if desired is not None and current is not None and current.config is not None:
+        # Read because the config changes: its data only matters until the update is done.
+        broken = [
+            (m.model_data_url, live.model_data_state(m.model_data_url))
+            for m in current.config.models
+            if live.model_data_state(m.model_data_url) in _BROKEN
+        ]
+        warnings = tuple(
+            f"the live config's model data {url} is {state}: until this update completes, "
+            "SageMaker cannot start more instances of it"
+            for url, state in broken
+        )
+        return replace(change, warnings=change.warnings + warnings)
     if desired is None or change.live_config != desired.config.name:
         return change
     url = desired.model.model_data_url

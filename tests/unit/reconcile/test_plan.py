@@ -106,6 +106,18 @@ def test_broken_live_model_data_is_a_repair_of_an_otherwise_unchanged_endpoint(s
     assert _plan([d], live).counts() == {"create": 0, "update": 1, "delete": 0}
 
 
+def test_broken_data_of_a_config_being_replaced_is_a_warning_on_the_update():
+    before, after = desired(), desired(sha="b" * 64)
+    live_endpoint = live_for(before, with_config=True)
+    checks = (ModelDataCheck(before.model.model_data_url, "missing"),)
+    (change,) = _plan([after], LiveState(endpoints=(live_endpoint,), model_data=checks)).changes
+    assert change.action is Action.UPDATE
+    assert change.warnings == (
+        f"the live config's model data {before.model.model_data_url} is missing: until this "
+        "update completes, SageMaker cannot start more instances of it",
+    )
+
+
 def test_intact_live_model_data_stays_a_no_op():
     d = desired()
     checks = (ModelDataCheck(d.model.model_data_url, "verified"),)
