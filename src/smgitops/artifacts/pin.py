@@ -151,8 +151,8 @@ def pin_mismatch(name: str, local: tuple[PinnedFile, ...], pin: ArtifactPin) -> 
         else f"{missing[0]} is missing"
     )
     return (
-        f"models/{name}/artifact/ (sha256 {files_digest(local)[:12]}) differs from "
-        f"models/{name}/{PIN_FILE} (sha256 {pin.digest[:12]}): {detail}; run "
+        f"models/{name}/artifact/ (files digest {files_digest(local)[:12]}) differs from "
+        f"models/{name}/{PIN_FILE} (files digest {pin.digest[:12]}): {detail}; run "
         f"`smgitops model pin {name}` to pin these bytes, or `smgitops model fetch {name}` "
         "to restore the pinned ones"
     )

@@ -54,6 +54,8 @@ def pin(name: str, store: str | None) -> None:
       smgitops model pin churn --store s3://acme-ml-artifacts/store
       git add models/demo-regressor/artifact.pin.json && git commit
     """
+    import hashlib
+
     from smgitops import aws
     from smgitops.artifacts.package import local_artifact, model_dir, read_pin
     from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, render_pin, store_problem
@@ -81,10 +83,12 @@ def pin(name: str, store: str | None) -> None:
             uploaded = put_blob(s3, pinned, file, path)
             status = "uploaded" if uploaded else "already in the store"
             err.print(f"{file.path}: {status} ({file.size} bytes, sha256 {file.sha256[:12]})")
-    (folder / PIN_FILE).write_text(render_pin(pinned))
+    text = render_pin(pinned)
+    (folder / PIN_FILE).write_text(text)
     verb = "unchanged" if current == pinned else "written"
-    err.print(f"models/{name}/{PIN_FILE} {verb} (sha256 {pinned.digest[:12]}); commit it")
-    out(f"{pinned.digest}  models/{name}/{PIN_FILE}")
+    err.print(f"models/{name}/{PIN_FILE} {verb} (files digest {pinned.digest[:12]}); commit it")
+    # sha256sum's format, of the pin file itself (`... | sha256sum -c` checks it).
+    out(f"{hashlib.sha256(text.encode()).hexdigest()}  models/{name}/{PIN_FILE}")
 
 
 @click.command("fetch")
@@ -288,6 +292,6 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
     verb = "deleted" if yes else "would delete (pass --yes)"
     err.print(
-        f"{total} blob(s) in {len(chosen)} store(s); {len(pinned)} pinned in git history; "
-        f"{verb} {len(doomed)} ({freed} bytes)"
+        f"{total} blob(s) in {len(chosen)} store(s); {len(pinned)} distinct hash(es) pinned in "
+        f"git history; {verb} {len(doomed)} ({freed} bytes)"
     )

@@ -3,6 +3,7 @@ weights happen to be on the machine, and never from store bytes that do not hash
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -42,7 +43,7 @@ def test_revert_of_a_pin_without_retraining_deploys_the_previous_bytes(deployed,
     (deployed.root / PIN).write_text(first_pin)
     stale = deployed.run("plan", "--env", "staging")
     assert stale.exit_code == 1
-    assert "models/scorer/artifact/ (sha256 " in stale.output
+    assert "models/scorer/artifact/ (files digest " in stale.output
     assert "smgitops model fetch scorer" in stale.output
     assert deployed.run("model", "fetch", "scorer").exit_code == 0
     assert (deployed.root / "models/scorer/artifact/weight.txt").read_text() == "1.0\n"
@@ -189,3 +190,11 @@ def test_gc_deletes_only_blobs_no_pin_in_git_history_names(repo, aws):
 
     assert repo.run("model", "gc", "--grace-days", "0", "--yes").exit_code == 0
     assert _store_keys() == {committed, current}
+
+
+def test_model_pin_prints_the_pin_files_sha256_as_sha256sum_does(repo, aws):
+    result = repo.run("model", "pin", "scorer")  # the store named by the current pin
+    assert result.exit_code == 0, result.output
+    digest, path = result.stdout.split()
+    assert path == PIN
+    assert digest == hashlib.sha256((repo.root / PIN).read_bytes()).hexdigest()
