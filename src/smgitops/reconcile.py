@@ -95,11 +95,11 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
         for t in trees
     }
     sourced = [e for e in desired_env.endpoints if e.model.kind != "folder"]
-    pinned = (
-        resolve_sources(sourced, settings, repo_root, Clients.for_region(settings.region), recorded)
-        if sourced
-        else {}
-    )
+    pinned = {}
+    if sourced:  # S3 and registry pins read AWS: never with another account's credentials
+        check_account(settings.account_id, env, settings.region)
+        clients = Clients.for_region(settings.region)
+        pinned = resolve_sources(sourced, settings, repo_root, clients, recorded)
     desired = tuple(
         desired_endpoint(
             e,

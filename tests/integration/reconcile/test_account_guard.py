@@ -6,6 +6,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from testkit.trained import manifest, upload
+
 
 @pytest.fixture
 def other_account(monkeypatch, aws):
@@ -44,3 +46,21 @@ def test_every_aws_command_refuses_credentials_of_another_account(repo, other_ac
     buckets = {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
     assert "smgitops-test-artifacts" not in buckets
     assert boto3.client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_an_s3_model_source_is_not_read_with_another_accounts_credentials(repo, aws, monkeypatch):
+    uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"})
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: '{uri}', code: scorer}}"))
+    found = boto3.client("sts").assume_role(
+        RoleArn="arn:aws:iam::999999999999:role/other-team", RoleSessionName="wrong"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", found["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", found["SessionToken"])
+    aws.clear_calls()
+
+    for command in (("plan", "--env", "staging"), ("apply", "--env", "staging", "--yes")):
+        result = repo.run(*command)
+        assert result.exit_code == 1, result.output
+        assert "credentials are for account 999999999999" in result.output
+    assert "HeadObject" not in {c.operation for c in aws.calls()}  # the source was not read
