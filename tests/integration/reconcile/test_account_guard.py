@@ -9,8 +9,7 @@ import pytest
 from testkit.trained import manifest, upload
 
 
-@pytest.fixture
-def other_account(monkeypatch, aws):
+def use_another_account(monkeypatch) -> None:
     """Credentials of account 999999999999 (a wrong profile, a mis-set CI variable)."""
     found = boto3.client("sts").assume_role(
         RoleArn="arn:aws:iam::999999999999:role/other-team", RoleSessionName="wrong"
@@ -18,6 +17,11 @@ def other_account(monkeypatch, aws):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", found["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", found["SessionToken"])
+
+
+@pytest.fixture
+def other_account(monkeypatch, aws) -> None:
+    use_another_account(monkeypatch)
 
 
 @pytest.mark.parametrize(
@@ -51,12 +55,7 @@ def test_every_aws_command_refuses_credentials_of_another_account(repo, other_ac
 def test_an_s3_model_source_is_not_read_with_another_accounts_credentials(repo, aws, monkeypatch):
     uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"})
     repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: '{uri}', code: scorer}}"))
-    found = boto3.client("sts").assume_role(
-        RoleArn="arn:aws:iam::999999999999:role/other-team", RoleSessionName="wrong"
-    )["Credentials"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", found["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found["SecretAccessKey"])
-    monkeypatch.setenv("AWS_SESSION_TOKEN", found["SessionToken"])
+    use_another_account(monkeypatch)
     aws.clear_calls()
 
     for command in (("plan", "--env", "staging"), ("apply", "--env", "staging", "--yes")):
