@@ -21,7 +21,7 @@ from smgitops import naming, wire
 from smgitops.artifacts.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.aws import client, error_code
 from smgitops.inventory import read_inventory
-from smgitops.live import LiveEndpoint, LiveState, ModelDataCheck
+from smgitops.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
 from smgitops.resources import DesiredEndpoint
 from smgitops.spec import EnvSettings
 
@@ -66,18 +66,25 @@ def describe_endpoint(sagemaker: Any, name: str) -> LiveEndpoint | None:
     return wire.parse_endpoint(response, tags)
 
 
-def _with_config(sagemaker: Any, endpoint: LiveEndpoint) -> LiveEndpoint:
+def _read_config(sagemaker: Any, name: str) -> LiveConfig | None:
+    """An endpoint config with its models; None when it is gone (e.g. deleted by hand)."""
     try:
-        response = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+        response = sagemaker.describe_endpoint_config(EndpointConfigName=name)
         model_names = sorted({v["ModelName"] for v in response.get("ProductionVariants", [])})
         models = tuple(
             wire.parse_model(sagemaker.describe_model(ModelName=name)) for name in model_names
         )
     except ClientError as error:
-        if is_not_found(error):  # deleted by hand: the planner still plans an update
-            return endpoint
+        if is_not_found(error):
+            return None
         raise
-    return replace(endpoint, config=wire.parse_config(response, models))
+    return wire.parse_config(response, models)
+
+
+def _with_config(sagemaker: Any, endpoint: LiveEndpoint) -> LiveEndpoint:
+    config = _read_config(sagemaker, endpoint.config_name)
+    # A config deleted by hand: the planner still plans an update.
+    return endpoint if config is None else replace(endpoint, config=config)
 
 
 def _read_endpoint(
@@ -111,27 +118,15 @@ def _read_scaling(autoscaling: Any, names: set[str]) -> tuple:
     return wire.parse_scaling(targets, policies)
 
 
-def _config_data_urls(sagemaker: Any, config: str) -> tuple[str, ...]:
-    """Model data URLs of an endpoint config's models; () when the config is gone."""
-    try:
-        response = sagemaker.describe_endpoint_config(EndpointConfigName=config)
-        names = sorted({v["ModelName"] for v in response.get("ProductionVariants", [])})
-        models = [sagemaker.describe_model(ModelName=name) for name in names]
-    except ClientError as error:
-        if is_not_found(error):
-            return ()
-        raise
-    return tuple(wire.parse_model(m).model_data_url for m in models)
-
-
 def _kept_data_urls(sagemaker: Any, endpoint: LiveEndpoint) -> tuple[str, ...]:
     """Model data of the endpoint's kept previous config: from its tag (no call), else read."""
     tags = endpoint.tag_map
     recorded = tags.get(naming.TAG_PREVIOUS_MODEL_DATA)
     if recorded:
         return tuple(recorded.split())
-    config = tags.get(naming.TAG_PREVIOUS_CONFIG)
-    return _config_data_urls(sagemaker, config) if config else ()
+    name = tags.get(naming.TAG_PREVIOUS_CONFIG)
+    config = _read_config(sagemaker, name) if name else None
+    return tuple(m.model_data_url for m in config.models) if config else ()
 
 
 def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataCheck | None:

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from smgitops.artifacts import upload
 from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.verify import (
     META_SHA256,
     META_TREE,
     ObjectState,
     head,
+    split_uri,
     tarball_state,
 )
 from smgitops.aws import error_code
@@ -30,12 +31,7 @@ from smgitops.errors import AwsError
 from smgitops.naming import tarball_key
 from smgitops.spec import EnvSettings
 
-_MB = 1024 * 1024
-# Up to this size one conditional PUT with a whole-object SHA-256; above it parallel parts.
-SINGLE_PUT_BYTES = 256 * _MB
-TRANSFER = TransferConfig(multipart_threshold=SINGLE_PUT_BYTES, multipart_chunksize=64 * _MB)
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
-_CONFLICT = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 _INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
 
 
@@ -109,79 +105,39 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
 def publish_tree(
     s3: Any, settings: EnvSettings, name: str, tree: str, build: Callable[[], ModelPackage]
 ) -> PublishedModel:
-    """Like `publish_model`, but `build()` packages the tarball only when the env's key does
-    not already hold it intact (one HEAD), so an unchanged model fetches no weights."""
+    """Make the env's key of tree digest `tree` hold exactly its tarball: nothing when it is
+    intact (one HEAD; `build` is not called, so an unchanged model fetches no weights),
+    upload `build()` when it is missing, replace it when other bytes are there (repair).
+    Checked again after the upload."""
     uri = s3_uri(settings.artifact_bucket, model_data_key(settings, name, tree))
     found = head(s3, uri)
     if found is not None and tarball_state(found, tree) in _INTACT:
         return PublishedModel(name, found.metadata[META_SHA256], uri, uploaded=False)
-    return publish_model(s3, settings, build())
-
-
-def publish_model(s3: Any, settings: EnvSettings, package: ModelPackage) -> PublishedModel:
-    """Make the env's key of `package` hold exactly its bytes: upload it when missing, replace
-    it when other bytes are there (repair), nothing when it is intact. Checked afterwards."""
-    bucket = settings.artifact_bucket
-    key = model_data_key(settings, package.name, package.tree)
-    uri = s3_uri(bucket, key)
+    package = build()
     ensure_bucket(s3, settings)
-    found = head(s3, uri)
-    if tarball_state(found, package.tree) in _INTACT:
-        return PublishedModel(package.name, package.sha256, uri, uploaded=False)
+    bucket, key = split_uri(uri)
     extra: dict[str, Any] = {
         "ContentType": "application/gzip",
         "Metadata": {META_SHA256: package.sha256, META_TREE: package.tree},
     }
-    if package.size > SINGLE_PUT_BYTES:
-        _upload_large(s3, package, bucket, key, extra)
+    if err.is_terminal and package.size > upload.SINGLE_PUT_BYTES:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        columns = (TextColumn("uploading {task.description}"), BarColumn(), DownloadColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(package.name, total=package.size)
+            upload.put_file(
+                s3, bucket, key, package.path, found, extra, lambda n: bar.advance(task, n)
+            )
     else:
-        # Never over bytes we have not seen: absent, or exactly the altered object we saw.
-        condition = {"IfNoneMatch": "*"} if found is None else {"IfMatch": f'"{found.etag}"'}
-        try:
-            with package.path.open("rb") as body:
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ChecksumAlgorithm="SHA256",
-                    **extra,
-                    **condition,
-                )
-        except ClientError as error:
-            if error_code(error) not in _CONFLICT:
-                raise
-            # Written meanwhile by another run: acceptable only if it is these bytes.
-    after = tarball_state(head(s3, uri), package.tree)
+        # False: written meanwhile by another run, acceptable only if it is these bytes.
+        upload.put_file(s3, bucket, key, package.path, found, extra)
+    after = tarball_state(head(s3, uri), tree)
     if after not in _INTACT:
         raise AwsError(f"{uri} is {after.value} right after it was uploaded: re-run apply")
-    return PublishedModel(
-        package.name, package.sha256, uri, uploaded=True, repaired=found is not None
-    )
+    return PublishedModel(name, package.sha256, uri, uploaded=True, repaired=found is not None)
 
 
-def _upload_large(
-    s3: Any, package: ModelPackage, bucket: str, key: str, extra: dict[str, Any]
-) -> None:
-    extra = {**extra, "ChecksumAlgorithm": "SHA256"}
-    if err.is_terminal:
-        _upload_with_progress(s3, package, bucket, key, extra)
-    else:
-        s3.upload_file(str(package.path), bucket, key, ExtraArgs=extra, Config=TRANSFER)
-
-
-def _upload_with_progress(
-    s3: Any, package: ModelPackage, bucket: str, key: str, extra: dict[str, Any]
-) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    columns = (TextColumn("uploading {task.description}"), BarColumn(), DownloadColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(package.name, total=package.size)
-        s3.upload_file(
-            str(package.path),
-            bucket,
-            key,
-            ExtraArgs=extra,
-            Config=TRANSFER,
-            Callback=lambda sent: progress.advance(task, sent),
-        )
+def publish_model(s3: Any, settings: EnvSettings, package: ModelPackage) -> PublishedModel:
+    """`publish_tree` of a tarball packaged already."""
+    return publish_tree(s3, settings, package.name, package.tree, lambda: package)

@@ -13,11 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
-
 from smgitops.artifacts.package import file_sha256
 from smgitops.artifacts.pin import ArtifactPin, PinnedFile
+from smgitops.artifacts.upload import put_file
 from smgitops.artifacts.verify import (
     ObjectState,
     blob_state,
@@ -25,48 +23,23 @@ from smgitops.artifacts.verify import (
     head,
     split_uri,
 )
-from smgitops.aws import error_code
 
 CACHE_DIR = Path(".smgitops") / "cache" / "sha256"
-_MB = 1024 * 1024
-# Up to this size one PutObject carries a whole-object SHA-256 that S3 validates.
-SINGLE_PUT_BYTES = 256 * _MB
-_LARGE = TransferConfig(multipart_threshold=SINGLE_PUT_BYTES, multipart_chunksize=64 * _MB)
-_EXISTS = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 
 
 def put_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, source: Path) -> bool:
     """Upload `source` (whose hash is `file.sha256`) to the store unless it is there already;
-    True when this call uploaded it. Never replaces a verified object."""
+    True when this call uploaded it (False also when another run put it there first). Never
+    replaces a verified object."""
     uri = pin.blob_uri(file)
     bucket, key = split_uri(uri)
     found = head(s3, uri)
     state = blob_state(found, file.sha256)
     if state in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
         return False
-    if file.size > SINGLE_PUT_BYTES:
-        # Multipart: S3 keeps a composite checksum, so later reads stream and hash it.
-        s3.upload_file(
-            str(source), bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_LARGE
-        )
-        return True
-    # Absent: only if still absent. Other bytes under a content key: replace exactly those.
-    conditions = {"IfNoneMatch": "*"} if found is None else {"IfMatch": f'"{found.etag}"'}
-    try:
-        with source.open("rb") as body:
-            s3.put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=body,
-                ChecksumAlgorithm="SHA256",
-                ContentType="application/octet-stream",
-                **conditions,
-            )
-    except ClientError as error:
-        if error_code(error) not in _EXISTS:
-            raise
-        return False  # another run put it there first
-    return True
+    # A multipart upload keeps a composite checksum only: later reads stream and hash it.
+    extra = {"ContentType": "application/octet-stream"}
+    return put_file(s3, bucket, key, source, found, extra)
 
 
 def fetch_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, cache: Path) -> Path:

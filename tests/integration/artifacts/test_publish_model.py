@@ -88,13 +88,13 @@ def test_large_tarball_goes_up_in_parts_and_round_trips(
 ):
     from boto3.s3.transfer import TransferConfig
 
-    from smgitops.artifacts import publish
+    from smgitops.artifacts import upload
 
     mb = 1024 * 1024
     monkeypatch.setattr(
-        publish, "TRANSFER", TransferConfig(multipart_threshold=5 * mb, multipart_chunksize=5 * mb)
+        upload, "TRANSFER", TransferConfig(multipart_threshold=5 * mb, multipart_chunksize=5 * mb)
     )
-    monkeypatch.setattr(publish, "SINGLE_PUT_BYTES", 5 * mb)
+    monkeypatch.setattr(upload, "SINGLE_PUT_BYTES", 5 * mb)
     # Random bytes do not compress, so the tarball stays above the multipart threshold.
     (repo / "models" / "demo" / "artifact" / "model.bin").write_bytes(os.urandom(12 * mb))
     settings = env_settings()
@@ -116,11 +116,11 @@ def test_upload_on_a_terminal_shows_progress(aws, repo, tmp_path, env_settings, 
 
     from rich.console import Console
 
-    from smgitops.artifacts import publish
+    from smgitops.artifacts import publish, upload
 
     screen = io.StringIO()
     monkeypatch.setattr(publish, "err", Console(file=screen, force_terminal=True, width=80))
-    monkeypatch.setattr(publish, "SINGLE_PUT_BYTES", 0)  # progress is shown for large uploads
+    monkeypatch.setattr(upload, "SINGLE_PUT_BYTES", 0)  # progress is shown for large uploads
     settings = env_settings()
 
     published = publish_model(
