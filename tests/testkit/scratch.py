@@ -58,15 +58,16 @@ def output_fn(prediction, accept):
 """
 
 
-def manifest(name: str = "scorer", count: int = 1, smoke: str = "") -> str:
-    """An endpoint manifest for the scorer model; `smoke` adds lines under smokeTest."""
+def manifest(name: str = "scorer", count: int = 1, smoke: str = "", model: str = "scorer") -> str:
+    """An endpoint manifest (of the scorer model unless `model`, any `spec.model` value, says
+    otherwise); `smoke` adds lines under smokeTest."""
     return (
         "apiVersion: smgitops/v1\n"
         "kind: Endpoint\n"
         "metadata:\n"
         f"  name: {name}\n"
         "spec:\n"
-        "  model: scorer\n"
+        f"  model: {model}\n"
         "  variants:\n"
         "    - name: primary\n"
         "      instanceType: ml.m5.large\n"

@@ -7,6 +7,8 @@ import tarfile
 
 import boto3
 
+from testkit import scratch
+
 TRAINING_BUCKET = "training-output"
 
 
@@ -36,21 +38,8 @@ def upload(key: str, files: dict[str, str], *, versioned: bool = False) -> str:
 
 
 def manifest(model: str, name: str = "scorer") -> str:
-    return (
-        "apiVersion: smgitops/v1\n"
-        "kind: Endpoint\n"
-        "metadata:\n"
-        f"  name: {name}\n"
-        "spec:\n"
-        f"  model: {model}\n"
-        "  variants:\n"
-        "    - name: primary\n"
-        "      instanceType: ml.m5.large\n"
-        "      instanceCount: 1\n"
-        "  smokeTest:\n"
-        "    contentType: text/csv\n"
-        '    body: "1,2,3"\n'
-    )
+    """An endpoint manifest whose `spec.model` is `model` (an S3 or Model Registry source)."""
+    return scratch.manifest(name, model=model)
 
 
 # A model whose code ships inside its registry artifact; the image is outside ECR, which the
