@@ -26,9 +26,8 @@ from smgitops.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.artifacts.image import image_exists, image_tag, image_uri
 from smgitops.artifacts.needs import models_used
 from smgitops.artifacts.package import ModelTree, model_tree, package_tree
-from smgitops.artifacts.pin import ArtifactPin, PinnedFile
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
-from smgitops.artifacts.store import CACHE_DIR, fetch_blob
+from smgitops.artifacts.store import fetcher
 from smgitops.aws import check_account, client
 from smgitops.baseimages.artifact import with_base_image
 from smgitops.errors import UserError
@@ -140,10 +139,7 @@ def _publish_and_check_images(
     settings = planned.prepared.settings
     ecr = client("ecr", settings.region)
     out_dir = repo_root / BUILD_DIR / settings.name
-
-    def fetch(pin: ArtifactPin, file: PinnedFile) -> Path:
-        progress(pin.blob_uri(file), f"fetching {file.path} ({file.size} bytes) from the store")
-        return fetch_blob(clients.s3, pin, file, repo_root / CACHE_DIR)
+    fetch = fetcher(clients.s3, repo_root, lambda message: progress("content store", message))
 
     for tree in planned.prepared.trees:
         if tree.name not in changing:

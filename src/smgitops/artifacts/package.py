@@ -84,11 +84,6 @@ class ModelTree:
         bytes, and the digest can be checked against a tarball by reading it back."""
         return tree_digest((e.name, e.sha256, e.size) for e in self.entries)
 
-    @property
-    def missing(self) -> tuple[TreeEntry, ...]:
-        """Entries whose bytes must come from the content store."""
-        return tuple(e for e in self.entries if e.source is None)
-
 
 def tree_digest(entries: Iterable[tuple[str, str, int]]) -> str:
     """sha256 (hex) over PACKAGING_FORMAT and the sorted (name, sha256, size) entries.

@@ -10,10 +10,11 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from smgitops.artifacts.package import file_sha256
+from smgitops.artifacts.package import Fetch, file_sha256
 from smgitops.artifacts.pin import ArtifactPin, PinnedFile
 from smgitops.artifacts.upload import put_file
 from smgitops.artifacts.verify import (
@@ -49,3 +50,14 @@ def fetch_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, cache: Path) -> Path
     if cached.is_file() and file_sha256(cached) == (file.sha256, file.size):
         return cached
     return download_verified(s3, pin.blob_uri(file), file.sha256, file.size, cached)
+
+
+def fetcher(s3: Any, repo_root: Path, say: Callable[[str], None]) -> Fetch:
+    """The `package.Fetch` that brings pinned files through `repo_root`'s cache (fetch_blob),
+    saying which file it downloads from where."""
+
+    def fetch(pin: ArtifactPin, file: PinnedFile) -> Path:
+        say(f"fetching {file.path} ({file.size} bytes) from {pin.blob_uri(file)}")
+        return fetch_blob(s3, pin, file, repo_root / CACHE_DIR)
+
+    return fetch

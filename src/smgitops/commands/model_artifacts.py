@@ -22,15 +22,9 @@ def _s3(region: str | None = None):
 
 def _fetcher(repo_root: Path):
     """Brings pinned files from the content store into the local cache, verified."""
-    from smgitops.artifacts.store import CACHE_DIR, fetch_blob
+    from smgitops.artifacts.store import fetcher
 
-    s3 = _s3()
-
-    def fetch(pin, file):
-        err.print(f"fetching {file.path} ({file.size} bytes) from {pin.blob_uri(file)}")
-        return fetch_blob(s3, pin, file, repo_root / CACHE_DIR)
-
-    return fetch
+    return fetcher(_s3(), repo_root, err.print)
 
 
 @click.command("pin")
