@@ -4,16 +4,31 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-slow install lint pytest models
+.PHONY: demo test test-slow install lint pytest models lock
 
 install: $(VENV)/.installed
 
-# Pinned by constraints.txt so a fresh machine installs the same versions.
-$(VENV)/.installed: pyproject.toml constraints.txt
+# Every package comes from the hash-pinned lock (pip refuses any file whose sha256 differs);
+# the project itself installs from this checkout with the locked build backend, fetching nothing.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[serve,emulator,image,dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# The hash-pinned locks, one per consumer: serve.txt (the serving image's smgitops), models.txt
+# (every model's requirements.txt, the image's constraints for them), uv.txt (the image's
+# installer for those) and dev.txt (this venv and CI: everything, agreeing with the others).
+# Existing pins are kept; `make lock UPGRADE=--upgrade` moves them to the newest releases.
+LOCK := $(BIN)/uv pip compile --generate-hashes --universal --python-version 3.11 --quiet \
+	--custom-compile-command "make lock" $(UPGRADE)
+lock: install
+	$(LOCK) pyproject.toml requirements/build.in --extra serve -o requirements/serve.txt
+	$(LOCK) models/*/requirements.txt -c requirements/serve.txt -o requirements/models.txt
+	$(LOCK) requirements/uv.in -o requirements/uv.txt
+	$(LOCK) pyproject.toml requirements/build.in models/*/requirements.txt --all-extras \
+		-c requirements/serve.txt -c requirements/models.txt -c requirements/uv.txt \
+		-o requirements/dev.txt
 
 # Train every model whose folder has a train.py into its artifact/ (git-ignored, a local cache):
 # deploys never need it; `smgitops model pin NAME` pins new weights for a commit.

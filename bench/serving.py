@@ -53,7 +53,7 @@ from smgitops.serving.process import ServingProcess
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_VENV = REPO / ".smgitops" / "bench" / "venv"
-# Exact versions for the comparison stacks; numpy/scikit-learn/joblib come from constraints.txt.
+# Exact versions for the comparison stacks; numpy/scikit-learn/joblib come from the dev lock.
 BENCH_PACKAGES = [
     "sagemaker-inference==1.10.1",
     "multi-model-server==1.1.11",
@@ -413,13 +413,15 @@ def ensure_bench_venv() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
     subprocess.run(
         [
-            str(BENCH_VENV / "bin" / "python"),
-            "-m",
+            str(REPO / ".venv" / "bin" / "uv"),
             "pip",
             "install",
             "--quiet",
+            "--python",
+            str(BENCH_VENV / "bin" / "python"),
+            # uv checks the lock's hashes for what it holds (pip ignores hashes in constraints).
             "-c",
-            str(REPO / "constraints.txt"),
+            str(REPO / "requirements" / "dev.txt"),
             *BENCH_PACKAGES,
         ],
         check=True,

@@ -29,7 +29,7 @@ COPIED = (
     "schema",
     "src",
     "pyproject.toml",
-    "constraints.txt",
+    "requirements",
 )
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "artifact", "*.egg-info", ".*")
 

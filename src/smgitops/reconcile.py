@@ -2,8 +2,8 @@
 
 1. load the env's manifests (git) into typed specs;
 2. compute each folder model's tree digest (its code and its committed artifact pin: no
-   weights needed, nothing packaged) and each image's content tag: now every resource name is
-   known without touching AWS;
+   weights needed, nothing packaged) and each image's content tag, pinned to the digest ECR
+   holds for it: now every resource name is known;
 3. read live state (bounded calls, in parallel) and plan (pure);
 then, for apply:
 4. package and publish the tarballs changing endpoints need (pinned weights fetched from the
@@ -18,12 +18,18 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smgitops import garbage
 from smgitops.apply import EndpointResult, Outcome, Progress, apply_plan
-from smgitops.artifacts.image import image_exists, image_tag, image_uri
+from smgitops.artifacts.image import (
+    image_tag,
+    image_uri,
+    is_pinned,
+    pinned_uri,
+    repository_digests,
+)
 from smgitops.artifacts.needs import models_used
 from smgitops.artifacts.package import ModelTree, model_tree, package_tree
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
@@ -39,7 +45,7 @@ from smgitops.reader import Clients, read_live
 from smgitops.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 from smgitops.sources.publish import publish_sources
 from smgitops.sources.resolve import resolve_sources
-from smgitops.spec import EnvSettings
+from smgitops.spec import EndpointSpec, EnvSettings
 
 BUILD_DIR = Path(".smgitops") / "build"
 
@@ -76,11 +82,15 @@ def current_commit(repo_root: Path) -> str:
 
 
 def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None) -> Prepared:
-    """Steps 1-2: desired endpoints with every name resolved, from git alone (no AWS), except
-    S3 and Model Registry sources, pinned with read-only calls (`recorded`: manifest ->
-    model package ARN from a saved plan, deployed instead of resolving again)."""
+    """Steps 1-2: desired endpoints with every name resolved: from git, after checking the
+    credentials are the env's account, plus read-only calls that pin what git names by tag
+    or by key: each serving image the repo builds to the digest ECR holds for its content tag
+    (one not built yet keeps its tag), S3 and Model Registry sources to their exact object or
+    version (`recorded`: manifest -> model package ARN from a saved plan, deployed instead of
+    resolving again)."""
     desired_env = load_env(repo_root, env)
     settings = desired_env.settings
+    check_account(settings.account_id, env, settings.region)
     trees = tuple(model_tree(repo_root, name) for name in models_used(desired_env))
     artifacts = {
         t.name: ModelArtifact(
@@ -95,31 +105,28 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
     }
     sourced = [e for e in desired_env.endpoints if e.model.kind != "folder"]
     pinned = {}
-    if sourced:  # S3 and registry pins read AWS: never with another account's credentials
-        check_account(settings.account_id, env, settings.region)
-        clients = Clients.for_region(settings.region)
-        pinned = resolve_sources(sourced, settings, repo_root, clients, recorded)
-    desired = tuple(
-        desired_endpoint(
-            e,
-            settings,
-            with_base_image(
-                artifacts[e.model.name] if e.model.kind == "folder" else pinned[e.manifest_path],
-                e,
-                settings,
-                repo_root,
-            ),
+    if sourced:
+        pinned = resolve_sources(
+            sourced, settings, repo_root, Clients.for_region(settings.region), recorded
         )
-        for e in desired_env.endpoints
-    )
+    digests = repository_digests(client("ecr", settings.region), settings)
+
+    def served(endpoint: EndpointSpec) -> ModelArtifact:
+        artifact = (
+            artifacts[endpoint.model.name]
+            if endpoint.model.kind == "folder"
+            else pinned[endpoint.manifest_path]
+        )
+        artifact = with_base_image(artifact, endpoint, settings, repo_root)
+        return replace(artifact, image_uri=pinned_uri(artifact.image_uri, settings, digests))
+
+    desired = tuple(desired_endpoint(e, settings, served(e)) for e in desired_env.endpoints)
     return Prepared(settings, desired, trees)
 
 
 def make_plan(repo_root: Path, env: str, clients: Clients | None = None) -> Planned:
-    """Steps 1-3, after checking the credentials are the env's account."""
-    prepared = prepare(repo_root, env)
-    check_account(prepared.settings.account_id, env, prepared.settings.region)
-    return plan_prepared(prepared, clients)
+    """Steps 1-3."""
+    return plan_prepared(prepare(repo_root, env), clients)
 
 
 def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned:
@@ -137,7 +144,6 @@ def _publish_and_check_images(
     """Step 4, only for models that changing endpoints use."""
     changing = {c.desired.artifact.model for c in planned.plan.changes if c.is_change and c.desired}
     settings = planned.prepared.settings
-    ecr = client("ecr", settings.region)
     out_dir = repo_root / BUILD_DIR / settings.name
     fetch = fetcher(clients.s3, repo_root, lambda message: progress("content store", message))
 
@@ -153,14 +159,16 @@ def _publish_and_check_images(
         )
         progress(tree.name, _published_message(published))
     publish_sources(planned.plan, clients, settings, repo_root, progress)
-    # The images changing endpoints serve with, where the repo builds them (per base image).
-    built = {
-        c.desired.model.image_uri
-        for c in planned.plan.changes
-        if c.is_change and c.desired and c.desired.spec.model.has_folder
-    }
-    for uri in sorted(built):
-        if not image_exists(ecr, settings, uri.rsplit(":", 1)[1]):
+    # The images changing endpoints serve with, where the repo builds them (per base image):
+    # prepare pinned each one ECR holds to its digest, so a tag form is an image not built.
+    for uri in sorted(
+        {
+            c.desired.model.image_uri
+            for c in planned.plan.changes
+            if c.is_change and c.desired and c.desired.spec.model.has_folder
+        }
+    ):
+        if not is_pinned(uri):
             raise UserError(
                 f"image {uri} is missing in ECR: "
                 f"run `smgitops image push --env {settings.name}` first"

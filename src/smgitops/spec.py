@@ -171,6 +171,7 @@ class EnvSettings:
     prune: bool = False
     require_approval: bool = False
     max_parallel: int = 4
+    promotes_from: str | None = None  # the env whose tested images this one copies
 
 
 @dataclass(frozen=True)

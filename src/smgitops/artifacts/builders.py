@@ -1,4 +1,5 @@
-"""The two ways an image reaches ECR: a Docker build and push, or a registration without Docker.
+"""The ways an image reaches ECR: a Docker build and push, a registration without Docker, and a
+copy by digest from the repository of the env it is promoted from.
 
 `register` writes a minimal image manifest straight into ECR with `PutImage`. It exists for the
 offline emulator, which has no Docker engine and serves any registered image with this
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 _PING_TIMEOUT_S = 5
+_ALREADY_THERE = {"ImageAlreadyExistsException", "ImageTagAlreadyExistsException"}
 
 
 def _canonical_json(value: object) -> bytes:
@@ -83,10 +86,7 @@ def register_image(ecr: Any, settings: EnvSettings, model: str, tag: str) -> str
             imageTag=tag,
         )
     except ClientError as error:
-        if error_code(error) not in {
-            "ImageAlreadyExistsException",
-            "ImageTagAlreadyExistsException",
-        }:
+        if error_code(error) not in _ALREADY_THERE:
             raise
         # Registered concurrently by another run: read back what is there.
         found = ecr.describe_images(
@@ -96,6 +96,48 @@ def register_image(ecr: Any, settings: EnvSettings, model: str, tag: str) -> str
         )
         return str(found["imageDetails"][0]["imageDigest"])
     return str(response["image"]["imageId"]["imageDigest"])
+
+
+def copy_registered(
+    ecr: Any, source: EnvSettings, settings: EnvSettings, digest: str, tag: str
+) -> None:
+    """Copy an image between two repositories of one registry with ECR's own API: the
+    manifest bytes are put unchanged, so the digest is kept. (Real ECR accepts it only when the
+    target repository already has the layers: use docker_copy there.)"""
+    found = ecr.batch_get_image(
+        registryId=source.account_id,
+        repositoryName=source.ecr_repository,
+        imageIds=[{"imageDigest": digest}],
+    )
+    (image,) = found["images"]
+    try:
+        ecr.put_image(
+            registryId=settings.account_id,
+            repositoryName=settings.ecr_repository,
+            imageManifest=image["imageManifest"],
+            imageManifestMediaType=image.get("imageManifestMediaType", MANIFEST_MEDIA_TYPE),
+            imageTag=tag,
+            imageDigest=digest,
+        )
+    except ClientError as error:
+        # Copied concurrently by another run: the caller compares the digests.
+        if error_code(error) not in _ALREADY_THERE:
+            raise
+
+
+def docker_copy(source: str, target: str) -> None:
+    """Copy `source` (`repo@sha256:...`) to `target` (`repo:tag`) registry to registry with
+    `docker buildx imagetools create`, which pushes the same manifest (so the same digest) and
+    mounts its layers; the Docker CLI must be logged in to the registry."""
+    command = ["docker", "buildx", "imagetools", "create", "--tag", target, source]
+    err.print(f"copying {source} to {target}")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise UserError(f"cannot run docker to copy the image ({error.strerror})") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"copying {source} to {target} failed: {last}")
 
 
 def docker_client() -> Any:

@@ -28,7 +28,13 @@ Builder = Literal["auto", "docker", "register"]
 BUILDERS: tuple[str, ...] = ("auto", "docker", "register")
 CONTAINER_DIR = "container"
 PACKAGE_SOURCE_DIR = "src/smgitops"
-PINNING_FILES = ("pyproject.toml", "constraints.txt")
+# The locks the image installs from (`make lock`); dev.txt is not in the image.
+PINNING_FILES = (
+    "pyproject.toml",
+    "requirements/serve.txt",
+    "requirements/models.txt",
+    "requirements/uv.txt",
+)
 TAG_HASH_LENGTH = 12
 _NOT_FOUND = {"ImageNotFoundException", "RepositoryNotFoundException"}
 
@@ -112,8 +118,42 @@ def image_digest(ecr: Any, settings: EnvSettings, tag: str) -> str | None:
     return details[0]["imageDigest"] if details else None
 
 
-def image_exists(ecr: Any, settings: EnvSettings, tag: str) -> bool:
-    return image_digest(ecr, settings, tag) is not None
+def repository_digests(ecr: Any, settings: EnvSettings) -> dict[str, str]:
+    """{tag: digest} of every tagged image in the env's ECR repository, {} when the repository
+    does not exist: one paginated DescribeImages (up to 1,000 images a page), however many
+    models the env uses."""
+    digests: dict[str, str] = {}
+    pages = ecr.get_paginator("describe_images").paginate(
+        registryId=settings.account_id,
+        repositoryName=settings.ecr_repository,
+        filter={"tagStatus": "TAGGED"},
+        PaginationConfig={"PageSize": 1000},
+    )
+    try:
+        for page in pages:
+            for detail in page.get("imageDetails", []):
+                for tag in detail.get("imageTags", []):
+                    digests[tag] = detail["imageDigest"]
+    except ClientError as error:
+        if error_code(error) != "RepositoryNotFoundException":
+            raise
+    return digests
+
+
+def pinned_uri(uri: str, settings: EnvSettings, digests: dict[str, str]) -> str:
+    """`<registry>/<repository>@sha256:...` for a content-tagged URI of the env's repository
+    whose tag ECR holds (SageMaker then runs exactly that image, whatever happens to the tag);
+    any other URI unchanged (an image not built yet keeps its tag form). No side effects."""
+    prefix = image_uri(settings, "")
+    tag = uri[len(prefix) :] if uri.startswith(prefix) else None
+    if tag is None or tag not in digests:
+        return uri
+    return f"{prefix[:-1]}@{digests[tag]}"
+
+
+def is_pinned(uri: str) -> bool:
+    """True when `uri` names an image by digest. No side effects."""
+    return "@sha256:" in uri
 
 
 def ensure_repository(ecr: Any, settings: EnvSettings) -> bool:
@@ -197,6 +237,44 @@ def push_image(
     else:
         digest = builders.register_image(ecr, settings, model, tag)
     return ImageRef(uri=uri, digest=digest, pushed=True)
+
+
+def copy_image(
+    ecr: Any, source: EnvSettings, settings: EnvSettings, tag: str, builder: str = "auto"
+) -> ImageRef:
+    """Copy the image `source`'s repository holds under `tag` into the env's repository under
+    the same tag, by digest, and check the copy has that digest: an env that promotes from
+    another runs exactly the image that env tested, never a rebuild.
+
+    Copies nothing when the target already holds the tag at the same digest. UserError when
+    the source lacks the tag, when the target holds the tag at another digest (not the image
+    the source tested: refused, tags are immutable) or when the copy's digest differs.
+    """
+    from smgitops.artifacts import builders
+
+    wanted = image_digest(ecr, source, tag)
+    source_uri = image_uri(source, tag)
+    if wanted is None:
+        raise UserError(
+            f"{source_uri} is missing: env {settings.name} runs only images env {source.name} "
+            f"tested (apply env {source.name} first)"
+        )
+    uri = image_uri(settings, tag)
+    present = image_digest(ecr, settings, tag)
+    copied = present is None
+    if copied:
+        ensure_repository(ecr, settings)
+        if resolve_builder(builder) == "docker":
+            builders.docker_copy(f"{source_uri.rsplit(':', 1)[0]}@{wanted}", uri)
+        else:
+            builders.copy_registered(ecr, source, settings, wanted, tag)
+        present = image_digest(ecr, settings, tag)
+    if present != wanted:
+        raise UserError(
+            f"{uri} is {present}, not {wanted}, the image env {source.name} tested: refusing "
+            "to deploy an image that was not copied from it (find out who pushed that tag)"
+        )
+    return ImageRef(uri=uri, digest=wanted, pushed=copied)
 
 
 def build_image(

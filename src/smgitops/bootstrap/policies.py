@@ -237,8 +237,11 @@ def deploy_policy(
     extra_endpoint_names: tuple[str, ...] = (),
     source_uris: tuple[str, ...] = (),
     store_uris: tuple[str, ...] = (),
+    promoted_from: EnvSettings | None = None,
 ) -> str:
-    """Least privilege for image push + `apply` in one env, scoped by ARN. No side effects."""
+    """Least privilege for image push + `apply` in one env, scoped by ARN; with
+    `promoted_from`, read (never write) of that env's repository, for `image copy`.
+    No side effects."""
     partition = partition_of(settings.region)
     bucket, objects = _s3(settings)
     linked_role = (
@@ -307,6 +310,22 @@ def deploy_policy(
         ),
         # Registry login is account-wide by design; it grants no repository access by itself.
         _statement("ImageRegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        *(
+            [
+                _statement(
+                    "PromotedImagesRead",
+                    [
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:DescribeImages",
+                        "ecr:GetDownloadUrlForLayer",
+                    ],
+                    [_ecr_repository(promoted_from)],
+                )
+            ]
+            if promoted_from is not None
+            else []
+        ),
         # Scalable targets get generated ARNs, so IAM cannot name them in advance.
         _statement(
             "Autoscaling",
@@ -423,6 +442,7 @@ def build_bootstrap(
     source_uris: tuple[str, ...] = (),
     store_uris: tuple[str, ...] = (),
     capture_uris: tuple[str, ...] = (),
+    promoted_from: EnvSettings | None = None,
 ) -> Bootstrap:
     """The OIDC provider and both roles of one environment. No side effects."""
     check_repo(repo)
@@ -443,7 +463,9 @@ def build_bootstrap(
         description=f"smgitops deploy for {env}, assumed by {repo} in environment {env}",
         trust_policy=_trust(provider_arn, deploy_subjects(repo, env, branch)),
         policy_name="smgitops-deploy",
-        policy=deploy_policy(settings, extra_endpoint_names, source_uris, store_uris),
+        policy=deploy_policy(
+            settings, extra_endpoint_names, source_uris, store_uris, promoted_from
+        ),
     )
     execution_path, execution_name = execution_role_name(settings)
     execution_role = RoleDefinition(

@@ -80,6 +80,11 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
         source_uris=sources,
         store_uris=_pinned_stores(Path.cwd(), desired),
         capture_uris=tuple(e.data_capture.s3_uri for e in desired.endpoints if e.data_capture),
+        promoted_from=(
+            load_env(Path.cwd(), settings.promotes_from).settings
+            if settings.promotes_from
+            else None
+        ),
     )
     if not apply_:
         out(render_json(plan, settings.region))

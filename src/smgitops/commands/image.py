@@ -1,15 +1,16 @@
-"""`smgitops image tag|build|push`: serving images in ECR under their content tags.
+"""`smgitops image tag|build|push|copy`: serving images in ECR under their content tags.
 
 Each model the env's manifests use gets its own image, tagged `<model>-<hash12>` over
 container/, the model's requirements.txt and this package's source; a tag already in ECR is
-never rebuilt.
+never rebuilt. An env that promotes from another copies that env's tested images by digest.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,6 +26,18 @@ _MODEL_OPTION = click.option(
     default=None,
     help="Only this model (default: every model the env's manifests use).",
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _builder_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--builder",
+        type=click.Choice(["auto", "docker", "register"]),
+        default="auto",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def _env_models(
@@ -61,14 +74,15 @@ def tag(env_name: str) -> None:
     """Print the image each model of the env needs and whether ECR lacks it.
 
     One line on stdout, compact JSON, ready for $GITHUB_OUTPUT (a build matrix):
-    images=[{"model": ..., "image": <uri>, "missing": true|false}, ...]. Reads ECR only.
+    images=[{"model": ..., "image": <uri:tag>, "missing": true|false, "digest": "sha256:..."
+    or null}, ...]. Reads ECR only. Models run the image by that digest.
 
     \b
     Example:
       smgitops image tag --env staging >> "$GITHUB_OUTPUT"
     """
     from smgitops import aws
-    from smgitops.artifacts.image import image_exists, image_tag, image_uri
+    from smgitops.artifacts.image import image_digest, image_tag, image_uri
 
     settings, models = _env_models(env_name, None)
     aws.check_account(settings.account_id, env_name, settings.region)
@@ -78,11 +92,12 @@ def tag(env_name: str) -> None:
         ecr = aws.client("ecr", settings.region)
         for wanted in models:
             content_tag = image_tag(repo_root, wanted.model, wanted.base_image)
-            missing = not image_exists(ecr, settings, content_tag)
+            digest = image_digest(ecr, settings, content_tag)
             row = {
                 "model": wanted.model,
                 "image": image_uri(settings, content_tag),
-                "missing": missing,
+                "missing": digest is None,
+                "digest": digest,
             }
             if wanted.base_image is not None:
                 row["base_image"] = wanted.base_image
@@ -112,14 +127,10 @@ def build(env_name: str, only_model: str | None) -> None:
 
 @image.command("push")
 @click.option("--env", "env_name", required=True, help="Environment under deployments/.")
-@click.option(
-    "--builder",
-    type=click.Choice(["auto", "docker", "register"]),
-    default="auto",
-    show_default=True,
-    help="docker: build and push; register: record the image in ECR without Docker "
-    "(for the offline emulator); auto: docker when an engine answers, else register when "
-    "AWS_ENDPOINT_URL points at an emulator.",
+@_builder_option(
+    "docker: build and push; register: record the image in ECR without Docker (for the "
+    "offline emulator); auto: docker when an engine answers, else register when "
+    "AWS_ENDPOINT_URL points at an emulator."
 )
 @_MODEL_OPTION
 def push(env_name: str, builder: str, only_model: str | None) -> None:
@@ -153,3 +164,55 @@ def push(env_name: str, builder: str, only_model: str | None) -> None:
             )
             status = "pushed" if ref.pushed else "already present"
             err.print(f"{wanted.model}: {status} {ref.uri} ({ref.digest})")
+
+
+@image.command("copy")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+@click.option(
+    "--from",
+    "source_name",
+    default=None,
+    help="The env whose tested images to copy (default: the env's promotesFrom).",
+)
+@_builder_option(
+    "docker: `docker buildx imagetools create` (the Docker CLI logged in to ECR); "
+    "register: ECR's BatchGetImage and PutImage (the offline emulator); auto: as for push."
+)
+@_MODEL_OPTION
+def copy(env_name: str, source_name: str | None, builder: str, only_model: str | None) -> None:
+    """Copy each image the env needs from the env it promotes from, by digest: never rebuilt.
+
+    The tag each model needs is computed from this commit, as for push; the source env must
+    hold it (it was built and applied there). A target tag that already exists at another
+    digest is refused. Prints one line on stdout:
+    images=[{"model": ..., "image": <uri:tag>, "digest": "sha256:..."}, ...].
+
+    \b
+    Example:
+      smgitops image copy --env prod
+      smgitops image copy --env prod --from staging --model demo-regressor
+    """
+    from smgitops import aws
+    from smgitops.artifacts.image import copy_image, image_tag
+    from smgitops.errors import UserError
+    from smgitops.manifest import load_env
+
+    settings, models = _env_models(env_name, only_model)
+    source_name = source_name or settings.promotes_from
+    if source_name is None:
+        raise UserError(
+            f"env {env_name} promotes from no env: pass --from ENV or set promotesFrom in "
+            f"deployments/{env_name}/_env.yaml"
+        )
+    source = load_env(Path.cwd(), source_name).settings
+    aws.check_account(settings.account_id, env_name, settings.region)
+    rows = []
+    with aws.aws_errors("copying images"):
+        ecr = aws.client("ecr", settings.region)
+        for wanted in models:
+            content_tag = image_tag(Path.cwd(), wanted.model, wanted.base_image)
+            ref = copy_image(ecr, source, settings, content_tag, builder)
+            status = "copied" if ref.pushed else "already present"
+            err.print(f"{wanted.model}: {status} {ref.uri} ({ref.digest}, from {source_name})")
+            rows.append({"model": wanted.model, "image": ref.uri, "digest": ref.digest})
+    out("images=" + json.dumps(rows, separators=(",", ":")))

@@ -173,17 +173,16 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops import lock, report
     from smgitops.apply import ApplyInterrupted
     from smgitops.artifacts.publish import ensure_bucket
-    from smgitops.aws import aws_errors, check_account
+    from smgitops.aws import aws_errors
     from smgitops.errors import ApplyFailed, UserError
     from smgitops.reader import Clients
     from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
 
     repo_root = Path.cwd()
     recorded = _recorded_sources(plan_file) if plan_file is not None else None
-    with aws_errors("resolving model sources"):  # S3 / Model Registry pins read AWS
+    with aws_errors("pinning images and model sources"):  # reads ECR, S3, the Model Registry
         prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
-    check_account(settings.account_id, env_name, settings.region)
     clients = Clients.for_region(settings.region)
     holder = lock.this_process(env_name, current_commit(repo_root))
     with aws_errors("taking the apply lock"):

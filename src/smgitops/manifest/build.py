@@ -43,6 +43,7 @@ def env_settings(value: dict[str, Any], env: str) -> EnvSettings:
         prune=value.get("prune", False),
         require_approval=value.get("requireApproval", False),
         max_parallel=value.get("maxParallel", 4),
+        promotes_from=value.get("promotesFrom"),
     )
 
 

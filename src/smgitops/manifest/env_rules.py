@@ -145,3 +145,39 @@ def shared_namespace_problems(envs: list[tuple[str, str, YamlDocument]]) -> list
                     )
                 )
     return problems
+
+
+def promotion_problems(envs: list[tuple[str, str, YamlDocument]]) -> list[Problem]:
+    """`promotesFrom` naming no other env of the repository, or one in another account or
+    region (`image copy` copies within one registry). `envs` as for
+    shared_namespace_problems. No side effects."""
+    placed = {env: document.value for _, env, document in envs}
+    problems = []
+    for file, env, document in envs:
+        source = document.value.get("promotesFrom")  # type: ignore[union-attr]
+        if source is None:
+            continue
+        line, column = document.position(("promotesFrom",))
+        theirs = placed.get(source)
+        if source == env or theirs is None:
+            others = ", ".join(sorted(set(placed) - {env})) or "none"
+            why = "is this env itself" if source == env else "is not an env of this repository"
+            problems.append(
+                Problem(file, line, column, "promotesFrom", f"'{source}' {why} (allowed: {others})")
+            )
+            continue
+        mine = document.value
+        for key in ("accountId", "region"):
+            if theirs[key] != mine[key]:  # type: ignore[index]
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        column,
+                        "promotesFrom",
+                        f"env {source} is in {key} {theirs[key]}, this env in {mine[key]}: "  # type: ignore[index]
+                        "images are copied within one registry (allowed: an env of the same "
+                        "account and region)",
+                    )
+                )
+    return problems

@@ -21,7 +21,11 @@ from smgitops.manifest.endpoint_rules import (
     foreign_env_problems,
     shared_account_problems,
 )
-from smgitops.manifest.env_rules import env_problems, shared_namespace_problems
+from smgitops.manifest.env_rules import (
+    env_problems,
+    promotion_problems,
+    shared_namespace_problems,
+)
 from smgitops.manifest.files import display_path, is_inside, read_text
 from smgitops.manifest.model_folder import source_problem
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
@@ -231,6 +235,17 @@ def _sibling_manifests(checked: list[CheckedFile], repo_root: Path) -> list[Chec
     return siblings
 
 
+def _other_env_files(checked: list[CheckedFile], repo_root: Path) -> list[CheckedFile]:
+    """The `_env.yaml` of every env of the repository that was not asked for, checked."""
+    asked = {os.path.abspath(item.path) for item in checked}
+    others = []
+    for env in list_envs(repo_root):
+        path = repo_root / DEPLOYMENTS_DIR / env / ENV_FILE
+        if path.is_file() and os.path.abspath(path) not in asked:
+            others.append(check_file(path, repo_root))
+    return others
+
+
 def _check(repo_root: Path, paths: list[Path]) -> tuple[list[CheckedFile], list[Problem]]:
     """Every file under `paths` checked, and every problem of those files: the one rule set
     that `validate` reports and that plan, apply and drift refuse (via `load_env`)."""
@@ -248,9 +263,18 @@ def _check(repo_root: Path, paths: list[Path]) -> tuple[list[CheckedFile], list[
     }
     problems += shared_account_problems(_named(checked), placement)
     problems += foreign_env_problems(_named(checked), list_envs(repo_root))
-    problems += shared_namespace_problems(
-        [(item.file, item.env, item.document) for item in env_files]  # type: ignore[misc]
-    )
+    # Env files are compared with every env of the repository, asked for or not.
+    every_env = env_files + [
+        item
+        for item in _other_env_files(checked, repo_root)
+        if item.document is not None and not item.problems
+    ]
+    placed_envs = [(item.file, item.env, item.document) for item in every_env]
+    problems += [
+        p
+        for p in shared_namespace_problems(placed_envs) + promotion_problems(placed_envs)  # type: ignore[arg-type]
+        if p.file in asked
+    ]
     return checked, problems
 
 

@@ -6,17 +6,23 @@ Importing user code during validation would run it (and need its dependencies) i
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from smgitops.manifest.files import is_inside
 
 MODELS_DIR = "models"
 ENTRY_POINT = "inference.py"
 REQUIREMENTS = "requirements.txt"
+# The hash-pinned lock of every model's requirements (`make lock`): the serving image installs
+# a model's requirements with it as constraints, so a pin it does not hold fails the build.
+MODELS_LOCK = "requirements/models.txt"
 LOADER_HANDLERS = ("model_fn", "transform_fn")
 MAX_SOURCE_BYTES = 1024 * 1024
+_LOCK_PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
 
 
 def model_folder(repo_root: Path, name: str) -> Path:
@@ -75,8 +81,23 @@ def requirement_problem(line: str) -> str | None:
     return None
 
 
-def requirements_problem(folder: Path, shown: str) -> str | None:
-    """The first refused line of `<folder>/requirements.txt` as `file:line: why`, or None."""
+def locked_versions(repo_root: Path) -> dict[str, str]:
+    """{canonical name: version} of the `name==version` lines in MODELS_LOCK; {} if absent."""
+    try:
+        lines = (repo_root / MODELS_LOCK).read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError):
+        return {}
+    versions: dict[str, str] = {}
+    for line in lines:
+        pin = _LOCK_PIN.match(line)
+        if pin:
+            versions[canonicalize_name(pin["name"])] = pin["version"]
+    return versions
+
+
+def requirements_problem(repo_root: Path, folder: Path, shown: str) -> str | None:
+    """The first refused line of `<folder>/requirements.txt` as `file:line: why`, or None:
+    a line `requirement_problem` refuses, then a pin the models lock does not hold."""
     path = folder / REQUIREMENTS
     if not path.is_file():
         return None
@@ -88,6 +109,20 @@ def requirements_problem(folder: Path, shown: str) -> str | None:
         problem = requirement_problem(line)
         if problem:
             return f"{shown}/{REQUIREMENTS}:{number}: {problem}"
+    locked = locked_versions(repo_root)
+    for number, line in enumerate(lines, start=1):
+        text = line.split(" #", 1)[0].strip()
+        if not text or text.startswith("#"):
+            continue
+        requirement = Requirement(text)
+        (pin,) = requirement.specifier
+        have = locked.get(canonicalize_name(requirement.name))
+        if have != pin.version:
+            where = f"holds {requirement.name}=={have}" if have else "does not hold it"
+            return (
+                f"{shown}/{REQUIREMENTS}:{number}: '{text}' is not in the lock: {MODELS_LOCK} "
+                f"{where} (run `make lock` and commit {MODELS_LOCK})"
+            )
     return None
 
 
@@ -114,7 +149,7 @@ def model_problem(repo_root: Path, name: str) -> str | None:
     problem = handler_problem(source)
     if problem:
         return f"{shown}/{ENTRY_POINT} {problem}"
-    return requirements_problem(folder, shown)
+    return requirements_problem(repo_root, folder, shown)
 
 
 def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...], str] | None:

@@ -36,5 +36,6 @@ def repo(tmp_path: Path) -> Path:
     _write(root / "container" / "Dockerfile", "FROM python:3.11-slim\nARG MODEL\n")
     _write(root / "src" / "smgitops" / "__init__.py", "")
     _write(root / "pyproject.toml", "[project]\nname = 'smgitops'\n")
-    _write(root / "constraints.txt", "boto3==1.44.8\n")
+    for lock, pin in (("serve", "boto3==1.44.8"), ("models", "numpy==2.4.6"), ("uv", "uv==1")):
+        _write(root / "requirements" / f"{lock}.txt", pin + "\n")
     return root

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smgitops.artifacts.image import image_exists, image_tag, image_uri, push_image
+from smgitops.artifacts.image import image_digest, image_tag, image_uri, push_image
 from smgitops.aws import client as aws_client
 
 pytestmark = pytest.mark.integration
@@ -12,7 +12,7 @@ def test_register_pushes_a_missing_image_once(aws, repo, env_settings):
     settings = env_settings()
     ecr = aws_client("ecr", settings.region)
     tag = image_tag(repo, "demo")
-    assert not image_exists(ecr, settings, tag)
+    assert image_digest(ecr, settings, tag) is None
 
     first = push_image(ecr, settings, repo, "demo", builder="register")
     second = push_image(ecr, settings, repo, "demo", builder="register")
@@ -48,7 +48,8 @@ def test_changed_container_gets_a_new_tag_and_a_new_digest(aws, repo, env_settin
     assert new.pushed is True
     assert new.tag != old.tag
     assert new.digest != old.digest
-    assert image_exists(ecr, settings, old.tag)  # the previous image stays for rollback
+    # The previous image stays for rollback.
+    assert image_digest(ecr, settings, old.tag) == old.digest
 
 
 def test_every_model_gets_its_own_image(aws, repo, env_settings):

@@ -112,3 +112,58 @@ def test_deploy_role_pushes_and_applies_and_plan_role_plans_and_checks_drift(
         EndpointName="staging-scorer", ContentType="text/csv", Body=b"1,2,3"
     )
     assert answer["Body"].read() == b"[12.0]"
+
+
+PROD_ENV_YAML = (
+    ENV_YAML.replace("artifactPrefix: smgitops", "artifactPrefix: smgitops-prod")
+    .replace("ecrRepository: smgitops-serving", "ecrRepository: smgitops-serving-prod")
+    .replace("role/smgitops-execution", "role/smgitops-prod-execution")
+    + "promotesFrom: staging\n"
+)
+
+
+def test_prod_deploy_role_copies_staging_s_tested_image_and_cannot_write_staging(
+    repo, enforced, assume, monkeypatch
+):
+    write(repo, "deployments/prod/_env.yaml", PROD_ENV_YAML)
+    write(repo, "deployments/prod/scorer.yaml", manifest())
+    use(monkeypatch, enforced)
+    pin(repo, "1.0\n")
+    for env in ("staging", "prod"):
+        booted = smgitops("bootstrap", "--env", env, "--repo", "acme/ml", "--apply")
+        assert booted.exit_code == 0, booted.output
+    staging = assume(DEPLOY_ROLE)
+    prod = assume(DEPLOY_ROLE.replace("staging", "prod"))
+
+    use(monkeypatch, staging)
+    assert smgitops("image", "push", "--env", "staging").exit_code == 0
+    assert smgitops("apply", "--env", "staging", "--yes").exit_code == 0
+    denied_copy = smgitops("image", "copy", "--env", "prod")  # staging may not write prod
+    assert denied_copy.exit_code != 0
+    assert "AccessDenied" in f"{denied_copy.output} {denied_copy.exception}"
+
+    use(monkeypatch, prod)
+    copied = smgitops("image", "copy", "--env", "prod")
+    assert copied.exit_code == 0, copied.output
+    applied = smgitops("apply", "--env", "prod", "--yes")
+    assert applied.exit_code == 0, applied.output
+
+    sagemaker = enforced.client("sagemaker")
+
+    def image(endpoint: str) -> str:
+        config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        variant = sagemaker.describe_endpoint_config(EndpointConfigName=config)
+        model = variant["ProductionVariants"][0]["ModelName"]
+        return sagemaker.describe_model(ModelName=model)["PrimaryContainer"]["Image"]
+
+    assert image("prod-scorer").split("@")[1] == image("staging-scorer").split("@")[1]
+    # Prod's role reads staging's repository and nothing more: it cannot push there.
+    ecr = prod.client("ecr")
+    ecr.describe_images(repositoryName="smgitops-serving")
+    with pytest.raises(Exception, match="AccessDenied"):
+        ecr.put_image(
+            repositoryName="smgitops-serving",
+            imageManifest='{"schemaVersion": 2}',
+            imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
+            imageTag="scorer-forged",
+        )

@@ -27,7 +27,8 @@ def _quiet(subject: str, message: str) -> None:
     pass
 
 
-def test_prepare_names_every_resource_from_git_alone_without_calling_aws(repo, aws):
+def test_prepare_names_every_resource_from_git_and_one_image_listing(repo, aws):
+    # Only the account check and the image digests: no SageMaker, no S3, no live state.
     aws.clear_calls()
     prepared = prepare(Path.cwd(), "staging")
     (endpoint,) = prepared.desired
@@ -36,7 +37,10 @@ def test_prepare_names_every_resource_from_git_alone_without_calling_aws(repo, a
         "s3://smgitops-test-artifacts/smgitops/models/scorer/"
     )
     assert naming.is_hashed_name_of("staging-scorer", endpoint.config.name)
-    assert aws.calls() == []
+    assert [(c.service, c.operation) for c in aws.calls()] == [
+        ("sts", "GetCallerIdentity"),
+        ("ecr", "DescribeImages"),
+    ]
 
 
 def test_inventory_is_empty_before_the_first_apply_and_per_env_after(repo, aws):

@@ -27,22 +27,22 @@ def test_dlc_base_is_resolved_for_the_env_region_shown_in_the_plan_and_served(re
     )
     repo.write("deployments/west/scorer.yaml", with_image(manifest("scorer")))
 
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
     tags = repo.run("image", "tag", "--env", "staging")
     (row,) = json.loads(tags.stdout.split("=", 1)[1])
     assert row["base_image"] == EAST
-    assert repo.run("image", "push", "--env", "staging").exit_code == 0
 
     plan = repo.run("plan", "--env", "staging", "--format", "json")
     desired = json.loads(plan.stdout)["endpoints"][0]["desired"]
     assert desired["base_image"] == EAST
-    assert desired["image"] == row["image"]
+    assert desired["image"] == f"{row['image'].rsplit(':', 1)[0]}@{row['digest']}"
     assert f"base image {EAST}" in repo.run("plan", "--env", "staging").output
 
     west = repo.run("plan", "--env", "west", "--format", "json")
     assert west.exit_code == 0, west.output
     west_desired = json.loads(west.stdout)["endpoints"][0]["desired"]
     assert west_desired["base_image"] == WEST
-    assert west_desired["image"].split(":")[-1] != desired["image"].split(":")[-1]
+    assert west_desired["image"].rsplit(":", 1)[1] != row["image"].rsplit(":", 1)[1]
 
     applied = repo.run("apply", "--env", "staging", "--yes")
     assert applied.exit_code == 0, applied.output

@@ -36,7 +36,8 @@ def make_image_sources(repo: Path) -> None:
     write(repo / "src" / "smgitops" / "__init__.py", "__version__ = '0.1.0'\n")
     write(repo / "src" / "smgitops" / "serving" / "app.py", "APP = 1\n")
     write(repo / "pyproject.toml", "[project]\nname = 'smgitops'\n")
-    write(repo / "constraints.txt", "boto3==1.44.8\n")
+    for lock in ("serve", "models", "uv"):
+        write(repo / "requirements" / f"{lock}.txt", "boto3==1.44.8\n")
 
 
 @pytest.fixture(name="write")

@@ -41,7 +41,9 @@ def test_each_model_gets_its_own_tag(repo):
         "models/demo/requirements.txt",
         "src/smgitops/serving/app.py",
         "pyproject.toml",
-        "constraints.txt",
+        "requirements/serve.txt",
+        "requirements/models.txt",
+        "requirements/uv.txt",
     ],
 )
 def test_tag_changes_when_an_image_input_changes(repo, relative):

@@ -311,3 +311,64 @@ def test_a_loose_requirement_of_the_model_is_refused_at_its_manifest(repo):
     )
     with pytest.raises(ManifestInvalid):
         load_env(repo.root, "staging")  # plan and apply refuse it too
+
+
+def test_a_model_pin_the_models_lock_does_not_hold_is_refused_with_the_fix(repo):
+    repo.write("requirements/models.txt", "numpy==2.4.6 \\\n    --hash=sha256:" + "0" * 64 + "\n")
+    repo.write("models/demo-regressor/requirements.txt", "# serving\nnumpy==2.4.6\njoblib==1.6.0\n")
+
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+
+    assert problem.field == "spec.model"
+    assert problem.message == (
+        "models/demo-regressor/requirements.txt:3: 'joblib==1.6.0' is not in the lock: "
+        "requirements/models.txt does not hold it (run `make lock` and commit "
+        "requirements/models.txt)"
+    )
+
+    repo.write("models/demo-regressor/requirements.txt", "numpy==2.5.0\n")
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+    assert (
+        "requirements.txt:1: 'numpy==2.5.0' is not in the lock: requirements/models.txt "
+        "holds numpy==2.4.6" in problem.message
+    )
+
+    repo.write("models/demo-regressor/requirements.txt", "NumPy==2.4.6  # same package\n")
+    assert validate_paths(repo.root, [repo.root / "deployments"]) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("qa", "promotesFrom: 'qa' is not an env of this repository (allowed: staging)"),
+        ("prod", "promotesFrom: 'prod' is this env itself (allowed: staging)"),
+    ],
+)
+def test_promotes_from_must_name_another_env_of_the_repository(repo, source, message):
+    repo.write("deployments/prod/_env.yaml", PROD_SETTINGS + f"promotesFrom: {source}\n")
+
+    # Asked for prod's folder alone, the rule still sees every env of the repository.
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments" / "prod"])
+
+    assert (problem.file, problem.line) == (
+        "deployments/prod/_env.yaml",
+        PROD_SETTINGS.count("\n") + 1,
+    )
+    assert f"{problem.field}: {problem.message}" == message
+
+
+def test_promotes_from_an_env_in_another_region_is_refused(repo):
+    repo.write(
+        "deployments/prod/_env.yaml",
+        PROD_SETTINGS.replace("us-east-1", "eu-west-1") + "promotesFrom: staging\n",
+    )
+
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+
+    assert problem.message == (
+        "env staging is in region us-east-1, this env in eu-west-1: images are copied within "
+        "one registry (allowed: an env of the same account and region)"
+    )
+    repo.write("deployments/prod/_env.yaml", PROD_SETTINGS + "promotesFrom: staging\n")
+    assert validate_paths(repo.root, [repo.root / "deployments"]) == []
+    assert load_env(repo.root, "prod").settings.promotes_from == "staging"

@@ -170,7 +170,7 @@ def test_plan_runs_for_every_change_that_can_change_a_plan(workflows):
         "schema/**",
         "src/**",
         "pyproject.toml",
-        "constraints.txt",
+        "requirements/**",
     } <= paths
 
 
@@ -228,16 +228,29 @@ def test_every_deploy_job_with_prod_credentials_is_behind_the_prod_environment(w
 
 def test_images_are_built_only_for_missing_content_tags(workflows):
     deploy = workflows["deploy"]
-    for env in ("staging", "prod"):
-        tags_job = deploy.jobs[_job_running(deploy, f"smgitops image tag --env {env}")]
-        script = "\n".join(str(step.get("run", "")) for step in steps(tags_job))
-        assert "select(.missing)" in script
-        images = deploy.jobs[f"images-{env}"]
-        assert "fromJSON(needs.tags-" in images["strategy"]["matrix"]["image"]
-        build = next(s for s in steps(images) if uses(s) == "docker/build-push-action")
-        assert build["with"]["file"] == "container/Dockerfile"
-        assert build["with"]["push"] is True
-        assert "type=gha" in build["with"]["cache-from"]
+    tags_job = deploy.jobs[_job_running(deploy, "smgitops image tag --env staging")]
+    script = "\n".join(str(step.get("run", "")) for step in steps(tags_job))
+    assert "select(.missing)" in script
+    images = deploy.jobs["images-staging"]
+    assert "fromJSON(needs.tags-" in images["strategy"]["matrix"]["image"]
+    build = next(s for s in steps(images) if uses(s) == "docker/build-push-action")
+    assert build["with"]["file"] == "container/Dockerfile"
+    assert build["with"]["push"] is True
+    assert "type=gha" in build["with"]["cache-from"]
+
+
+def test_prod_never_builds_it_copies_the_images_staging_applied(workflows):
+    deploy = workflows["deploy"]
+    prod_jobs = {k: j for k, j in deploy.jobs.items() if j.get("environment") == "prod"}
+    assert not [
+        (job_id, uses(step))
+        for job_id, job in prod_jobs.items()
+        for step in steps(job)
+        if uses(step) == "docker/build-push-action" or "image push" in str(step.get("run", ""))
+    ]
+    copy_job = _job_running(deploy, "smgitops image copy --env prod")
+    assert deploy.jobs[copy_job]["needs"] == "apply-staging"
+    assert deploy.jobs["apply-prod"]["needs"] == copy_job
 
 
 def test_drift_opens_one_issue_per_env_and_fails_on_errors(workflows):
