@@ -93,8 +93,11 @@ def package_arn(region: str, account_id: str, group: str, version: int) -> str:
     return f"arn:aws:sagemaker:{region}:{account_id}:model-package/{group}/{version}"
 
 
-def approval_refusal(pin: PackagePin, env: str, require_approval: bool) -> str | None:
-    """Why this version may not deploy to `env`, or None. No side effects."""
+def approval_refusal(pin: SourcePin, env: str, require_approval: bool) -> str | None:
+    """Why this pin may not deploy to `env`, or None. Approval is a Model Registry status:
+    only a package version can lack it (an S3 artifact has none to check). No side effects."""
+    if not isinstance(pin, PackagePin):
+        return None
     if require_approval and pin.approval_status != APPROVED:
         return (
             f"model package {pin.arn} is {pin.approval_status}, and env {env} requires "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 import yaml
 
 from testkit.scratch import INFERENCE_PY, PROD_ENV_YAML
@@ -95,10 +96,12 @@ def test_promote_refuses_an_unapproved_version_into_an_env_requiring_approval(re
     assert git(repo, "log", "--format=%s") == "start"
 
 
-def test_promoted_s3_artifact_is_pinned_to_the_version_staging_deployed(repo, aws):
+# Approval is a Model Registry status: an env that requires it takes S3 artifacts as they are.
+@pytest.mark.parametrize("approval", ["", "requireApproval: true\n"], ids=["plain", "approval"])
+def test_promoted_s3_artifact_is_pinned_to_the_version_staging_deployed(repo, aws, approval):
     uri = upload("runs/1/model.tar.gz", {"weight.txt": "3\n"}, versioned=True)
     repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
-    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML)
+    repo.write("deployments/prod/_env.yaml", PROD_ENV_YAML + approval)
     init_git(repo)
     assert repo.run("image", "push", "--env", "staging").exit_code == 0
     source = plan_json(repo, "staging")["endpoints"][0]["desired"]["source"]
