@@ -237,7 +237,13 @@ class EndpointApplier:
                         raise
             elif step.desired is not None:
                 self._say(change, f"autoscaling {step.resource_id}")
-                autoscaling.register_scalable_target(**wire.scalable_target_request(step.desired))
+                tags = naming.scaling_tags(self.settings.name)
+                registered = autoscaling.register_scalable_target(
+                    **wire.scalable_target_request(step.desired, tags)
+                )
+                # AWS tags a target only when Register creates it: one registered before
+                # (by an older version) gets the env's tag here, which its IAM scope needs.
+                autoscaling.tag_resource(ResourceARN=registered["ScalableTargetARN"], Tags=tags)
                 autoscaling.put_scaling_policy(**wire.scaling_policy_request(step.desired))
 
     def _smoke_test(self, change: EndpointChange, desired: DesiredEndpoint) -> str | None:

@@ -105,6 +105,12 @@ def ownership_tags(env: str, manifest_path: str, commit: str) -> tuple[tuple[str
     )
 
 
+def scaling_tags(env: str) -> dict[str, str]:
+    """The tags of a scalable target this tool registers: the deploy role's IAM policy lets
+    an env write only targets tagged with its own name (their ARNs cannot be named)."""
+    return {TAG_ENV: env, TAG_MANAGED: "true"}
+
+
 def is_owned(tags: dict[str, str], env: str) -> bool:
     """Only resources we created (tagged managed, same env) are ever changed or deleted."""
     return tags.get(TAG_MANAGED) == "true" and tags.get(TAG_ENV) == env

@@ -160,13 +160,14 @@ def capacity_request(endpoint: str, capacity: tuple[Capacity, ...], scaled: set[
     return {"EndpointName": endpoint, "DesiredWeightsAndCapacities": desired}
 
 
-def scalable_target_request(scaling: ScalingDef) -> Request:
+def scalable_target_request(scaling: ScalingDef, tags: dict[str, str]) -> Request:
     return {
         "ServiceNamespace": "sagemaker",
         "ResourceId": scaling.resource_id,
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
         "MinCapacity": scaling.min_capacity,
         "MaxCapacity": scaling.max_capacity,
+        "Tags": tags,
     }
 
 

@@ -244,6 +244,10 @@ def deploy_policy(
     No side effects."""
     partition = partition_of(settings.region)
     bucket, objects = _s3(settings)
+    scalable_targets = (
+        f"arn:{partition}:application-autoscaling:{settings.region}:{settings.account_id}"
+        ":scalable-target/*"
+    )
     linked_role = (
         f"arn:{partition}:iam::{settings.account_id}:role/aws-service-role/"
         f"{AUTOSCALING_SERVICE}/{AUTOSCALING_LINKED_ROLE}"
@@ -326,15 +330,37 @@ def deploy_policy(
             if promoted_from is not None
             else []
         ),
-        # Scalable targets get generated ARNs, so IAM cannot name them in advance.
+        # Scalable-target ARNs end in a random id, so IAM cannot name an env's targets: the
+        # env's tag scopes them instead. Registering (and tagging) must carry the env's tag
+        # and may not touch a target tagged for another env; every other write needs the tag
+        # on the target. (IAM cannot tell a new target from an untagged one: see docs.)
         _statement(
-            "Autoscaling",
+            "AutoscalingRegisterTagged",
             [
                 "application-autoscaling:RegisterScalableTarget",
+                "application-autoscaling:TagResource",
+            ],
+            [scalable_targets],
+            Condition={
+                "StringEquals": {f"aws:RequestTag/{naming.TAG_ENV}": settings.name},
+                "StringEqualsIfExists": {f"aws:ResourceTag/{naming.TAG_ENV}": settings.name},
+            },
+        ),
+        _statement(
+            "AutoscalingEnvTargets",
+            [
                 "application-autoscaling:DeregisterScalableTarget",
                 "application-autoscaling:PutScalingPolicy",
                 "application-autoscaling:DeleteScalingPolicy",
+            ],
+            [scalable_targets],
+            Condition={"StringEquals": {f"aws:ResourceTag/{naming.TAG_ENV}": settings.name}},
+        ),
+        _statement(
+            "AutoscalingRead",
+            [
                 "application-autoscaling:Describe*",
+                "application-autoscaling:ListTagsForResource",
                 "cloudwatch:DescribeAlarms",
             ],
             ["*"],

@@ -1,4 +1,5 @@
-"""The one place that patches moto: installs the emulator's SageMaker behaviour, once.
+"""The one place that patches moto: installs the emulator's SageMaker behaviour (and the
+Application Auto Scaling tags), once.
 
 Pinned to moto 5.2.5; `install` refuses another version so an upgrade is a deliberate change
 (the guard test in tests/integration/emulator checks what is still missing upstream).
@@ -11,12 +12,13 @@ from typing import Any
 
 import moto
 import moto.core.responses
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from smgitops.emulator import models, registry, responses, runtime, tags
+from smgitops.emulator import autoscaling, models, registry, responses, runtime, tags
 
 MOTO_VERSION = "5.2.5"
 _installed = False
@@ -44,6 +46,8 @@ def install() -> None:
             _replace(SageMakerModelBackend, name, method)
         for name, method in responses.RESPONSE_METHODS.items():
             _replace(SageMakerResponse, name, method)
+        for name, method in autoscaling.RESPONSE_METHODS.items():
+            _replace(ApplicationAutoScalingResponse, name, method)
         _replace(FakeEndpointConfig, "validate_instance_type", models.validate_instance_type)
         _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
         _replace(

@@ -202,6 +202,7 @@ def test_deploy_role_runs_the_whole_apply_sequence_in_its_env(roles, assume):
         ScalableDimension="sagemaker:variant:DesiredInstanceCount",
         MinCapacity=1,
         MaxCapacity=4,
+        Tags={"smgitops:env": "staging", "smgitops:managed": "true"},
     )
     autoscaling.put_scaling_policy(
         PolicyName="staging-demo-primary",
@@ -347,3 +348,78 @@ def test_execution_role_reads_the_envs_image_and_model_data_and_writes_nothing(
         PrimaryContainer={"Image": IMAGE},
         ExecutionRoleArn=EXEC_ROLE,
     )
+
+
+def test_deploy_role_writes_autoscaling_only_on_targets_tagged_for_its_env(roles, enforced, assume):
+    dimension = "sagemaker:variant:DesiredInstanceCount"
+
+    def target(endpoint: str) -> dict[str, str]:
+        return {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": f"endpoint/{endpoint}/variant/primary",
+            "ScalableDimension": dimension,
+        }
+
+    def policy(endpoint: str) -> dict:
+        return {
+            **target(endpoint),
+            "PolicyName": f"{endpoint}-primary",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": 100.0,
+                "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+                },
+            },
+        }
+
+    admin = enforced.client("application-autoscaling")
+    prod_arn = admin.register_scalable_target(
+        **target("prod-demo"), MinCapacity=1, MaxCapacity=4, Tags={"smgitops:env": "prod"}
+    )["ScalableTargetARN"]
+    admin.put_scaling_policy(**policy("prod-demo"))
+    admin.register_scalable_target(**target("team-x"), MinCapacity=1, MaxCapacity=2)
+    mine = {"smgitops:env": "staging", "smgitops:managed": "true"}
+    autoscaling = assume(DEPLOY_ROLE).client("application-autoscaling")
+
+    # Its own target: register (tagged), policy, tag again, remove.
+    own = autoscaling.register_scalable_target(
+        **target("staging-demo"), MinCapacity=1, MaxCapacity=3, Tags=mine
+    )["ScalableTargetARN"]
+    autoscaling.tag_resource(ResourceARN=own, Tags=mine)
+    autoscaling.put_scaling_policy(**policy("staging-demo"))
+    autoscaling.delete_scaling_policy(PolicyName="staging-demo-primary", **target("staging-demo"))
+    autoscaling.deregister_scalable_target(**target("staging-demo"))
+
+    # A new target must carry the env's own tag.
+    denied(
+        autoscaling.register_scalable_target, **target("staging-b"), MinCapacity=1, MaxCapacity=2
+    )
+    denied(
+        autoscaling.register_scalable_target,
+        **target("staging-b"),
+        MinCapacity=1,
+        MaxCapacity=2,
+        Tags={"smgitops:env": "prod"},
+    )
+    # Prod's target: no write at all, even with staging's tag in the request.
+    denied(
+        autoscaling.register_scalable_target,
+        **target("prod-demo"),
+        MinCapacity=0,
+        MaxCapacity=1,
+        Tags=mine,
+    )
+    denied(autoscaling.tag_resource, ResourceARN=prod_arn, Tags=mine)
+    denied(autoscaling.put_scaling_policy, **policy("prod-demo"))
+    denied(autoscaling.delete_scaling_policy, PolicyName="prod-demo-primary", **target("prod-demo"))
+    denied(autoscaling.deregister_scalable_target, **target("prod-demo"))
+    # Another team's untagged target cannot be removed or given a policy either.
+    denied(autoscaling.deregister_scalable_target, **target("team-x"))
+    denied(autoscaling.put_scaling_policy, **policy("team-x"))
+
+    (prod,) = admin.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=["endpoint/prod-demo/variant/primary"]
+    )["ScalableTargets"]
+    assert (prod["MinCapacity"], prod["MaxCapacity"]) == (1, 4)
+    assert admin.list_tags_for_resource(ResourceARN=prod_arn)["Tags"] == {"smgitops:env": "prod"}

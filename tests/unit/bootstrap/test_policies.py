@@ -221,7 +221,12 @@ def test_deploy_policy_allows_the_whole_apply_on_the_envs_names(staging):
         ("ecr:PutImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
         ("ecr:CreateRepository", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/smgitops-serving"),
         ("ecr:GetAuthorizationToken", "*"),
-        ("application-autoscaling:PutScalingPolicy", "*"),
+        # Scalable targets by ARN pattern (their tag is checked on the emulator, with IAM on).
+        (
+            "application-autoscaling:PutScalingPolicy",
+            f"arn:aws:application-autoscaling:us-east-1:{ACCOUNT}:scalable-target/0abc",
+        ),
+        ("application-autoscaling:DescribeScalableTargets", "*"),
         ("cloudwatch:DescribeAlarms", "*"),
         ("iam:PassRole", EXEC_ROLE),
     ):
