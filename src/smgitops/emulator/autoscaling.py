@@ -60,31 +60,30 @@ def register_scalable_target(self: Any) -> str:
     return body
 
 
-def tag_resource(self: Any) -> str:
+def _tagged(self: Any) -> Any:
+    """The target the request's ResourceARN names; ResourceNotFoundException if none."""
     arn = self._get_param("ResourceARN")
     target = target_by_arn(self.applicationautoscaling_backend, arn)
     if target is None:
         raise ResourceNotFound(arn)
+    return target
+
+
+def tag_resource(self: Any) -> str:
+    target = _tagged(self)
     target.tags = {**target_tags(target), **(self._get_param("Tags") or {})}
     return "{}"
 
 
 def untag_resource(self: Any) -> str:
-    arn = self._get_param("ResourceARN")
-    target = target_by_arn(self.applicationautoscaling_backend, arn)
-    if target is None:
-        raise ResourceNotFound(arn)
+    target = _tagged(self)
     removed = set(self._get_param("TagKeys") or [])
     target.tags = {k: v for k, v in target_tags(target).items() if k not in removed}
     return "{}"
 
 
 def list_tags_for_resource(self: Any) -> str:
-    arn = self._get_param("ResourceARN")
-    target = target_by_arn(self.applicationautoscaling_backend, arn)
-    if target is None:
-        raise ResourceNotFound(arn)
-    return json.dumps({"Tags": target_tags(target)})
+    return json.dumps({"Tags": target_tags(_tagged(self))})
 
 
 RESPONSE_METHODS = {
