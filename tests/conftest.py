@@ -59,8 +59,16 @@ def emulator() -> Iterator[Emulator]:
             env.setenv("AWS_DEFAULT_REGION", REGION)
             env.setenv("AWS_ACCESS_KEY_ID", "testing")
             env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-            # Keep a developer's own AWS profile and config files out of the tests.
-            for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            # Keep a developer's own AWS profile and config files, and a GitHub token that
+            # would make bootstrap read the real GitHub API, out of the tests.
+            for name in (
+                "AWS_PROFILE",
+                "AWS_SESSION_TOKEN",
+                "AWS_SECURITY_TOKEN",
+                "GH_TOKEN",
+                "GITHUB_TOKEN",
+                "GITHUB_API_URL",
+            ):
                 env.delenv(name, raising=False)
             env.setenv("AWS_CONFIG_FILE", "/nonexistent/smgitops-tests/config")
             env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/smgitops-tests/credentials")

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from smgitops.console import err, out
 
@@ -52,7 +53,10 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
     are scoped to `<env>-*` SageMaker names plus the endpointName of each manifest of the env;
     the deploy role reads the content stores the env's artifact pins name. The execution role
     (trusted by SageMaker) pulls the env's image, reads its tarballs, writes logs, reads
-    guardrail alarms and writes data capture where a manifest asks for it.
+    guardrail alarms and writes data capture where a manifest asks for it. With --apply and
+    GH_TOKEN set, it then reads back the GitHub settings the roles rely on (OIDC subject
+    template, the environment's deployment branches, required reviewers when the env has
+    requireApproval) and exits 1 when one differs.
 
     \b
     Example:
@@ -116,3 +120,39 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
         + " ".join(f"-f 'include_claim_keys[]={key}'" for key in SUBJECT_CLAIM_KEYS)
         + " -F use_default=false"
     )
+    _check_github(repo, env_name, branch, settings.require_approval)
+
+
+def _check_github(repo: str, env_name: str, branch: str, approval: bool) -> None:
+    """Read back the GitHub settings the roles rely on, with GH_TOKEN or GITHUB_TOKEN."""
+    import os
+
+    from smgitops.bootstrap.github import (
+        DEFAULT_API_URL,
+        GitHubUnreadable,
+        api_fetcher,
+        check_github,
+    )
+    from smgitops.errors import UserError
+
+    token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    if not token:
+        err.print(
+            "GitHub settings not checked: set GH_TOKEN to a token that can read the "
+            "repository's Actions and environment settings, and run again"
+        )
+        return
+    fetch = api_fetcher(os.environ.get("GITHUB_API_URL", DEFAULT_API_URL), token)
+    try:
+        findings = check_github(fetch, repo, env_name, branch, approval)
+    except GitHubUnreadable as error:
+        raise UserError(f"cannot read the GitHub settings of {repo}: {error}") from None
+    for finding in findings:
+        mark = "[green]ok[/]" if finding.ok else "[red]needs a fix[/]"
+        err.print(f"github  {mark}  {finding.setting}: {escape(finding.detail)}")
+    wrong = [f for f in findings if not f.ok]
+    if wrong:
+        raise UserError(
+            f"{len(wrong)} GitHub setting(s) of {repo} do not match what the roles trust "
+            "(see above); the IAM is in place"
+        )
