@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from smgitops.aws import error_code
 from smgitops.spec import EnvSettings
+from smgitops.wire import object_encryption
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404"}
 
@@ -40,4 +41,5 @@ def write_inventory(s3: Any, settings: EnvSettings, endpoints: set[str]) -> None
         Key=inventory_key(settings),
         Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
+        **object_encryption(settings.kms_key_id),
     )

@@ -90,7 +90,8 @@ class LiveScaling:
 class ModelDataCheck:
     """What one HEAD found at a model data URL a live or kept config points at.
 
-    `state` is a verify.ObjectState value: verified, unverified, missing or altered.
+    `state` is a verify.ObjectState value: verified, unverified, missing, altered or
+    unrecorded.
     """
 
     url: str

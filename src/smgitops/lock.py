@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from smgitops.aws import error_code
 from smgitops.errors import UserError
 from smgitops.spec import EnvSettings
+from smgitops.wire import object_encryption
 
 # S3's answers when the lock object exists (412) or a concurrent conditional write won (409).
 _HELD = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
@@ -225,6 +226,7 @@ def acquire(
                 Body=holder_document(holder),
                 ContentType="application/json",
                 IfNoneMatch="*",
+                **object_encryption(settings.kms_key_id),
             )
             return EnvLock(s3, settings, holder, response["ETag"], say)
         except ClientError as error:

@@ -17,7 +17,11 @@ from smgitops.resources import DesiredEndpoint, ScalingDef, VariantDef
 from smgitops.spec import DeploymentSpec
 
 # verify.ObjectState values, as the reader records them (plain strings: this module is pure).
-_BROKEN = {"missing": "model_data_missing", "altered": "model_data_altered"}
+_BROKEN = {
+    "missing": "model_data_missing",
+    "altered": "model_data_altered",
+    "unrecorded": "model_data_unrecorded",
+}
 
 
 class Action(StrEnum):
@@ -44,6 +48,7 @@ class Reason(StrEnum):
     PACKAGING_CHANGED = "packaging_changed"  # same model, tarball rebuilt by a newer packaging
     MODEL_DATA_MISSING = "model_data_missing"
     MODEL_DATA_ALTERED = "model_data_altered"
+    MODEL_DATA_UNRECORDED = "model_data_unrecorded"  # a copy without our checksum record
     UP_TO_DATE = "up_to_date"
 
 

@@ -23,6 +23,7 @@ from smgitops.aws import client, error_code
 from smgitops.inventory import read_inventory
 from smgitops.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
 from smgitops.resources import DesiredEndpoint
+from smgitops.sources.pins import s3_artifact_digest
 from smgitops.spec import EnvSettings
 
 READ_CONCURRENCY = 32
@@ -138,7 +139,10 @@ def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataChec
     tree = naming.tarball_tree(url)
     if tree is not None:
         return ModelDataCheck(url, tarball_state(found, tree).value)
-    # Copied S3 sources and tarballs of the first packaging format: existence only.
+    copied = s3_artifact_digest(url)
+    if copied is not None:
+        return ModelDataCheck(url, tarball_state(found, copied, legacy_unverified=True).value)
+    # Tarballs of the first packaging format: existence only.
     state = ObjectState.MISSING if found is None else ObjectState.UNVERIFIED
     return ModelDataCheck(url, state.value)
 

@@ -42,6 +42,7 @@ REASON_NAMES = {
     Reason.PACKAGING_CHANGED: "packaging_changed",
     Reason.MODEL_DATA_MISSING: "model_data_missing",
     Reason.MODEL_DATA_ALTERED: "model_data_altered",
+    Reason.MODEL_DATA_UNRECORDED: "model_data_unrecorded",
     Reason.UP_TO_DATE: "up_to_date",
 }
 REASON_TEXT = {
@@ -65,6 +66,10 @@ REASON_TEXT = {
     ),
     Reason.MODEL_DATA_ALTERED: (
         "the live model.tar.gz was overwritten with other bytes: put the pinned ones back"
+    ),
+    Reason.MODEL_DATA_UNRECORDED: (
+        "the live copy of the S3 artifact has no record of its bytes (copied by an older "
+        "version, or overwritten): copy the pinned source again, verified (one time)"
     ),
     Reason.UP_TO_DATE: "up to date",
 }

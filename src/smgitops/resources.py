@@ -82,6 +82,7 @@ class ConfigDef:
     variants: tuple[VariantDef, ...]
     shadow_variants: tuple[VariantDef, ...] = ()
     data_capture: DataCaptureSpec | None = None
+    kms_key_id: str | None = None  # encrypts the variants' ML storage volumes
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,14 @@ def desired_endpoint(
         "shadow_variants": [v.identity() for v in shadows],
         "data_capture": spec.data_capture,
     }
+    if settings.kms_key_id:  # only when set, so configs of envs without a key keep their names
+        config_identity["kms_key_id"] = settings.kms_key_id
     config = ConfigDef(
         name=naming.hashed_name(spec.endpoint_name, naming.content_hash(config_identity)),
         variants=variants,
         shadow_variants=shadows,
         data_capture=spec.data_capture,
+        kms_key_id=settings.kms_key_id,
     )
     capacity = tuple(Capacity(v.name, v.instance_count, v.weight) for v in spec.variants)
     scaling = ()

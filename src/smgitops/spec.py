@@ -172,6 +172,7 @@ class EnvSettings:
     require_approval: bool = False
     max_parallel: int = 4
     promotes_from: str | None = None  # the env whose tested images this one copies
+    kms_key_id: str | None = None  # KMS key ARN for artifact objects and endpoint volumes
 
 
 @dataclass(frozen=True)

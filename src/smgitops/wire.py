@@ -28,6 +28,14 @@ def aws_tags(tags: Pairs) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags]
 
 
+def object_encryption(kms_key_id: str | None) -> Request:
+    """PutObject/CopyObject/upload ExtraArgs that encrypt with the env's KMS key (SSE-KMS), or
+    {} (the bucket's default encryption) when the env names none."""
+    if not kms_key_id:
+        return {}
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+
+
 def create_model_request(model: ModelDef, tags: Pairs) -> Request:
     return {
         "ModelName": model.name,
@@ -79,6 +87,8 @@ def create_endpoint_config_request(
     }
     if config.shadow_variants:
         request["ShadowProductionVariants"] = [_variant(v, None) for v in config.shadow_variants]
+    if config.kms_key_id:
+        request["KmsKeyId"] = config.kms_key_id
     if config.data_capture is not None:
         capture = config.data_capture
         modes = [

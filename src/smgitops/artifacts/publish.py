@@ -30,6 +30,7 @@ from smgitops.console import err
 from smgitops.errors import AwsError
 from smgitops.naming import tarball_key
 from smgitops.spec import EnvSettings
+from smgitops.wire import object_encryption
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
@@ -92,33 +93,40 @@ def ensure_bucket_named(s3: Any, bucket: str, region: str) -> bool:
     return True
 
 
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error_code(error) in _NOT_FOUND:
-            return False
-        raise
-    return True
-
-
 def publish_tree(
     s3: Any, settings: EnvSettings, name: str, tree: str, build: Callable[[], ModelPackage]
 ) -> PublishedModel:
-    """Make the env's key of tree digest `tree` hold exactly its tarball: nothing when it is
-    intact (one HEAD; `build` is not called, so an unchanged model fetches no weights),
-    upload `build()` when it is missing, replace it when other bytes are there (repair).
-    Checked again after the upload."""
+    """Make the env's key of tree digest `tree` hold exactly its tarball (see publish_at)."""
     uri = s3_uri(settings.artifact_bucket, model_data_key(settings, name, tree))
+    return publish_at(s3, settings, name, uri, tree, build)
+
+
+def publish_at(
+    s3: Any,
+    settings: EnvSettings,
+    name: str,
+    uri: str,
+    identity: str,
+    build: Callable[[], ModelPackage],
+    legacy_unverified: bool = False,
+) -> PublishedModel:
+    """Make `uri` in the env's bucket hold exactly the tarball `build()` makes for `identity`
+    (a folder model's tree digest, a pinned S3 artifact's key digest): nothing when it is
+    intact (one HEAD; `build` is not called, so an unchanged model fetches no bytes), upload
+    when it is missing, replace it when other bytes are there (repair). Checked again after
+    the upload; AwsError when it is still not intact. `legacy_unverified`: an object without
+    any of our metadata (written by an older version) counts as present, not altered."""
     found = head(s3, uri)
-    if found is not None and tarball_state(found, tree) in _INTACT:
-        return PublishedModel(name, found.metadata[META_SHA256], uri, uploaded=False)
+    state = tarball_state(found, identity, legacy_unverified)
+    if found is not None and state in _INTACT:
+        return PublishedModel(name, found.metadata.get(META_SHA256, ""), uri, uploaded=False)
     package = build()
     ensure_bucket(s3, settings)
     bucket, key = split_uri(uri)
     extra: dict[str, Any] = {
         "ContentType": "application/gzip",
-        "Metadata": {META_SHA256: package.sha256, META_TREE: package.tree},
+        "Metadata": {META_SHA256: package.sha256, META_TREE: identity},
+        **object_encryption(settings.kms_key_id),
     }
     if err.is_terminal and package.size > upload.SINGLE_PUT_BYTES:
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
@@ -132,7 +140,7 @@ def publish_tree(
     else:
         # False: written meanwhile by another run, acceptable only if it is these bytes.
         upload.put_file(s3, bucket, key, package.path, found, extra)
-    after = tarball_state(head(s3, uri), tree)
+    after = tarball_state(head(s3, uri), identity)
     if after not in _INTACT:
         raise AwsError(f"{uri} is {after.value} right after it was uploaded: re-run apply")
     return PublishedModel(name, package.sha256, uri, uploaded=True, repaired=found is not None)

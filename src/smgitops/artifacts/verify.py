@@ -40,6 +40,7 @@ class ObjectState(StrEnum):
     UNVERIFIED = "unverified"  # present, but S3 holds no whole-object SHA-256 for it
     MISSING = "missing"
     ALTERED = "altered"  # other bytes than the ones pinned
+    UNRECORDED = "unrecorded"  # present, without the record this tool writes (an old copy)
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,20 @@ def blob_state(found: ObjectHead | None, sha256: str) -> ObjectState:
     return ObjectState.VERIFIED if found.sha256 == sha256 else ObjectState.ALTERED
 
 
-def tarball_state(found: ObjectHead | None, tree: str) -> ObjectState:
-    """State of a model tarball that should hold the content of tree digest `tree`.
+def tarball_state(
+    found: ObjectHead | None, tree: str, legacy_unverified: bool = False
+) -> ObjectState:
+    """State of a model tarball that should hold the content of `tree` (a folder model's
+    tree digest, or a pinned S3 artifact's key digest). With `legacy_unverified`, an object
+    without any of our metadata (copied by an older version, or overwritten by someone else:
+    the two cannot be told apart) is UNRECORDED rather than ALTERED.
 
     No side effects.
     """
     if found is None:
         return ObjectState.MISSING
+    if legacy_unverified and not {META_TREE, META_SHA256} & found.metadata.keys():
+        return ObjectState.UNRECORDED
     recorded = found.metadata.get(META_SHA256)
     if found.metadata.get(META_TREE) != tree or not recorded:
         return ObjectState.ALTERED

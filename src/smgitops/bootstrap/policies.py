@@ -205,6 +205,13 @@ def _store_read(settings: EnvSettings, store_uris: tuple[str, ...]) -> list[Docu
     return [_statement("ContentStoreRead", ["s3:GetObject"], arns)] if arns else []
 
 
+def _kms(settings: EnvSettings, sid: str, actions: list[str], **extra: Any) -> list[Document]:
+    """One statement on the env's KMS key, or none when the env names no key."""
+    if not settings.kms_key_id:
+        return []
+    return [_statement(sid, actions, [settings.kms_key_id], **extra)]
+
+
 def plan_policy(settings: EnvSettings, source_uris: tuple[str, ...] = ()) -> str:
     """Read-only permissions for `plan` and `drift`: describe, list, head. No side effects."""
     bucket, objects = _s3(settings)
@@ -229,6 +236,8 @@ def plan_policy(settings: EnvSettings, source_uris: tuple[str, ...] = ()) -> str
             ["*"],
         ),
         *_source_read(settings, source_uris),
+        # The inventory is encrypted with the env's key (HEADs of tarballs need no key use).
+        *_kms(settings, "ArtifactKeyDecrypt", ["kms:Decrypt"]),
     )
 
 
@@ -330,6 +339,19 @@ def deploy_policy(
             if promoted_from is not None
             else []
         ),
+        # SSE-KMS uploads (GenerateDataKey; Decrypt for multipart and reads) with the env's
+        # key; SageMaker creates grants on it for the endpoints' ML storage volumes.
+        *_kms(
+            settings,
+            "ArtifactKeyUse",
+            ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        ),
+        *_kms(
+            settings,
+            "EndpointVolumeKeyGrant",
+            ["kms:CreateGrant"],
+            Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
         # Scalable-target ARNs end in a random id, so IAM cannot name an env's targets: the
         # env's tag scopes them instead. Registering (and tagging) must carry the env's tag
         # and may not touch a target tagged for another env; every other write needs the tag
@@ -399,8 +421,9 @@ def execution_role_name(settings: EnvSettings) -> tuple[str, str]:
 
 def execution_policy(settings: EnvSettings, capture_uris: tuple[str, ...] = ()) -> str:
     """What SageMaker needs, as the env's execution role, to run the env's endpoints: pull the
-    env's image, read the env's model tarballs, write its logs, read the rollback alarms of
-    its deployment guardrails, and write data capture where a manifest asks for it.
+    env's image, read the env's model tarballs (and decrypt them with the env's KMS key, when
+    it names one), write its logs, read the rollback alarms of its deployment guardrails, and
+    write data capture where a manifest asks for it.
 
     Source: Amazon SageMaker Developer Guide, "How to use SageMaker execution roles"
     (CreateModel permissions). No side effects.
@@ -427,6 +450,8 @@ def execution_policy(settings: EnvSettings, capture_uris: tuple[str, ...] = ()) 
         ),
         # Deployment guardrails read the rollback alarms; IAM cannot scope DescribeAlarms.
         _statement("GuardrailAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+        # Model data encrypted with the env's key (SSE-KMS) is decrypted as it is read.
+        *_kms(settings, "ModelDataKeyDecrypt", ["kms:Decrypt"]),
     ]
     capture = sorted(
         {f"arn:{partition}:s3:::{uri.removeprefix('s3://').rstrip('/')}/*" for uri in capture_uris}

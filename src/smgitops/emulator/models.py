@@ -26,6 +26,7 @@ from moto.sagemaker.utils import arn_formatter
 
 from smgitops.emulator import instance_types, quotas, rollout
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant, Traffic
+from smgitops.manifest import instance_types as manifest_types
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
 # Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
@@ -504,6 +505,15 @@ def backend_create_endpoint_config(self, endpoint_config_name: str, *args: Any, 
         raise ValidationError(
             message=f'Cannot create already existing endpoint configuration "{arn}".'
         )
+    encrypted = bool(kwargs.get("kms_key_id"))
+    for variant in (kwargs.get("production_variants") or []) if encrypted else []:
+        kind = variant.get("InstanceType", "")
+        # AWS: a KmsKeyId cannot be requested for instance types with local storage.
+        if manifest_types.family(kind) in manifest_types.INSTANCE_STORAGE_FAMILIES:
+            raise ValidationError(
+                message=f"The instance type {kind} has instance storage volumes, which are "
+                "encrypted by the hardware: KmsKeyId is not supported for it."
+            )
     return _MOTO["create_endpoint_config"](self, endpoint_config_name, *args, **kwargs)
 
 

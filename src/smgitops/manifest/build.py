@@ -44,6 +44,7 @@ def env_settings(value: dict[str, Any], env: str) -> EnvSettings:
         require_approval=value.get("requireApproval", False),
         max_parallel=value.get("maxParallel", 4),
         promotes_from=value.get("promotesFrom"),
+        kms_key_id=value.get("kmsKeyId"),
     )
 
 

@@ -386,3 +386,30 @@ def foreign_env_problems(manifests: Sequence[NamedManifest], envs: Sequence[str]
                 )
             )
     return problems
+
+
+def encrypted_volume_problems(
+    manifests: Sequence[NamedManifest], kms_keys: dict[str, str | None]
+) -> list[Problem]:
+    """Variants on instance types with local instance storage in an env that names a KMS key:
+    SageMaker refuses the endpoint config's KmsKeyId for them (the hardware encrypts that
+    storage), minutes into a deploy. `kms_keys`: env -> kmsKeyId or None. No side effects."""
+    problems = []
+    for manifest in sorted(manifests, key=lambda item: item.file):
+        if not kms_keys.get(manifest.env):
+            continue
+        spec: dict[str, Any] = manifest.document.value["spec"]  # type: ignore[index]
+        for group in ("variants", "shadowVariants"):
+            for index, variant in enumerate(spec.get(group, [])):
+                kind = variant.get("instanceType", "")
+                if instance_types.family(kind) in instance_types.INSTANCE_STORAGE_FAMILIES:
+                    problems.append(
+                        _Report(manifest.file, manifest.document).at(
+                            ("spec", group, index, "instanceType"),
+                            f"{kind} has local instance storage, for which SageMaker refuses "
+                            f"the KmsKeyId env {manifest.env} sets (kmsKeyId in its "
+                            "_env.yaml): allowed: a type without instance storage, or no "
+                            "kmsKeyId",
+                        )
+                    )
+    return problems

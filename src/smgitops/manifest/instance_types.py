@@ -38,6 +38,14 @@ HOSTING_INSTANCE_TYPES: frozenset[str] = frozenset(
     f"ml.{family}.{size}" for family, sizes in _SIZES_BY_FAMILY.items() for size in sizes.split()
 )
 
+# Families whose hosts carry local NVMe instance storage, which the hardware encrypts:
+# SageMaker refuses an endpoint config's KmsKeyId for them (SageMaker Developer Guide, "Host
+# instance storage volumes"; CreateEndpointConfig, KmsKeyId).
+INSTANCE_STORAGE_FAMILIES = frozenset(
+    {"m5d", "m6id", "m6gd", "c5d", "c6id", "c6gd", "r5d", "r6id", "r6gd", "g4dn", "g5", "g6"}
+    | {"g6e", "p4d", "p4de", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"}
+)
+
 # SageMaker falls back to all-at-once for these (dropping canary/linear/rolling) and refuses
 # shadow variants on them.
 NO_GUARDRAIL_FAMILIES = frozenset({"inf1"})

@@ -17,6 +17,7 @@ from smgitops.manifest import build
 from smgitops.manifest.endpoint_rules import (
     NamedManifest,
     duplicate_name_problems,
+    encrypted_volume_problems,
     endpoint_problems,
     foreign_env_problems,
     shared_account_problems,
@@ -270,6 +271,8 @@ def _check(repo_root: Path, paths: list[Path]) -> tuple[list[CheckedFile], list[
         if item.document is not None and not item.problems
     ]
     placed_envs = [(item.file, item.env, item.document) for item in every_env]
+    kms_keys = {item.env: item.document.value.get("kmsKeyId") for item in every_env}  # type: ignore[union-attr]
+    problems += encrypted_volume_problems(_named(checked), kms_keys)
     problems += [
         p
         for p in shared_namespace_problems(placed_envs) + promotion_problems(placed_envs)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from smgitops.sources.pins import S3Pin, split_s3_uri
+from smgitops.sources.pins import S3Pin
 from smgitops.sources.s3 import publish_s3_artifact
 from smgitops.spec import EnvSettings
 
@@ -28,7 +28,16 @@ def publish_sources(
         if not isinstance(pin, S3Pin) or desired.model.model_data_url in done:
             continue
         done.add(desired.model.model_data_url)
-        key = split_s3_uri(desired.model.model_data_url)[1]
-        put = publish_s3_artifact(clients.s3, settings, pin, key, repo_root)
+        published = publish_s3_artifact(
+            clients.s3,
+            settings,
+            desired.artifact.model,
+            pin,
+            desired.model.model_data_url,
+            repo_root,
+        )
         what = "repacked" if pin.code else "copied"
-        progress(desired.artifact.model, f"{what} {pin.uri}" if put else "artifact already in S3")
+        if published.repaired:
+            what += " again (the copy under its key did not verify)"
+        message = f"{what} {pin.uri}" if published.uploaded else "artifact already in S3"
+        progress(desired.artifact.model, message)

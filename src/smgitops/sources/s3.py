@@ -7,16 +7,19 @@ content key, so a later overwrite of the training bucket never changes a deploye
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.artifacts.publish import ensure_bucket, object_exists
+from smgitops.artifacts.package import ModelPackage
+from smgitops.artifacts.publish import PublishedModel, publish_at
 from smgitops.aws import error_code
 from smgitops.errors import UserError
-from smgitops.sources.pins import S3Pin, split_s3_uri
+from smgitops.naming import TARBALL_NAME
+from smgitops.sources.pins import S3Pin, s3_artifact_digest, split_s3_uri
 from smgitops.sources.repack import code_files, repack
 from smgitops.spec import EnvSettings
 
@@ -68,40 +71,49 @@ def _changed(pin: S3Pin) -> UserError:
 
 
 def publish_s3_artifact(
-    s3: Any, settings: EnvSettings, pin: S3Pin, key: str, repo_root: Path
-) -> bool:
-    """Put the pinned artifact at `key` in the env's bucket unless it is there; True if put."""
-    bucket = settings.artifact_bucket
-    ensure_bucket(s3, settings)
-    if object_exists(s3, bucket, key):
-        return False
-    try:
-        if pin.code is None:
-            s3.copy(
-                _source_args(pin),
-                bucket,
-                key,
-                ExtraArgs={"CopySourceIfMatch": f'"{pin.etag}"'},
-            )
-            return True
-        with tempfile.TemporaryDirectory(prefix="smgitops-s3-") as scratch:
+    s3: Any, settings: EnvSettings, label: str, pin: S3Pin, url: str, repo_root: Path
+) -> PublishedModel:
+    """Make `url` in the env's bucket hold the pinned artifact (repacked with the repo's code
+    when the pin names code), verified like a folder model's tarball (`publish_at`): an intact
+    copy costs one HEAD; otherwise the source is read once, only at the pinned ETag (and
+    version), hashed as it streams, and uploaded conditionally with its sha256 and the key's
+    digest in its metadata, so plan and drift can tell later if it was overwritten. (No
+    server-side copy: a bucket policy that requires conditional writes refuses CopyObject.)
+
+    UserError when the source changed since the plan or no longer exists.
+    """
+    digest = s3_artifact_digest(url)
+    if digest is None:
+        raise ValueError(f"not an S3 artifact key: {url}")
+
+    with tempfile.TemporaryDirectory(prefix="smgitops-s3-") as scratch:
+
+        def build() -> ModelPackage:
             source = Path(scratch) / "source.tar.gz"
-            response = s3.get_object(**_source_args(pin), IfMatch=f'"{pin.etag}"')
-            with source.open("wb") as out:
-                for chunk in response["Body"].iter_chunks(1024 * 1024):
-                    out.write(chunk)
-            target = Path(scratch) / "model.tar.gz"
-            sha256, _ = repack(source, code_files(repo_root, pin.code), target)
-            s3.upload_file(
-                str(target),
-                bucket,
-                key,
-                ExtraArgs={"ContentType": "application/gzip", "Metadata": {"sha256": sha256}},
-            )
-    except ClientError as error:
-        if error_code(error) in _CHANGED:
-            raise _changed(pin) from None
-        if error_code(error) in _NOT_FOUND:
-            raise UserError(f"model artifact {pin.uri} no longer exists") from None
-        raise
-    return True
+            sha256, size = _download_pinned(s3, pin, source)
+            if pin.code is None:
+                return ModelPackage(label, source, sha256, size, digest)
+            target = Path(scratch) / TARBALL_NAME
+            sha256, size = repack(source, code_files(repo_root, pin.code), target)
+            return ModelPackage(label, target, sha256, size, digest)
+
+        try:
+            return publish_at(s3, settings, label, url, digest, build, legacy_unverified=True)
+        except ClientError as error:
+            if error_code(error) in _CHANGED:
+                raise _changed(pin) from None
+            if error_code(error) in _NOT_FOUND:
+                raise UserError(f"model artifact {pin.uri} no longer exists") from None
+            raise
+
+
+def _download_pinned(s3: Any, pin: S3Pin, destination: Path) -> tuple[str, int]:
+    """Stream the pinned version of the source into `destination`: (sha256, size)."""
+    response = s3.get_object(**_source_args(pin), IfMatch=f'"{pin.etag}"')
+    digest, size = hashlib.sha256(), 0
+    with destination.open("wb") as out:
+        for chunk in response["Body"].iter_chunks(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size

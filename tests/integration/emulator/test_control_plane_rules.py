@@ -1,5 +1,6 @@
 """AWS's rules that moto 5.2.5 does not enforce: duplicates, tags, instance types, weights."""
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -181,3 +182,30 @@ def test_creating_endpoint_shows_variant_status_creating(deployer, aws):
 
     assert variant["VariantStatus"][0]["Status"] == "Creating"
     assert "CurrentWeight" not in variant
+
+
+def test_a_kms_key_is_refused_for_instance_types_with_local_storage(deployer):
+    sagemaker = boto3.client("sagemaker")
+    model = deployer.model("m")
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    def config(name: str, instance_type: str) -> dict:
+        return {
+            "EndpointConfigName": name,
+            "KmsKeyId": key,
+            "ProductionVariants": [
+                {
+                    "VariantName": "primary",
+                    "ModelName": model,
+                    "InstanceType": instance_type,
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        }
+
+    with pytest.raises(ClientError) as raised:
+        sagemaker.create_endpoint_config(**config("gpu", "ml.g5.xlarge"))
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "ml.g5.xlarge has instance storage volumes" in str(raised.value)
+    sagemaker.create_endpoint_config(**config("cpu", "ml.m5.large"))
+    assert sagemaker.describe_endpoint_config(EndpointConfigName="cpu")["KmsKeyId"] == key

@@ -100,3 +100,56 @@ def test_missing_s3_artifact_is_a_one_line_error(repo, aws):
     assert result.exit_code == 1
     assert f"model artifact {missing} does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def _deployed_from_s3(repo) -> tuple[str, str]:
+    """Staging serving the S3 artifact (weight 3, repacked with the repo's code): its copy."""
+    uri = upload(KEY, {"weight.txt": "3\n"})
+    repo.write("deployments/staging/scorer.yaml", manifest(f"{{s3: {uri}, code: scorer}}"))
+    assert repo.run("image", "push", "--env", "staging").exit_code == 0
+    apply(repo)
+    copy = plan_json(repo)["endpoints"][0]["desired"]["model_data"]
+    return copy.removeprefix("s3://").split("/", 1)  # type: ignore[return-value]
+
+
+def test_the_env_copy_of_an_s3_artifact_is_verified_like_a_folder_tarball(repo, aws):
+    bucket, key = _deployed_from_s3(repo)
+    s3 = boto3.client("s3")
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    # Same key, other bytes: without a record (a plain PUT), and with a forged one.
+    s3.put_object(Bucket=bucket, Key=key, Body=b"someone else's model")
+    change = plan_json(repo)["endpoints"][0]
+    assert (change["action"], change["reason"]) == ("repair", "model_data_unrecorded")
+    metadata = s3.head_object(Bucket=bucket, Key=key)["Metadata"]
+    s3.put_object(Bucket=bucket, Key=key, Body=b"forged", Metadata={"tree": key.split("/")[-2]})
+    change = plan_json(repo)["endpoints"][0]
+    assert (change["action"], change["reason"]) == ("repair", "model_data_altered")
+    assert metadata == {}
+    assert repo.run("drift", "--env", "staging").exit_code == 2
+    applied = repo.run("apply", "--env", "staging", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "repacked again (the copy under its key did not verify)" in applied.output
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == original
+
+    s3.delete_object(Bucket=bucket, Key=key)
+    change = plan_json(repo)["endpoints"][0]
+    assert (change["action"], change["reason"]) == ("repair", "model_data_missing")
+    apply(repo)
+    assert repo.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0
+    assert repo.predict() == 18.0
+
+
+def test_a_copy_made_before_copies_were_verified_is_copied_again_once(repo, aws):
+    bucket, key = _deployed_from_s3(repo)
+    s3 = boto3.client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=body)  # as an older version wrote it: no metadata
+
+    planned = repo.run("plan", "--env", "staging")
+    assert "has no record of its bytes (copied by an older version, or overwritten)" in (
+        planned.output.replace("\n", " ")
+    )
+    apply(repo)
+    assert s3.head_object(Bucket=bucket, Key=key)["Metadata"]["tree"] == key.split("/")[-2]
+    assert repo.run("plan", "--env", "staging", "--detailed-exitcode").exit_code == 0

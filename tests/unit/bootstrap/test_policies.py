@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -366,3 +367,22 @@ def test_the_execution_role_is_sagemakers_and_reads_only_its_envs_image_and_data
         ":log-stream:primary/i-1",
     )
     assert not allows(policy, "sagemaker:CreateModel", "*")
+
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_roles_use_the_env_kms_key_only_when_the_env_names_one():
+    plain = build_bootstrap(settings(), REPO)
+    keyed = build_bootstrap(replace(settings(), kms_key_id=KMS_KEY), REPO)
+
+    for bootstrap in (plain, keyed):
+        for role in (bootstrap.plan_role, bootstrap.deploy_role, bootstrap.execution_role):
+            granted = allows(role.policy_document, "kms:Decrypt", KMS_KEY)
+            assert granted == (bootstrap is keyed), role.name
+    deploy = keyed.deploy_role.policy_document
+    assert allows(deploy, "kms:GenerateDataKey", KMS_KEY)
+    (grant,) = [s for s in deploy["Statement"] if "kms:CreateGrant" in s["Action"]]
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert not allows(keyed.plan_role.policy_document, "kms:GenerateDataKey", KMS_KEY)
+    assert not allows(deploy, "kms:Decrypt", KMS_KEY.replace("1234abcd", "9999abcd"))

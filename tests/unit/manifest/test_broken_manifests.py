@@ -703,7 +703,7 @@ CASES = [
         "unknown-env-key",
         {M: ENDPOINT, **env_changed("prune: true", "prune: true\nregion2: eu-west-1")},
         (
-            "deployments/staging/_env.yaml:7:1: region2: unknown key, did you mean 'region'? (allowed: accountId, artifactBucket, artifactPrefix, ecrRepository, executionRoleArn, maxParallel, promotesFrom, prune, region, requireApproval, sharedNamespace)",
+            "deployments/staging/_env.yaml:7:1: region2: unknown key, did you mean 'region'? (allowed: accountId, artifactBucket, artifactPrefix, ecrRepository, executionRoleArn, kmsKeyId, maxParallel, promotesFrom, prune, region, requireApproval, sharedNamespace)",
         ),
     ),
     Broken(

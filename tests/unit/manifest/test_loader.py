@@ -372,3 +372,31 @@ def test_promotes_from_an_env_in_another_region_is_refused(repo):
     repo.write("deployments/prod/_env.yaml", PROD_SETTINGS + "promotesFrom: staging\n")
     assert validate_paths(repo.root, [repo.root / "deployments"]) == []
     assert load_env(repo.root, "prod").settings.promotes_from == "staging"
+
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_an_instance_type_with_local_storage_is_refused_where_the_env_sets_a_kms_key(repo):
+    repo.write(
+        "deployments/staging/demo-regressor.yaml", ENDPOINT.replace("ml.m5.large", "ml.g5.xlarge")
+    )
+    assert validate_paths(repo.root, [repo.root / "deployments"]) == []  # no key: fine
+
+    repo.write("deployments/staging/_env.yaml", ENV_SETTINGS + f"kmsKeyId: {KMS_KEY}\n")
+    # Asked for the manifest alone, the rule still reads its env's key.
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments/staging/demo-regressor.yaml"])
+
+    assert (problem.file, problem.line, problem.field) == (
+        "deployments/staging/demo-regressor.yaml",
+        ENDPOINT.splitlines().index("      instanceType: ml.m5.large") + 1,
+        "spec.variants[0].instanceType",
+    )
+    assert problem.message == (
+        "ml.g5.xlarge has local instance storage, for which SageMaker refuses the KmsKeyId "
+        "env staging sets (kmsKeyId in its _env.yaml): allowed: a type without instance "
+        "storage, or no kmsKeyId"
+    )
+    # plan and apply refuse through the same rules:
+    with pytest.raises(ManifestInvalid):
+        load_env(repo.root, "staging")
