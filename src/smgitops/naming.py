@@ -19,6 +19,7 @@ TARBALL_NAME = "model.tar.gz"
 # packaging_changed) instead of reusing a key for other bytes. 2: only serving files in code/.
 PACKAGING_FORMAT = 2
 _TARBALL_URL = re.compile(r"/models/[^/]+/p(\d+)-([0-9a-f]{64})/model\.tar\.gz$")
+_PINNED_TARBALL_URL = re.compile(r"/models/[^/]+/t-([0-9a-f]{64})/model\.tar\.gz$")
 HASH_LENGTH = 10
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
 
@@ -81,6 +82,21 @@ def tarball_key(prefix: str, model: str, tree: str) -> str:
     key = f"models/{model}/p{PACKAGING_FORMAT}-{tree}/{TARBALL_NAME}"
     prefix = prefix.strip("/")
     return f"{prefix}/{key}" if prefix else key
+
+
+def pinned_tarball_key(prefix: str, model: str, sha256: str) -> str:
+    """S3 key of a tarball an env pins by its own sha256 (`spec.model.tarball`):
+    `<prefix>/models/<model>/t-<sha256>/model.tar.gz`. No side effects."""
+    key = f"models/{model}/t-{sha256}/{TARBALL_NAME}"
+    prefix = prefix.strip("/")
+    return f"{prefix}/{key}" if prefix else key
+
+
+def pinned_tarball_sha256(model_data_url: str) -> str | None:
+    """The sha256 in a pinned tarball's URL (see pinned_tarball_key), or None. No side
+    effects."""
+    match = _PINNED_TARBALL_URL.search(model_data_url)
+    return match.group(1) if match else None
 
 
 def tarball_format(model_data_url: str) -> int | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from smgitops.errors import ConfigError, UserError
-from smgitops.sources.pins import PackagePin, S3Pin, SourcePin
+from smgitops.sources.pins import PackagePin, S3Pin, SourcePin, TarballPin
 from smgitops.spec import EndpointSpec, ModelSource
 
 ModelValue = str | dict[str, str]
@@ -40,6 +40,12 @@ def pinned_model(source: ModelSource, pin: SourcePin | None) -> ModelValue:
     """The `spec.model` value that deploys exactly what `source` resolved to. No side effects."""
     if isinstance(pin, PackagePin):
         return {"modelPackage": pin.arn}
+    if isinstance(pin, TarballPin):
+        return {
+            "folder": pin.folder,
+            "tarball": f"sha256:{pin.sha256}",
+            "imageDigest": pin.image_digest,
+        }
     if isinstance(pin, S3Pin):
         value = {"s3": pin.uri}
         if source.code:

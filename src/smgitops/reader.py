@@ -136,7 +136,7 @@ def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataChec
     if not url.startswith("s3://") or bucket != settings.artifact_bucket:
         return None
     found = head(s3, url)
-    tree = naming.tarball_tree(url)
+    tree = naming.tarball_tree(url) or naming.pinned_tarball_sha256(url)
     if tree is not None:
         return ModelDataCheck(url, tarball_state(found, tree).value)
     copied = s3_artifact_digest(url)

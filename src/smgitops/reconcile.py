@@ -24,6 +24,7 @@ from pathlib import Path
 from smgitops import garbage
 from smgitops.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.artifacts.image import (
+    digest_exists,
     image_tag,
     image_uri,
     is_pinned,
@@ -43,6 +44,7 @@ from smgitops.manifest import load_env
 from smgitops.plan import Plan, plan
 from smgitops.reader import Clients, read_live
 from smgitops.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
+from smgitops.sources.pins import TarballPin
 from smgitops.sources.publish import publish_sources
 from smgitops.sources.resolve import resolve_sources
 from smgitops.spec import EndpointSpec, EnvSettings
@@ -172,6 +174,22 @@ def _publish_and_check_images(
             raise UserError(
                 f"image {uri} is missing in ECR: "
                 f"run `smgitops image push --env {settings.name}` first"
+            )
+    # Images a manifest pins by digest (a tarball promoted from another env) are copied.
+    ecr = client("ecr", settings.region)
+    for pin in sorted(
+        {
+            c.desired.artifact.source
+            for c in planned.plan.changes
+            if c.is_change and c.desired and isinstance(c.desired.artifact.source, TarballPin)
+        },
+        key=lambda p: (p.folder, p.image_digest),
+    ):
+        if not digest_exists(ecr, settings, pin.image_digest):
+            raise UserError(
+                f"image {pin.image_digest} of models/{pin.folder} is missing in ECR "
+                f"{settings.ecr_repository}: run `smgitops image copy --env {settings.name}` "
+                "first"
             )
 
 

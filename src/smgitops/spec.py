@@ -105,10 +105,11 @@ class SmokeTestSpec:
 
 @dataclass(frozen=True)
 class ModelSource:
-    """Where the model comes from: a `models/<name>` folder, an S3 artifact, or a Model
-    Registry version (one ARN, or the latest approved version of a group)."""
+    """Where the model comes from: a `models/<name>` folder, an S3 artifact, a Model Registry
+    version (one ARN, or the latest approved version of a group), or a folder model pinned
+    per env to one whole tarball and image (`tarball`: what another env ran, by sha256)."""
 
-    kind: Literal["folder", "s3", "package"]
+    kind: Literal["folder", "s3", "package", "tarball"]
     # folder: models/<name>; s3 with code: the code folder's name; otherwise the manifest's name
     name: str
     path: str  # repository-relative folder, e.g. "models/demo-regressor" ("" without a folder)
@@ -120,6 +121,8 @@ class ModelSource:
     package_arn: str | None = None  # an exact Model Registry version
     package_group: str | None = None  # with package_version: resolved at plan time
     package_version: str | None = None  # "latest-approved" or a version number
+    tarball_sha256: str | None = None  # tarball: the whole model.tar.gz (hex), in the store
+    image_digest: str | None = None  # tarball: the serving image (sha256:...), by digest
 
     @property
     def has_folder(self) -> bool:

@@ -104,11 +104,20 @@ def image_digest(ecr: Any, settings: EnvSettings, tag: str) -> str | None:
     Every ECR call names the env's account as the registry, so credentials for another
     account fail loudly instead of pushing where the image URI does not point.
     """
+    return _described_digest(ecr, settings, {"imageTag": tag})
+
+
+def digest_exists(ecr: Any, settings: EnvSettings, digest: str) -> bool:
+    """True when the env's repository holds an image with this digest."""
+    return _described_digest(ecr, settings, {"imageDigest": digest}) is not None
+
+
+def _described_digest(ecr: Any, settings: EnvSettings, image_id: dict[str, str]) -> str | None:
     try:
         found = ecr.describe_images(
             registryId=settings.account_id,
             repositoryName=settings.ecr_repository,
-            imageIds=[{"imageTag": tag}],
+            imageIds=[image_id],
         )
     except ClientError as error:
         if error_code(error) in _NOT_FOUND:
@@ -239,21 +248,38 @@ def push_image(
     return ImageRef(uri=uri, digest=digest, pushed=True)
 
 
+def pinned_image_tag(model: str, digest: str) -> str:
+    """The tag an image copied by digest gets (`<model>-d<12 hex>`): ECR tags are immutable,
+    so a tag named by the digest can only ever hold that image. No side effects."""
+    return f"{model}-d{digest.removeprefix('sha256:')[:TAG_HASH_LENGTH]}"
+
+
 def copy_image(
-    ecr: Any, source: EnvSettings, settings: EnvSettings, tag: str, builder: str = "auto"
+    ecr: Any,
+    source: EnvSettings,
+    settings: EnvSettings,
+    tag: str,
+    builder: str = "auto",
+    digest: str | None = None,
 ) -> ImageRef:
-    """Copy the image `source`'s repository holds under `tag` into the env's repository under
-    the same tag, by digest, and check the copy has that digest: an env that promotes from
-    another runs exactly the image that env tested, never a rebuild.
+    """Copy the image `source`'s repository holds under `tag` (or, with `digest`, the image of
+    that digest) into the env's repository under `tag`, by digest, and check the copy has that
+    digest: an env that promotes from another runs exactly the image that env tested, never
+    a rebuild.
 
     Copies nothing when the target already holds the tag at the same digest. UserError when
-    the source lacks the tag, when the target holds the tag at another digest (not the image
+    the source lacks the image, when the target holds the tag at another digest (not the image
     the source tested: refused, tags are immutable) or when the copy's digest differs.
     """
     from smgitops.artifacts import builders
 
-    wanted = image_digest(ecr, source, tag)
-    source_uri = image_uri(source, tag)
+    source_repository = image_uri(source, "").removesuffix(":")
+    if digest is None:
+        wanted = image_digest(ecr, source, tag)
+        source_uri = image_uri(source, tag)
+    else:
+        wanted = digest if digest_exists(ecr, source, digest) else None
+        source_uri = f"{source_repository}@{digest}"
     if wanted is None:
         raise UserError(
             f"{source_uri} is missing: env {settings.name} runs only images env {source.name} "
@@ -265,7 +291,7 @@ def copy_image(
     if copied:
         ensure_repository(ecr, settings)
         if resolve_builder(builder) == "docker":
-            builders.docker_copy(f"{source_uri.rsplit(':', 1)[0]}@{wanted}", uri)
+            builders.docker_copy(f"{source_repository}@{wanted}", uri)
         else:
             builders.copy_registered(ecr, source, settings, wanted, tag)
         present = image_digest(ecr, settings, tag)

@@ -19,7 +19,10 @@ from smgitops.artifacts.pin import BLOB_PREFIX, PIN_FILE
 from smgitops.errors import UserError
 
 PIN_PATHS = f"models/*/{PIN_FILE}"
+MANIFEST_PATHS = "deployments/"
 _PINNED = re.compile(r'"sha256":\s*"([0-9a-f]{64})"')
+# A manifest pinned to one tarball (`tarball: sha256:<hex>`, promote --pin) keeps it too.
+_PINNED_TARBALL = re.compile(r"tarball\W+sha256:([0-9a-f]{64})")
 _STORE = re.compile(r'"store":\s*"(s3://[^"]+)"')
 
 
@@ -33,10 +36,25 @@ class StoredBlob:
 
 def pinned_in_history(repo_root: Path) -> tuple[set[str], set[str]]:
     """(sha256s, store URIs) named by any version of any pin in the history of every ref, and
-    by the pins in the working tree (pinned, maybe not committed yet). UserError outside git."""
+    by the pins in the working tree (pinned, maybe not committed yet); the sha256s include the
+    tarballs manifests pin (`tarball: sha256:...`). UserError outside git."""
+    pins, manifests = _history(repo_root, PIN_PATHS), _history(repo_root, MANIFEST_PATHS)
+    texts = [pins] + [p.read_text() for p in sorted(repo_root.glob(PIN_PATHS))]
+    manifest_texts = [manifests] + [
+        p.read_text(errors="replace") for p in sorted(repo_root.glob("deployments/*/*.y*ml"))
+    ]
+    return (
+        {m for text in texts for m in _PINNED.findall(text)}
+        | {m for text in manifest_texts for m in _PINNED_TARBALL.findall(text)},
+        {m.rstrip("/") for text in texts for m in _STORE.findall(text)},
+    )
+
+
+def _history(repo_root: Path, paths: str) -> str:
+    """Every version of `paths` in the history of every ref, as one patch text."""
     try:
-        log = subprocess.run(
-            ["git", "log", "--all", "--format=", "-p", "--no-color", "--", PIN_PATHS],
+        return subprocess.run(
+            ["git", "log", "--all", "--format=", "-p", "--no-color", "--", paths],
             cwd=repo_root,
             capture_output=True,
             text=True,
@@ -44,11 +62,6 @@ def pinned_in_history(repo_root: Path) -> tuple[set[str], set[str]]:
         ).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         raise UserError(f"cannot read the git history of {repo_root}: {error}") from None
-    texts = [log] + [p.read_text() for p in sorted(repo_root.glob(PIN_PATHS))]
-    return (
-        {m for text in texts for m in _PINNED.findall(text)},
-        {m.rstrip("/") for text in texts for m in _STORE.findall(text)},
-    )
 
 
 def unreferenced(

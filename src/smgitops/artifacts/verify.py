@@ -122,10 +122,10 @@ def tarball_state(
     return ObjectState.VERIFIED if found.sha256 == recorded else ObjectState.ALTERED
 
 
-def download_verified(s3: Any, uri: str, sha256: str, size: int, destination: Path) -> Path:
+def download_verified(s3: Any, uri: str, sha256: str, size: int | None, destination: Path) -> Path:
     """Stream `uri` into `destination` while hashing it; the file appears only when its bytes
-    hash to `sha256` and number `size`. UserError (one line) when the object is missing or
-    holds other bytes: they are never used."""
+    hash to `sha256` (and number `size`, when given). UserError (one line) when the object is
+    missing or holds other bytes: they are never used."""
     bucket, key = split_uri(uri)
     destination.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -144,11 +144,11 @@ def download_verified(s3: Any, uri: str, sha256: str, size: int, destination: Pa
                 digest.update(chunk)
                 written += len(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != sha256 or written != size:
+        if digest.hexdigest() != sha256 or size not in (None, written):
+            expected = f"sha256 {sha256[:12]}" + (f", {size} bytes" if size is not None else "")
             raise UserError(
                 f"{uri} holds other bytes (sha256 {digest.hexdigest()[:12]}, {written} bytes) "
-                f"than pinned (sha256 {sha256[:12]}, {size} bytes): refusing to use them; "
-                "pin again from a trusted copy"
+                f"than pinned ({expected}): refusing to use them; pin again from a trusted copy"
             )
         os.replace(partial, destination)
     except BaseException:

@@ -20,7 +20,7 @@ def with_base_image(
     No side effects (reads files).
     """
     base = base_image_uri(spec, settings)
-    if base is None:
+    if base is None or not spec.model.has_folder:  # a pinned image is served as pinned
         return artifact
     model = spec.model.code or spec.model.name
     uri = image_uri(settings, image_tag(repo_root, model, base))

@@ -183,8 +183,9 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
     """Copy each image the env needs from the env it promotes from, by digest: never rebuilt.
 
     The tag each model needs is computed from this commit, as for push; the source env must
-    hold it (it was built and applied there). A target tag that already exists at another
-    digest is refused. Prints one line on stdout:
+    hold it (it was built and applied there). Manifests pinned to one tarball and image
+    (`imageDigest`, promote --pin) get that digest, tagged `<model>-d<12 hex>`. A target tag
+    that already exists at another digest is refused. Prints one line on stdout:
     images=[{"model": ..., "image": <uri:tag>, "digest": "sha256:..."}, ...].
 
     \b
@@ -193,7 +194,7 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
       smgitops image copy --env prod --from staging --model demo-regressor
     """
     from smgitops import aws
-    from smgitops.artifacts.image import copy_image, image_tag
+    from smgitops.artifacts.image import copy_image, image_tag, pinned_image_tag
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
@@ -205,14 +206,30 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
             f"deployments/{env_name}/_env.yaml"
         )
     source = load_env(Path.cwd(), source_name).settings
+    # Images by content tag, then the digests of manifests pinned to one tarball and image.
+    wanted = [(m.model, image_tag(Path.cwd(), m.model, m.base_image), None) for m in models] + [
+        (model, pinned_image_tag(model, digest), digest)
+        for model, digest in _pinned_digests(env_name, only_model)
+    ]
     aws.check_account(settings.account_id, env_name, settings.region)
     rows = []
     with aws.aws_errors("copying images"):
         ecr = aws.client("ecr", settings.region)
-        for wanted in models:
-            content_tag = image_tag(Path.cwd(), wanted.model, wanted.base_image)
-            ref = copy_image(ecr, source, settings, content_tag, builder)
+        for model, tag, digest in wanted:
+            ref = copy_image(ecr, source, settings, tag, builder, digest)
             status = "copied" if ref.pushed else "already present"
-            err.print(f"{wanted.model}: {status} {ref.uri} ({ref.digest}, from {source_name})")
-            rows.append({"model": wanted.model, "image": ref.uri, "digest": ref.digest})
+            err.print(f"{model}: {status} {ref.uri} ({ref.digest}, from {source_name})")
+            rows.append({"model": model, "image": ref.uri, "digest": ref.digest})
     out("images=" + json.dumps(rows, separators=(",", ":")))
+
+
+def _pinned_digests(env_name: str, only_model: str | None) -> list[tuple[str, str]]:
+    """(model folder, image digest) of the env's manifests pinned to one tarball, each once."""
+    from smgitops.manifest import load_env
+
+    pinned = {
+        (e.model.name, e.model.image_digest)
+        for e in load_env(Path.cwd(), env_name).endpoints
+        if e.model.kind == "tarball" and e.model.image_digest
+    }
+    return sorted(p for p in pinned if only_model in (None, p[0]))

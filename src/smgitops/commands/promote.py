@@ -13,20 +13,34 @@ from smgitops.console import err
 @click.option("--from", "source_env", required=True, help="Env whose deployed model to copy.")
 @click.option("--to", "target_env", required=True, help="Env whose manifest gets it.")
 @click.option("--no-commit", is_flag=True, help="Write the manifest but do not commit it.")
+@click.option(
+    "--pin",
+    "pin_tarball",
+    is_flag=True,
+    help="For a folder model: pin the target env to the whole tarball and image the source "
+    "env serves now, instead of following the folder (kept in the model's content store).",
+)
 @click.argument("name")
-def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> None:
+def promote(
+    source_env: str, target_env: str, no_commit: bool, pin_tarball: bool, name: str
+) -> None:
     """Copy endpoint NAME's model from one env to another, pinned, as a git commit for a PR.
 
     Rewrites only spec.model and spec.image (the DLC base, set or removed to match) of
     deployments/<to>/ (the manifest with metadata.name NAME; a copy of the source manifest
     when there is none): an S3 artifact gains the ETag and
     VersionId the source env resolves, `latest-approved` becomes the exact model package
-    ARN, a folder model stays the folder. Reads S3/SageMaker of the source env, never
-    writes AWS. Only that file is committed; push a branch and open a PR from it.
+    ARN, a folder model stays the folder, or with --pin becomes {folder, tarball, imageDigest}:
+    the sha256 of the tarball and the digest of the image the source env serves now, so the
+    target env keeps them while the folder moves on (a pinned manifest is promoted as it is).
+    Reads S3/SageMaker of the source env; writes AWS only with --pin (the tarball into the
+    model's content store, by sha256). Only that file is committed; push a branch and open a
+    PR from it.
 
     \b
     Example:
       smgitops promote --from staging --to prod churn-classifier
+      smgitops promote --from staging --to prod churn-classifier --pin
       git push origin HEAD:promote/churn-classifier
     """
     from smgitops.aws import aws_errors, check_account
@@ -49,7 +63,13 @@ def promote(source_env: str, target_env: str, no_commit: bool, name: str) -> Non
         known = ", ".join(sorted(e.name for e in source.endpoints)) or "none"
         raise UserError(f"no manifest named {name} in env {source_env} (known: {known})")
     pin = None
-    if spec.model.kind != "folder":
+    if pin_tarball and spec.model.kind == "folder":
+        from smgitops.sources.tarball import pin_live_tarball
+
+        with aws_errors(f"pinning the tarball {spec.endpoint_name} serves"):
+            clients = Clients.for_region(source.settings.region)
+            pin = pin_live_tarball(clients.sagemaker, clients.s3, spec, repo_root)
+    elif spec.model.kind != "folder":
         with aws_errors(f"resolving the model of {spec.manifest_path}"):
             clients = Clients.for_region(source.settings.region)
             pin = resolve_sources([spec], source.settings, repo_root, clients)[

@@ -164,6 +164,15 @@ def model_source(value: str | dict[str, Any], manifest_name: str) -> ModelSource
     """ModelSource of a valid `spec.model` (folder name or source block). No side effects."""
     if isinstance(value, str):
         return ModelSource(kind="folder", name=value, path=f"{MODELS_DIR}/{value}")
+    if "tarball" in value:
+        folder = value["folder"]
+        return ModelSource(
+            kind="tarball",
+            name=folder,
+            path=f"{MODELS_DIR}/{folder}",
+            tarball_sha256=value["tarball"].removeprefix("sha256:"),
+            image_digest=value["imageDigest"],
+        )
     if "s3" in value:
         code = value.get("code")
         return ModelSource(

@@ -12,6 +12,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from smgitops.artifacts.pin import PIN_FILE
 from smgitops.manifest.files import is_inside
 
 MODELS_DIR = "models"
@@ -161,6 +162,16 @@ def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...],
     if isinstance(value, str):
         problem = model_problem(repo_root, value)
         return (("spec", "model"), problem) if problem else None
+    if "tarball" in value:
+        folder = value["folder"]
+        pin = model_folder(repo_root, folder) / PIN_FILE
+        if not is_inside(pin, repo_root / MODELS_DIR) or not pin.is_file():
+            return (
+                ("spec", "model", "folder"),
+                f"{MODELS_DIR}/{folder}/{PIN_FILE} does not exist: it names the content "
+                "store that keeps the pinned tarball (allowed: a folder with a pinned artifact)",
+            )
+        return None
     if "s3" in value and "code" in value:
         problem = model_problem(repo_root, value["code"])
         return (("spec", "model", "code"), problem) if problem else None

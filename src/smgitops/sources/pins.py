@@ -56,7 +56,22 @@ class PackagePin:
     requested: str  # as the manifest asked: the ARN, or "<group>@latest-approved"
 
 
-SourcePin = S3Pin | PackagePin
+@dataclass(frozen=True)
+class TarballPin:
+    """A folder model an env pins to one whole tarball and image (what another env ran)."""
+
+    folder: str  # models/<folder>
+    sha256: str  # hex sha256 of the model.tar.gz
+    image_digest: str  # sha256:... of the serving image
+    store: str  # the content store (s3://bucket/prefix) that keeps the tarball
+
+    @property
+    def blob_uri(self) -> str:
+        """Where the store keeps the tarball: `<store>/sha256/<hex>`, as for pinned weights."""
+        return f"{self.store.rstrip('/')}/sha256/{self.sha256}"
+
+
+SourcePin = S3Pin | PackagePin | TarballPin
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -119,6 +134,11 @@ def describe_pin(pin: SourcePin) -> str:
     """One line for the plan. No side effects."""
     if isinstance(pin, PackagePin):
         return f"model package {pin.group} version {pin.version} ({pin.approval_status})"
+    if isinstance(pin, TarballPin):
+        return (
+            f"tarball sha256 {pin.sha256[:12]} of models/{pin.folder}, "
+            f"image {pin.image_digest[:19]}"
+        )
     version = f", version {pin.version_id}" if pin.version_id else ""
     code = f", repacked with models/{pin.code}" if pin.code else ""
     return f"s3 artifact {pin.uri} (etag {pin.etag}{version}{code})"
@@ -134,6 +154,14 @@ def pin_document(pin: SourcePin) -> dict[str, object]:
             "version": pin.version,
             "approval_status": pin.approval_status,
             "requested": pin.requested,
+        }
+    if isinstance(pin, TarballPin):
+        return {
+            "kind": "tarball",
+            "folder": pin.folder,
+            "sha256": pin.sha256,
+            "image_digest": pin.image_digest,
+            "store": pin.store,
         }
     return {
         "kind": "s3",

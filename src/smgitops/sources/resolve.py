@@ -1,4 +1,5 @@
-"""Step 2 for non-folder sources: pin each S3 artifact / Model Registry version at plan time.
+"""Step 2 for non-folder sources: pin each S3 artifact / Model Registry version at plan time,
+and name where a folder model pinned to one tarball (`tarball:`) is served from.
 
 Reads AWS (HEAD, Describe, List) and never writes. `recorded` carries the versions a saved
 plan resolved, so `apply --plan FILE` deploys exactly the reviewed version even when a newer
@@ -12,14 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from smgitops.artifacts.image import image_tag, image_uri
+from smgitops.artifacts.package import model_dir, read_pin
+from smgitops.artifacts.pin import PIN_FILE
 from smgitops.artifacts.publish import s3_uri
 from smgitops.errors import UserError
+from smgitops.naming import pinned_tarball_key
 from smgitops.resources import ModelArtifact
 from smgitops.sources import registry
 from smgitops.sources.pins import (
     LATEST_APPROVED,
     PackagePin,
     S3Pin,
+    TarballPin,
     approval_refusal,
     package_arn,
     recorded_key,
@@ -85,6 +90,27 @@ def _package_artifact(
     )
 
 
+def _tarball_artifact(spec: EndpointSpec, settings: EnvSettings, repo_root: Path) -> ModelArtifact:
+    source = spec.model
+    assert source.tarball_sha256 is not None and source.image_digest is not None
+    pinned = read_pin(model_dir(repo_root, source.name), source.name)
+    if pinned is None:  # validate refuses it; plan of a manifest edited since says it again
+        raise UserError(
+            f"{spec.manifest_path}: models/{source.name} has no {PIN_FILE}: the pinned tarball "
+            "lives in the content store that file names"
+        )
+    pin = TarballPin(source.name, source.tarball_sha256, source.image_digest, pinned.store)
+    key = pinned_tarball_key(settings.artifact_prefix, source.name, pin.sha256)
+    repository = image_uri(settings, "").removesuffix(":")
+    return ModelArtifact(
+        model=source.name,
+        sha256=pin.sha256,
+        model_data_url=s3_uri(settings.artifact_bucket, key),
+        image_uri=f"{repository}@{pin.image_digest}",
+        source=pin,
+    )
+
+
 def resolve_sources(
     endpoints: Iterable[EndpointSpec],
     settings: EnvSettings,
@@ -100,6 +126,8 @@ def resolve_sources(
     for spec in endpoints:
         if spec.model.kind == "s3":
             artifacts[spec.manifest_path] = _s3_artifact(spec, settings, repo_root, clients.s3)
+        elif spec.model.kind == "tarball":
+            artifacts[spec.manifest_path] = _tarball_artifact(spec, settings, repo_root)
         elif spec.model.kind == "package":
             artifacts[spec.manifest_path] = _package_artifact(
                 spec, settings, clients.sagemaker, recorded or {}

@@ -400,3 +400,32 @@ def test_an_instance_type_with_local_storage_is_refused_where_the_env_sets_a_kms
     # plan and apply refuse through the same rules:
     with pytest.raises(ManifestInvalid):
         load_env(repo.root, "staging")
+
+
+TARBALL_MODEL = (
+    "{folder: demo-regressor, tarball: sha256:"
+    + "a" * 64
+    + ", imageDigest: sha256:"
+    + "b" * 64
+    + "}"
+)
+
+
+def test_a_tarball_pin_needs_the_folder_s_artifact_pin_and_all_three_fields(repo):
+    pinned = ENDPOINT.replace("model: demo-regressor", f"model: {TARBALL_MODEL}")
+    repo.write("deployments/staging/demo-regressor.yaml", pinned)
+
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+    assert problem.field == "spec.model.folder"
+    assert problem.message.startswith(
+        "models/demo-regressor/artifact.pin.json does not exist: it names the content store"
+    )
+
+    repo.write("models/demo-regressor/artifact.pin.json", "{}")
+    assert validate_paths(repo.root, [repo.root / "deployments"]) == []
+    repo.write(
+        "deployments/staging/demo-regressor.yaml",
+        pinned.replace(", imageDigest: sha256:" + "b" * 64, ""),
+    )
+    (problem,) = validate_paths(repo.root, [repo.root / "deployments"])
+    assert "imageDigest" in problem.message

@@ -6,7 +6,7 @@ import yaml
 
 from smgitops.manifest.build import model_source
 from smgitops.promote import flow_yaml, pinned_model, replace_model, set_image
-from smgitops.sources.pins import PackagePin, S3Pin
+from smgitops.sources.pins import PackagePin, S3Pin, TarballPin
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/7"
 
@@ -71,3 +71,18 @@ def test_set_image_inserts_replaces_and_removes_the_base_image():
     assert yaml.safe_load(replaced)["spec"]["image"]["processor"] == "cpu"
     assert set_image(inserted, None) == MANIFEST
     assert set_image(MANIFEST, None) == MANIFEST
+
+
+def test_a_tarball_pin_is_promoted_as_it_is_and_reads_back_as_the_same_source():
+    value = {
+        "folder": "scorer",
+        "tarball": "sha256:" + "a" * 64,
+        "imageDigest": "sha256:" + "b" * 64,
+    }
+    source = model_source(value, "api")
+    pin = TarballPin("scorer", "a" * 64, "sha256:" + "b" * 64, "s3://store/prefix")
+
+    assert (source.kind, source.name, source.tarball_sha256) == ("tarball", "scorer", "a" * 64)
+    assert pinned_model(source, pin) == value
+    text = "spec:\n  model: scorer  # was the folder\n"
+    assert yaml.safe_load(replace_model(text, value))["spec"]["model"] == value
