@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fleet import emulated_repo, mutating
 
 from smgitops.artifacts.image import push_image
-from smgitops.aws import client
+from smgitops.aws.clients import client
+from smgitops.aws.reader import Clients
 from smgitops.manifest import load_env
-from smgitops.reader import Clients
 from smgitops.reconcile import apply_planned, make_plan
 
 

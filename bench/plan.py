@@ -22,15 +22,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fleet import emulated_repo, median_time, pin_model
 
-from smgitops import reader
-from smgitops.reader import Clients
+from smgitops.aws import reader
+from smgitops.aws.reader import Clients
 from smgitops.reconcile import apply_planned, make_plan
 
 
 def measure(size: int, latency: float, repeats: int) -> dict[str, object]:
     with emulated_repo(size) as (emulator, root):
         from smgitops.artifacts.image import push_image
-        from smgitops.aws import client
+        from smgitops.aws.clients import client
         from smgitops.manifest import load_env
 
         settings = load_env(root, "bench").settings

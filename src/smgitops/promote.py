@@ -17,9 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from smgitops.core.desired import EndpointSpec, ModelSource
+from smgitops.core.pins import PackagePin, S3Pin, SourcePin, TarballPin
 from smgitops.errors import ConfigError, UserError
-from smgitops.sources.pins import PackagePin, S3Pin, SourcePin, TarballPin
-from smgitops.spec import EndpointSpec, ModelSource
 
 ModelValue = str | dict[str, str]
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from smgitops import garbage
-from smgitops.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.artifacts.image import (
     digest_exists,
     image_tag,
@@ -35,19 +33,21 @@ from smgitops.artifacts.needs import models_used
 from smgitops.artifacts.package import ModelTree, model_tree, package_tree
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
 from smgitops.artifacts.store import fetcher
-from smgitops.aws import check_account, client
+from smgitops.aws import garbage
+from smgitops.aws.apply import EndpointResult, Outcome, Progress, apply_plan
+from smgitops.aws.clients import check_account, client
+from smgitops.aws.inventory import write_inventory
+from smgitops.aws.reader import Clients, read_live
 from smgitops.baseimages.artifact import with_base_image
+from smgitops.core.desired import EndpointSpec, EnvSettings
+from smgitops.core.live import LiveState
+from smgitops.core.pins import TarballPin
+from smgitops.core.plan import Plan, plan
+from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 from smgitops.errors import UserError
-from smgitops.inventory import write_inventory
-from smgitops.live import LiveState
 from smgitops.manifest import load_env
-from smgitops.plan import Plan, plan
-from smgitops.reader import Clients, read_live
-from smgitops.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
-from smgitops.sources.pins import TarballPin
 from smgitops.sources.publish import publish_sources
 from smgitops.sources.resolve import resolve_sources
-from smgitops.spec import EndpointSpec, EnvSettings
 
 BUILD_DIR = Path(".smgitops") / "build"
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smgitops import naming
-from smgitops.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveModel, LiveVariant
-from smgitops.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
-from smgitops.spec import (
+from smgitops.core import naming
+from smgitops.core.desired import (
     AutoscalingSpec,
     EndpointSpec,
     EnvSettings,
@@ -15,6 +13,8 @@ from smgitops.spec import (
     VariantSpec,
     pairs,
 )
+from smgitops.core.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveModel, LiveVariant
+from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 
 ACCOUNT = "123456789012"
 

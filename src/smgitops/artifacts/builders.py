@@ -17,10 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
 from smgitops.console import err
+from smgitops.core.desired import EnvSettings
 from smgitops.errors import UserError
-from smgitops.spec import EnvSettings
 
 DOCKERFILE = "container/Dockerfile"
 # SageMaker hosts run x86_64 Linux.

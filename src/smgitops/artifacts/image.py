@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 
 from smgitops.artifacts import layout
 from smgitops.artifacts.package import MODELS_DIR, model_dir
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
 from smgitops.console import err
+from smgitops.core.desired import EnvSettings
 from smgitops.errors import ConfigError, UserError
-from smgitops.spec import EnvSettings
 
 Builder = Literal["auto", "docker", "register"]
 BUILDERS: tuple[str, ...] = ("auto", "docker", "register")

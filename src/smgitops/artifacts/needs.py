@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smgitops.spec import DesiredEnv, EndpointSpec, EnvSettings
+from smgitops.core.desired import DesiredEnv, EndpointSpec, EnvSettings
 
 
 def models_used(desired: DesiredEnv) -> tuple[str, ...]:

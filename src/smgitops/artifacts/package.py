@@ -29,8 +29,8 @@ from typing import BinaryIO
 
 from smgitops.artifacts import layout
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile, parse_pin, pin_mismatch
+from smgitops.core.naming import PACKAGING_FORMAT, TARBALL_NAME
 from smgitops.errors import ConfigError
-from smgitops.naming import PACKAGING_FORMAT, TARBALL_NAME
 
 MODELS_DIR = "models"
 # Fixed so the archive never records when or where it was made.

@@ -25,12 +25,12 @@ from smgitops.artifacts.verify import (
     split_uri,
     tarball_state,
 )
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
+from smgitops.aws.wire import object_encryption
 from smgitops.console import err
+from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import tarball_key
 from smgitops.errors import AwsError
-from smgitops.naming import tarball_key
-from smgitops.spec import EnvSettings
-from smgitops.wire import object_encryption
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)

@@ -16,7 +16,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from smgitops.artifacts.verify import ObjectHead
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
 
 _MB = 1024 * 1024
 SINGLE_PUT_BYTES = 256 * _MB

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
 from smgitops.errors import UserError
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from smgitops.artifacts.image import image_tag, image_uri
 from smgitops.artifacts.needs import base_image_uri
-from smgitops.resources import ModelArtifact
-from smgitops.spec import EndpointSpec, EnvSettings
+from smgitops.core.desired import EndpointSpec, EnvSettings
+from smgitops.core.resources import ModelArtifact
 
 
 def with_base_image(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from smgitops.core.desired import BaseImageSpec
 from smgitops.errors import ConfigError
-from smgitops.spec import BaseImageSpec
 
 CATALOG_FILE = "dlc_images.json"
 # Instance families with NVIDIA GPUs that SageMaker hosting offers (ml.<family>.<size>).

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
 from smgitops.bootstrap.policies import Bootstrap, RoleDefinition, partition_of
 
 Outcome = Literal["created", "updated", "unchanged"]

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from smgitops import naming
+from smgitops.aws.lock import lock_key
+from smgitops.core import naming
+from smgitops.core.desired import EnvSettings
 from smgitops.errors import ConfigError
-from smgitops.lock import lock_key
-from smgitops.spec import EnvSettings
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"

@@ -63,7 +63,7 @@ def bootstrap(env_name: str, repo: str, branch: str, apply_: bool) -> None:
       smgitops bootstrap --env staging --repo acme/ml-deploy > iam-staging.json
       smgitops bootstrap --env staging --repo acme/ml-deploy --apply
     """
-    from smgitops import aws
+    from smgitops.aws import clients as aws
     from smgitops.bootstrap.policies import (
         SUBJECT_CLAIM_KEYS,
         build_bootstrap,

@@ -18,7 +18,7 @@ from smgitops.console import err, out
 
 if TYPE_CHECKING:
     from smgitops.artifacts.needs import ServingImage
-    from smgitops.spec import EnvSettings
+    from smgitops.core.desired import EnvSettings
 
 _MODEL_OPTION = click.option(
     "--model",
@@ -81,8 +81,8 @@ def tag(env_name: str) -> None:
     Example:
       smgitops image tag --env staging >> "$GITHUB_OUTPUT"
     """
-    from smgitops import aws
     from smgitops.artifacts.image import image_digest, image_tag, image_uri
+    from smgitops.aws import clients as aws
 
     settings, models = _env_models(env_name, None)
     aws.check_account(settings.account_id, env_name, settings.region)
@@ -144,8 +144,8 @@ def push(env_name: str, builder: str, only_model: str | None) -> None:
       smgitops image push --env staging
       smgitops image push --env staging --builder docker --model demo-regressor
     """
-    from smgitops import aws
     from smgitops.artifacts.image import push_image
+    from smgitops.aws import clients as aws
 
     settings, models = _env_models(env_name, only_model)
     aws.check_account(settings.account_id, env_name, settings.region)
@@ -193,8 +193,8 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
       smgitops image copy --env prod
       smgitops image copy --env prod --from staging --model demo-regressor
     """
-    from smgitops import aws
     from smgitops.artifacts.image import copy_image, image_tag, pinned_image_tag
+    from smgitops.aws import clients as aws
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 

@@ -15,7 +15,7 @@ DEFAULT_OUT = Path(".smgitops") / "build"
 
 
 def _s3(region: str | None = None):
-    from smgitops import aws
+    from smgitops.aws import clients as aws
 
     return aws.client("s3", region)
 
@@ -50,12 +50,12 @@ def pin(name: str, store: str | None) -> None:
     """
     import hashlib
 
-    from smgitops import aws
     from smgitops.artifacts.package import local_artifact, model_dir, read_pin
     from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, render_pin, store_problem
     from smgitops.artifacts.publish import ensure_bucket_named
     from smgitops.artifacts.store import put_blob
     from smgitops.artifacts.verify import split_uri
+    from smgitops.aws import clients as aws
     from smgitops.errors import ConfigError
 
     folder = model_dir(Path.cwd(), name)
@@ -100,10 +100,10 @@ def fetch(name: str) -> None:
     """
     import shutil
 
-    from smgitops import aws
     from smgitops.artifacts.layout import ARTIFACT_DIR
     from smgitops.artifacts.package import local_artifact, model_dir, read_pin
     from smgitops.artifacts.pin import PIN_FILE
+    from smgitops.aws import clients as aws
     from smgitops.errors import ConfigError
 
     repo_root = Path.cwd()
@@ -154,8 +154,8 @@ def package(name: str, out_dir: Path) -> None:
       smgitops model package demo-regressor
       smgitops model package demo-regressor --out /tmp/build
     """
-    from smgitops import aws
     from smgitops.artifacts.package import package_model
+    from smgitops.aws import clients as aws
 
     with aws.aws_errors(f"packaging {name}"):
         built = package_model(Path.cwd(), name, out_dir, _fetcher(Path.cwd()))
@@ -185,9 +185,9 @@ def publish(name: str, env_name: str, out_dir: Path) -> None:
     Example:
       smgitops model publish demo-regressor --env staging
     """
-    from smgitops import aws
     from smgitops.artifacts.package import model_tree, package_tree
     from smgitops.artifacts.publish import publish_tree
+    from smgitops.aws import clients as aws
     from smgitops.manifest import load_env
 
     repo_root = Path.cwd()
@@ -238,7 +238,6 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
     """
     from datetime import UTC, datetime, timedelta
 
-    from smgitops import aws
     from smgitops.artifacts.pin import BLOB_PREFIX, store_problem
     from smgitops.artifacts.retention import (
         StoredBlob,
@@ -247,6 +246,7 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
         unreferenced,
     )
     from smgitops.artifacts.verify import split_uri
+    from smgitops.aws import clients as aws
 
     pinned, named = pinned_in_history(Path.cwd())
     chosen = sorted(set(stores) or named)

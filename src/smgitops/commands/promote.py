@@ -43,12 +43,12 @@ def promote(
       smgitops promote --from staging --to prod churn-classifier --pin
       git push origin HEAD:promote/churn-classifier
     """
-    from smgitops.aws import aws_errors, check_account
+    from smgitops.aws.clients import aws_errors, check_account
+    from smgitops.aws.reader import Clients
+    from smgitops.core.pins import approval_refusal, describe_pin
     from smgitops.errors import UserError
     from smgitops.manifest import load_env, validate_paths
     from smgitops.promote import commit_manifest, pinned_model, write_promotion
-    from smgitops.reader import Clients
-    from smgitops.sources.pins import approval_refusal, describe_pin
     from smgitops.sources.resolve import resolve_sources
 
     if source_env == target_env:

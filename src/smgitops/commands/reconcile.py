@@ -37,7 +37,7 @@ def _progress():
 
 
 def _render(planned_plan, output_format: str) -> None:
-    from smgitops import report
+    from smgitops.core import report
 
     if output_format == "text":
         err.print(report.render_text(planned_plan, markup=True))
@@ -73,8 +73,8 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
       smgitops plan --env staging
       smgitops plan --env prod --format markdown --out plan-prod.json
     """
-    from smgitops import report
-    from smgitops.aws import aws_errors
+    from smgitops.aws.clients import aws_errors
+    from smgitops.core import report
     from smgitops.reconcile import make_plan
 
     with aws_errors("reading live state"):
@@ -91,8 +91,8 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
 
 def _recorded_sources(saved_file: Path) -> dict[str, str]:
     """Model Registry versions the saved plan resolved (latest-approved is not re-resolved)."""
+    from smgitops.core.pins import recorded_packages
     from smgitops.errors import UserError
-    from smgitops.sources.pins import recorded_packages
 
     try:
         return recorded_packages(json.loads(saved_file.read_text()))
@@ -170,12 +170,13 @@ def _report_interrupt(interrupted) -> None:
 
 
 def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -> None:
-    from smgitops import lock, report
-    from smgitops.apply import ApplyInterrupted
     from smgitops.artifacts.publish import ensure_bucket
-    from smgitops.aws import aws_errors
+    from smgitops.aws import lock
+    from smgitops.aws.apply import ApplyInterrupted
+    from smgitops.aws.clients import aws_errors
+    from smgitops.aws.reader import Clients
+    from smgitops.core import report
     from smgitops.errors import ApplyFailed, UserError
-    from smgitops.reader import Clients
     from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
 
     repo_root = Path.cwd()
@@ -188,7 +189,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     with aws_errors("taking the apply lock"):
         ensure_bucket(clients.s3, settings)
         env_lock = lock.acquire(clients.s3, settings, holder, break_lock=break_lock, say=err.print)
-    # Released on every way out, Ctrl-C included (a SIGKILL leaves it: see lock.py).
+    # Released on every way out, Ctrl-C included (a SIGKILL leaves it: see aws/lock.py).
     with env_lock:
         with aws_errors("reading live state"):
             planned = plan_prepared(prepared, clients)
@@ -231,7 +232,7 @@ def drift(env_name: str, output_format: str) -> None:
     Example:
       smgitops drift --env prod --format markdown
     """
-    from smgitops.aws import aws_errors
+    from smgitops.aws.clients import aws_errors
     from smgitops.reconcile import make_plan
 
     with aws_errors("reading live state"):
@@ -275,11 +276,11 @@ def invoke(
       smgitops invoke --env staging demo-regressor --content-type text/csv \\
           --body 1.0,2.0,3.2,2.2,1.23,11.5
     """
-    from smgitops.aws import aws_errors, check_account, client
+    from smgitops.aws.clients import aws_errors, check_account, client
+    from smgitops.aws.smoke import invoke as send
+    from smgitops.core.desired import SmokeTestSpec
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
-    from smgitops.smoke import invoke as send
-    from smgitops.spec import SmokeTestSpec
 
     if (body is None) == (body_file is None):
         raise click.UsageError("give exactly one of --body and --body-file")

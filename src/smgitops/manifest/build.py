@@ -1,13 +1,11 @@
-"""Valid manifest values -> the frozen desired-state dataclasses of `smgitops.spec`."""
+"""Valid manifest values -> the frozen desired-state dataclasses of `smgitops.core.desired`."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from smgitops.manifest.endpoint_rules import endpoint_name
-from smgitops.manifest.model_folder import MODELS_DIR
-from smgitops.spec import (
+from smgitops.core.desired import (
     AutoscalingSpec,
     BaseImageSpec,
     DataCaptureSpec,
@@ -22,6 +20,8 @@ from smgitops.spec import (
     VariantSpec,
     pairs,
 )
+from smgitops.manifest.endpoint_rules import endpoint_name
+from smgitops.manifest.model_folder import MODELS_DIR
 
 _STEP_KEYS = {
     "canary": ("percent", "instanceCount", "bakeSeconds"),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from smgitops.baseimages.catalog import load_catalog, manifest_problems
+from smgitops.core.desired import DesiredEnv
 from smgitops.errors import ConfigError
 from smgitops.manifest import build
 from smgitops.manifest.endpoint_rules import (
@@ -32,7 +33,6 @@ from smgitops.manifest.model_folder import source_problem
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
-from smgitops.spec import DesiredEnv
 
 DEPLOYMENTS_DIR = "deployments"
 ENV_FILE = "_env.yaml"

@@ -11,9 +11,9 @@ from smgitops.artifacts.package import ModelPackage, file_sha256
 from smgitops.artifacts.publish import PublishedModel, publish_at
 from smgitops.artifacts.store import CACHE_DIR
 from smgitops.artifacts.verify import download_verified
-from smgitops.sources.pins import S3Pin, TarballPin
+from smgitops.core.desired import EnvSettings
+from smgitops.core.pins import S3Pin, TarballPin
 from smgitops.sources.s3 import publish_s3_artifact
-from smgitops.spec import EnvSettings
 
 
 def publish_sources(

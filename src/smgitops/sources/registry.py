@@ -6,9 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
+from smgitops.core.pins import APPROVED, PackagePin
 from smgitops.errors import UserError
-from smgitops.sources.pins import APPROVED, PackagePin
 
 
 def describe_package(sagemaker: Any, arn: str, requested: str) -> PackagePin:

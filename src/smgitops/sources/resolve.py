@@ -16,11 +16,9 @@ from smgitops.artifacts.image import image_tag, image_uri
 from smgitops.artifacts.package import model_dir, read_pin
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.artifacts.publish import s3_uri
-from smgitops.errors import UserError
-from smgitops.naming import pinned_tarball_key
-from smgitops.resources import ModelArtifact
-from smgitops.sources import registry
-from smgitops.sources.pins import (
+from smgitops.core.desired import EndpointSpec, EnvSettings
+from smgitops.core.naming import pinned_tarball_key
+from smgitops.core.pins import (
     LATEST_APPROVED,
     PackagePin,
     S3Pin,
@@ -30,9 +28,11 @@ from smgitops.sources.pins import (
     recorded_key,
     s3_artifact_key,
 )
+from smgitops.core.resources import ModelArtifact
+from smgitops.errors import UserError
+from smgitops.sources import registry
 from smgitops.sources.repack import code_files, code_sha256
 from smgitops.sources.s3 import head_source
-from smgitops.spec import EndpointSpec, EnvSettings
 
 
 def _s3_artifact(

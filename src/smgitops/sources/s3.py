@@ -16,12 +16,12 @@ from botocore.exceptions import ClientError
 
 from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.publish import PublishedModel, publish_at
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
+from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import TARBALL_NAME
+from smgitops.core.pins import S3Pin, s3_artifact_digest, split_s3_uri
 from smgitops.errors import UserError
-from smgitops.naming import TARBALL_NAME
-from smgitops.sources.pins import S3Pin, s3_artifact_digest, split_s3_uri
 from smgitops.sources.repack import code_files, repack
-from smgitops.spec import EnvSettings
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _CHANGED = {"412", "PreconditionFailed"}

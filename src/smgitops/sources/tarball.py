@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from smgitops import naming
 from smgitops.artifacts.package import model_dir, read_pin
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile
 from smgitops.artifacts.store import CACHE_DIR, put_blob
@@ -24,10 +23,11 @@ from smgitops.artifacts.verify import (
     head,
     tarball_state,
 )
+from smgitops.aws.reader import describe_endpoint
+from smgitops.core import naming
+from smgitops.core.desired import EndpointSpec
+from smgitops.core.pins import TarballPin
 from smgitops.errors import UserError
-from smgitops.reader import describe_endpoint
-from smgitops.sources.pins import TarballPin
-from smgitops.spec import EndpointSpec
 
 _DIGEST_MARK = "@sha256:"
 _KEPT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)

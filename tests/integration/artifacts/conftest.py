@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from smgitops.spec import EnvSettings
+from smgitops.core.desired import EnvSettings
 from testkit.values import env_settings
 
 

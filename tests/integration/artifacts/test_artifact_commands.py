@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smgitops.aws import client as aws_client
+from smgitops.aws.clients import client as aws_client
 from smgitops.cli import main
 
 pytestmark = pytest.mark.integration

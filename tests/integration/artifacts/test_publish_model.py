@@ -7,7 +7,7 @@ import pytest
 
 from smgitops.artifacts.package import package_model
 from smgitops.artifacts.publish import model_data_key, publish_model
-from smgitops.aws import client as aws_client
+from smgitops.aws.clients import client as aws_client
 
 pytestmark = pytest.mark.integration
 

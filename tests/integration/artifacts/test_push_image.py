@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from smgitops.artifacts.image import image_digest, image_tag, image_uri, push_image
-from smgitops.aws import client as aws_client
+from smgitops.aws.clients import client as aws_client
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from smgitops.bootstrap.policies import build_bootstrap
 from smgitops.cli import main
-from smgitops.spec import EnvSettings
+from smgitops.core.desired import EnvSettings
 from testkit.values import env_settings
 
 from .conftest import ACCOUNT, REGION, image_manifest, model_tarball, wait_for_status

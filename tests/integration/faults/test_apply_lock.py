@@ -8,7 +8,7 @@ import subprocess
 
 import boto3
 
-from smgitops import lock
+from smgitops.aws import lock
 from testkit.faults import count, finish, lock_objects, start_apply, wait_for
 
 BUCKET = "smgitops-test-artifacts"

@@ -15,7 +15,8 @@ import signal
 import boto3
 import pytest
 
-from smgitops import garbage, naming
+from smgitops.aws import garbage
+from smgitops.core import naming
 from testkit.faults import Invoker, census, count, lock_objects, start_apply, wait_for
 from testkit.scratch import manifest
 

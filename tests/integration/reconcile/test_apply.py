@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from smgitops import naming
+from smgitops.core import naming
 from testkit.scratch import manifest, mutating
 
 

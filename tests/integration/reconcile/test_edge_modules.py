@@ -7,11 +7,12 @@ from pathlib import Path
 
 import boto3
 
-from smgitops import garbage, naming
-from smgitops.apply import Outcome, apply_plan
-from smgitops.inventory import read_inventory, write_inventory
-from smgitops.plan import Action
-from smgitops.reader import Clients, read_live
+from smgitops.aws import garbage
+from smgitops.aws.apply import Outcome, apply_plan
+from smgitops.aws.inventory import read_inventory, write_inventory
+from smgitops.aws.reader import Clients, read_live
+from smgitops.core import naming
+from smgitops.core.plan import Action
 from smgitops.reconcile import apply_planned, make_plan, prepare
 from testkit.scratch import manifest, mutating
 from testkit.values import env_settings

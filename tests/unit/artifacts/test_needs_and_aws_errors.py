@@ -5,9 +5,9 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from smgitops.artifacts.needs import models_used
-from smgitops.aws import aws_errors, client
+from smgitops.aws.clients import aws_errors, client
+from smgitops.core.desired import DesiredEnv, EndpointSpec, ModelSource, VariantSpec
 from smgitops.errors import AwsError
-from smgitops.spec import DesiredEnv, EndpointSpec, ModelSource, VariantSpec
 from testkit.values import env_settings
 
 SETTINGS = env_settings(region="eu-west-1", artifact_bucket="bucket", ecr_repository="repo")

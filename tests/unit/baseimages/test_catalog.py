@@ -13,8 +13,8 @@ from smgitops.baseimages.catalog import (
     processor_problem,
     resolve,
 )
+from smgitops.core.desired import BaseImageSpec
 from smgitops.errors import ConfigError
-from smgitops.spec import BaseImageSpec
 
 PYTORCH_GPU = BaseImageSpec("pytorch", "2.0.0", "py310", "gpu")
 

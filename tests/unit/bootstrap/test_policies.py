@@ -14,8 +14,8 @@ from smgitops.bootstrap.policies import (
     render_json,
     sagemaker_arns,
 )
+from smgitops.core.desired import EnvSettings
 from smgitops.errors import ConfigError
-from smgitops.spec import EnvSettings
 from testkit.values import env_settings
 
 ACCOUNT = "123456789012"

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from smgitops.errors import ConfigError
-from smgitops.manifest import ManifestInvalid, list_envs, load_env, validate_paths
-from smgitops.spec import (
+from smgitops.core.desired import (
     AutoscalingSpec,
     DataCaptureSpec,
     DeploymentSpec,
@@ -19,6 +17,8 @@ from smgitops.spec import (
     TrafficStep,
     VariantSpec,
 )
+from smgitops.errors import ConfigError
+from smgitops.manifest import ManifestInvalid, list_envs, load_env, validate_paths
 from testkit.samples import ENDPOINT, ENV_SETTINGS, PROD_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

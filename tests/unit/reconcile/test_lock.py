@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from smgitops.lock import LockHolder, holder_document, is_abandoned, parse_holder, refusal
+from smgitops.aws.lock import LockHolder, holder_document, is_abandoned, parse_holder, refusal
 
 HOLDER = LockHolder(
     env="staging",

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from smgitops import naming
-from smgitops.live import LiveScaling, LiveState, LiveVariant, ModelDataCheck
-from smgitops.plan import Action, Reason, ScalingAction, plan
-from smgitops.spec import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
+from smgitops.core import naming
+from smgitops.core.desired import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
+from smgitops.core.live import LiveScaling, LiveState, LiveVariant, ModelDataCheck
+from smgitops.core.plan import Action, Reason, ScalingAction, plan
 from testkit.values import AUTOSCALING, IMAGE, desired, live_for, spec
 
 NOTHING_LIVE = LiveState()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from smgitops.live import LiveState
-from smgitops.plan import plan
-from smgitops.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
-from smgitops.spec import pairs
+from smgitops.core.desired import pairs
+from smgitops.core.live import LiveState
+from smgitops.core.plan import plan
+from smgitops.core.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from testkit.values import desired, live_for, spec
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from smgitops.smoke import SmokeResult, json_path, judge
-from smgitops.spec import JsonExpectation, SmokeTestSpec
+from smgitops.aws.smoke import SmokeResult, json_path, judge
+from smgitops.core.desired import JsonExpectation, SmokeTestSpec
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from smgitops.aws.waiting import WaitTimeout, first_poll_seconds, poll_delays, wait_until_settled
 from smgitops.errors import ConfigError
-from smgitops.waiting import WaitTimeout, first_poll_seconds, poll_delays, wait_until_settled
 
 
 class ScriptedSageMaker:

@@ -1,12 +1,12 @@
 """AWS request shapes built from the plan: what SageMaker actually receives."""
 
-from smgitops.plan import Rollout
-from smgitops.spec import DeploymentSpec, TrafficStep
-from smgitops.wire import (
+from smgitops.aws.wire import (
     create_endpoint_config_request,
     parse_endpoint,
     update_endpoint_request,
 )
+from smgitops.core.desired import DeploymentSpec, TrafficStep
+from smgitops.core.plan import Rollout
 from testkit.values import desired, spec
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from smgitops.artifacts.needs import ServingImage, models_used, serving_images
-from smgitops.errors import ConfigError
-from smgitops.manifest.build import model_source
-from smgitops.sources.pins import (
+from smgitops.core.desired import DesiredEnv, EndpointSpec, VariantSpec
+from smgitops.core.pins import (
     PackagePin,
     S3Pin,
     approval_refusal,
@@ -21,8 +20,9 @@ from smgitops.sources.pins import (
     s3_artifact_key,
     split_s3_uri,
 )
+from smgitops.errors import ConfigError
+from smgitops.manifest.build import model_source
 from smgitops.sources.repack import code_files, repack
-from smgitops.spec import DesiredEnv, EndpointSpec, VariantSpec
 from testkit.values import env_settings
 
 SETTINGS = env_settings(name="prod", artifact_bucket="artifacts", ecr_repository="serving")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
+from smgitops.core.pins import PackagePin, S3Pin, TarballPin
 from smgitops.manifest.build import model_source
 from smgitops.promote import flow_yaml, pinned_model, replace_model, set_image
-from smgitops.sources.pins import PackagePin, S3Pin, TarballPin
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/7"
 

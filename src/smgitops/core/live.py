@@ -1,6 +1,6 @@
 """Live state: what SageMaker and Application Auto Scaling say right now, as plain values.
 
-The dataclasses here are what the pure planner compares against. `smgitops.reader` fills them
+The dataclasses here are what the pure planner compares against. `smgitops.aws.reader` fills them
 with boto3; tests of the planner build them by hand.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smgitops.spec import DataCaptureSpec, Pairs, ServerlessSpec
+from smgitops.core.desired import DataCaptureSpec, Pairs, ServerlessSpec
 
 IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
 

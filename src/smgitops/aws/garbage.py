@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops import naming
-from smgitops.reader import describe_endpoint, is_not_found
+from smgitops.aws.reader import describe_endpoint, is_not_found
+from smgitops.core import naming
 
 
 def _tags(sagemaker: Any, arn: str) -> dict[str, str]:

@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from smgitops.aws.reader import describe_endpoint
+from smgitops.core.live import IN_PROGRESS, LiveEndpoint
 from smgitops.errors import ConfigError
-from smgitops.live import IN_PROGRESS, LiveEndpoint
-from smgitops.reader import describe_endpoint
 
 FIRST_POLL_S = 1.0
 MAX_POLL_S = 15.0

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smgitops import naming
-from smgitops.sources.pins import SourcePin
-from smgitops.spec import (
+from smgitops.core import naming
+from smgitops.core.desired import (
     AutoscalingSpec,
     DataCaptureSpec,
     EndpointSpec,
@@ -24,6 +23,7 @@ from smgitops.spec import (
     ServerlessSpec,
     VariantSpec,
 )
+from smgitops.core.pins import SourcePin
 
 
 @dataclass(frozen=True)

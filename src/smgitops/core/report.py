@@ -12,8 +12,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from smgitops.plan import Action, EndpointChange, Plan, Reason, ScalingAction
-from smgitops.sources.pins import describe_pin, pin_document
+from smgitops.core.pins import describe_pin, pin_document
+from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction
 
 FORMAT_VERSION = 1
 # GitHub refuses comments over 65,536 characters; leave room for the header and footer.

@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
-from smgitops.spec import EnvSettings
-from smgitops.wire import object_encryption
+from smgitops.aws.clients import error_code
+from smgitops.aws.wire import object_encryption
+from smgitops.core.desired import EnvSettings
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404"}
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smgitops.live import (
+from smgitops.core.desired import DataCaptureSpec, Pairs, ServerlessSpec, TrafficStep, pairs
+from smgitops.core.live import (
     LiveConfig,
     LiveConfigVariant,
     LiveEndpoint,
@@ -17,9 +18,8 @@ from smgitops.live import (
     LiveScaling,
     LiveVariant,
 )
-from smgitops.plan import Rollout
-from smgitops.resources import Capacity, ConfigDef, ModelDef, ScalingDef, VariantDef
-from smgitops.spec import DataCaptureSpec, Pairs, ServerlessSpec, TrafficStep, pairs
+from smgitops.core.plan import Rollout
+from smgitops.core.resources import Capacity, ConfigDef, ModelDef, ScalingDef, VariantDef
 
 Request = dict[str, Any]
 

@@ -1,7 +1,7 @@
 """The planner: desired endpoints vs live state -> a plan of changes, each with its reason.
 
 `plan()` is purely computational: it reads two values and returns a third. Everything that
-talks to AWS lives in `smgitops.reader` (before) and `smgitops.apply` (after).
+talks to AWS lives in `smgitops.aws.reader` (before) and `smgitops.aws.apply` (after).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from smgitops import naming
-from smgitops.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScaling, LiveState
-from smgitops.resources import DesiredEndpoint, ScalingDef, VariantDef
-from smgitops.spec import DeploymentSpec
+from smgitops.core import naming
+from smgitops.core.desired import DeploymentSpec
+from smgitops.core.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScaling, LiveState
+from smgitops.core.resources import DesiredEndpoint, ScalingDef, VariantDef
 
 # verify.ObjectState values, as the reader records them (plain strings: this module is pure).
 _BROKEN = {

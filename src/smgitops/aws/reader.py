@@ -17,14 +17,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops import naming, wire
 from smgitops.artifacts.verify import ObjectState, head, split_uri, tarball_state
-from smgitops.aws import client, error_code
-from smgitops.inventory import read_inventory
-from smgitops.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
-from smgitops.resources import DesiredEndpoint
-from smgitops.sources.pins import s3_artifact_digest
-from smgitops.spec import EnvSettings
+from smgitops.aws import wire
+from smgitops.aws.clients import client, error_code
+from smgitops.aws.inventory import read_inventory
+from smgitops.core import naming
+from smgitops.core.desired import EnvSettings
+from smgitops.core.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
+from smgitops.core.pins import s3_artifact_digest
+from smgitops.core.resources import DesiredEndpoint
 
 READ_CONCURRENCY = 32
 

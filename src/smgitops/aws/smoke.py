@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.spec import JsonExpectation, SmokeTestSpec
+from smgitops.core.desired import JsonExpectation, SmokeTestSpec
 
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[['\"]([^'\"]+)['\"]\]")
 

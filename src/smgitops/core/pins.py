@@ -12,9 +12,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import TARBALL_NAME
 from smgitops.errors import ConfigError
-from smgitops.naming import TARBALL_NAME
-from smgitops.spec import EnvSettings
 
 APPROVED = "Approved"
 LATEST_APPROVED = "latest-approved"

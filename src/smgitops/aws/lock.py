@@ -26,10 +26,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws import error_code
+from smgitops.aws.clients import error_code
+from smgitops.aws.wire import object_encryption
+from smgitops.core.desired import EnvSettings
 from smgitops.errors import UserError
-from smgitops.spec import EnvSettings
-from smgitops.wire import object_encryption
 
 # S3's answers when the lock object exists (412) or a concurrent conditional write won (409).
 _HELD = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}

@@ -21,10 +21,15 @@ from enum import StrEnum
 
 from botocore.exceptions import ClientError
 
-from smgitops import naming, wire
-from smgitops.aws import error_code
-from smgitops.live import LiveEndpoint
-from smgitops.plan import (
+from smgitops.aws import wire
+from smgitops.aws.clients import error_code
+from smgitops.aws.reader import Clients, describe_endpoint
+from smgitops.aws.smoke import invoke, judge
+from smgitops.aws.waiting import WaitTimeout, wait_until_settled
+from smgitops.core import naming
+from smgitops.core.desired import EnvSettings, Pairs
+from smgitops.core.live import LiveEndpoint
+from smgitops.core.plan import (
     Action,
     EndpointChange,
     Plan,
@@ -32,11 +37,7 @@ from smgitops.plan import (
     ScalingChange,
     capacity_diffs,
 )
-from smgitops.reader import Clients, describe_endpoint
-from smgitops.resources import DesiredEndpoint
-from smgitops.smoke import invoke, judge
-from smgitops.spec import EnvSettings, Pairs
-from smgitops.waiting import WaitTimeout, wait_until_settled
+from smgitops.core.resources import DesiredEndpoint
 
 Progress = Callable[[str, str], None]  # (endpoint, message)
 
