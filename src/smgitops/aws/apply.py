@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from smgitops.aws import wire
 from smgitops.aws.clients import error_code
 from smgitops.aws.reader import Clients, describe_endpoint
-from smgitops.aws.smoke import invoke, judge
+from smgitops.aws.smoke import Invocation, invoke, judge
 from smgitops.aws.waiting import WaitTimeout, wait_until_settled
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings, Pairs
@@ -251,7 +251,7 @@ class EndpointApplier:
         spec = desired.spec.smoke_test
         if spec is None:
             return None
-        result = invoke(self.clients.runtime, desired.name, spec)
+        result = invoke(self.clients.runtime, desired.name, Invocation.of_smoke_test(spec))
         failure = judge(spec, result)
         if failure is None:
             self._say(change, f"smoke test passed ({result.status}, {len(result.body)} bytes)")

@@ -1,4 +1,5 @@
-"""The manifest's smoke test: one InvokeEndpoint after a change, judged against expectations."""
+"""InvokeEndpoint for the manifest's smoke test (one request after a change, judged against
+its expectations) and for `smgitops invoke`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,21 @@ from botocore.exceptions import ClientError
 from smgitops.core.desired import JsonExpectation, SmokeTestSpec
 
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[['\"]([^'\"]+)['\"]\]")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One InvokeEndpoint request: the payload, its content type, the accepted response type
+    and, optionally, the production variant to send it to."""
+
+    content_type: str
+    body: bytes
+    accept: str | None = None
+    target_variant: str | None = None
+
+    @classmethod
+    def of_smoke_test(cls, spec: SmokeTestSpec) -> Invocation:
+        return cls(spec.content_type, spec.body, spec.accept, spec.target_variant)
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,8 @@ def judge(spec: SmokeTestSpec, result: SmokeResult) -> str | None:
     return None
 
 
-def invoke(runtime: Any, endpoint: str, spec: SmokeTestSpec) -> SmokeResult:
-    """Send the smoke payload; a container error comes back as its status, not an exception."""
+def invoke(runtime: Any, endpoint: str, spec: Invocation) -> SmokeResult:
+    """Send one request; a container error comes back as its status, not an exception."""
     request: dict[str, Any] = {
         "EndpointName": endpoint,
         "ContentType": spec.content_type,

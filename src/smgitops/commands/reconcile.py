@@ -277,8 +277,8 @@ def invoke(
           --body 1.0,2.0,3.2,2.2,1.23,11.5
     """
     from smgitops.aws.clients import aws_errors, check_account, client
+    from smgitops.aws.smoke import Invocation
     from smgitops.aws.smoke import invoke as send
-    from smgitops.core.desired import SmokeTestSpec
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
@@ -291,7 +291,7 @@ def invoke(
     if spec is None:
         known = ", ".join(sorted(e.name for e in desired.endpoints)) or "none"
         raise UserError(f"no manifest named {name} in env {env_name} (known: {known})")
-    request = SmokeTestSpec(content_type, payload, accept=accept, target_variant=target_variant)
+    request = Invocation(content_type, payload, accept=accept, target_variant=target_variant)
     with aws_errors(f"invoking {spec.endpoint_name}"):
         result = send(
             client("sagemaker-runtime", desired.settings.region), spec.endpoint_name, request

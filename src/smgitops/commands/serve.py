@@ -14,7 +14,7 @@ from smgitops.errors import UserError
 
 def announce(host: str, port: int) -> None:
     """One stdout line once the port is ours (ServingProcess waits for it)."""
-    from smgitops.serving.server import listening_line
+    from smgitops.serving.supervisor import listening_line
 
     click.echo(listening_line(host, port))
 
@@ -58,8 +58,8 @@ def serve(model_dir: Path | None, port: int | None, workers: int | None, host: s
       curl -s -X POST -H 'Content-Type: text/csv' --data '1,2,3,4,5,6' \\
         http://127.0.0.1:8080/invocations
     """
-    from smgitops.serving.server import ServerFailed, run_server
     from smgitops.serving.settings import SettingsError, current_settings
+    from smgitops.serving.supervisor import ServerFailed, run_server
 
     try:
         settings = current_settings(model_dir=model_dir, port=port, workers=workers)

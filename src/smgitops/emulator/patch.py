@@ -18,7 +18,7 @@ from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from smgitops.emulator import autoscaling, models, registry, responses, runtime, tags
+from smgitops.emulator import autoscaling, model_registry, models, responses, runtime, tags
 
 MOTO_VERSION = "5.2.5"
 _installed = False
@@ -41,7 +41,7 @@ def install() -> None:
             raise UnsupportedMotoVersion(
                 f"smgitops' emulator patches moto {MOTO_VERSION}, found {moto.__version__}"
             )
-        backend = {**models.BACKEND_METHODS, **tags.TAG_METHODS, **registry.REGISTRY_METHODS}
+        backend = {**models.BACKEND_METHODS, **tags.TAG_METHODS, **model_registry.REGISTRY_METHODS}
         for name, method in backend.items():
             _replace(SageMakerModelBackend, name, method)
         for name, method in responses.RESPONSE_METHODS.items():

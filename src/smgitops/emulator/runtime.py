@@ -24,7 +24,7 @@ from moto.sagemaker.models import sagemaker_backends
 
 from smgitops.emulator import artifacts, models
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
-from smgitops.errors import UserError
+from smgitops.serving.process import ServerStartFailed
 
 _log = logging.getLogger(__name__)
 # Least recently used model servers beyond this many are stopped (restarted on next use).
@@ -137,11 +137,11 @@ class ModelServers:
         server = self._factory(model_dir, dict(container.environment))
         try:
             return server.start()
-        except UserError as error:
+        except ServerStartFailed as error:
             with self._lock:
-                self._failures[key] = error.format_message()
+                self._failures[key] = str(error)
             _log.warning("model %s did not load: %s", container.model_name, error)
-            raise ModelLoadFailed(error.format_message()) from error
+            raise ModelLoadFailed(str(error)) from error
 
     def prepare(self, account: str, region: str, served: ServedConfig) -> str | None:
         """Why this config cannot serve (as SageMaker's FailureReason), or None if it can."""

@@ -22,10 +22,10 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from smgitops.emulator import iam, models, patch, runtime
+from smgitops.emulator import iam_enforcement, models, patch, runtime
 from smgitops.emulator.control import ControlApi
+from smgitops.emulator.error_shapes import JsonAuthErrors
 from smgitops.emulator.faults import ApiCall, FaultInjector
-from smgitops.emulator.wire import JsonAuthErrors
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
@@ -81,7 +81,7 @@ class Emulator:
         self._workdir: tempfile.TemporaryDirectory | None = None
         self._model_servers: runtime.ModelServers | None = None
         self._faults: FaultInjector | None = None
-        self.admin_credentials: iam.Credentials | None = None
+        self.admin_credentials: iam_enforcement.Credentials | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -146,7 +146,7 @@ class Emulator:
             runtime.activate(None)
         if self._workdir is not None:
             self._workdir.cleanup()
-        iam.set_enforcement(False)
+        iam_enforcement.set_enforcement(False)
         self._server = self._thread = self._workdir = self._model_servers = None
 
     def __enter__(self) -> Emulator:
@@ -157,7 +157,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget all AWS state, faults and calls; running model servers are kept for reuse."""
-        iam.set_enforcement(False)
+        iam_enforcement.set_enforcement(False)
         self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
         models.controls.reset(self._default_transition, self._default_wait_scale)
@@ -237,5 +237,5 @@ class Emulator:
 
     def _apply_iam_enforcement(self) -> None:
         if self._enforce_iam:
-            self.admin_credentials = iam.ensure_admin(ACCOUNT_ID)
-        iam.set_enforcement(self._enforce_iam)
+            self.admin_credentials = iam_enforcement.ensure_admin(ACCOUNT_ID)
+        iam_enforcement.set_enforcement(self._enforce_iam)

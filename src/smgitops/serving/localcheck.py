@@ -19,7 +19,7 @@ from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
 from smgitops.serving.handlers import load_handlers, load_model
 from smgitops.serving.mediatypes import CSV, JSON, NPY, parse_media_type
-from smgitops.serving.process import ServingProcess
+from smgitops.serving.process import ServerStartFailed, ServingProcess
 
 PAYLOADS_DIR = "payloads"
 PROGRAM = "inference.py"  # a model folder's handlers (models/NAME/inference.py)
@@ -95,7 +95,12 @@ def answer_over_http(model_dir: Path, body: bytes, content_type: str, accept: st
     """The same request through the real serving stack (`smgitops serve`) on a local port."""
     headers = {"Content-Type": content_type, "Accept": accept}
     # The same module as the in-process chain, whatever this shell's SAGEMAKER_PROGRAM says.
-    with ServingProcess(model_dir, workers=1, env={"SAGEMAKER_PROGRAM": PROGRAM}) as server:
+    server = ServingProcess(model_dir, workers=1, env={"SAGEMAKER_PROGRAM": PROGRAM})
+    try:
+        server.start()
+    except ServerStartFailed as error:
+        raise UserError(str(error)) from None
+    try:
         request = urllib.request.Request(
             server.url + "/invocations", data=body, headers=headers, method="POST"
         )
@@ -106,6 +111,8 @@ def answer_over_http(model_dir: Path, body: bytes, content_type: str, accept: st
                 )
         except urllib.error.HTTPError as error:
             return Answer("http", error.code, error.headers["Content-Type"] or "", error.read())
+    finally:
+        server.stop()
 
 
 def difference(first: Answer, second: Answer) -> str | None:

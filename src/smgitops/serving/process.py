@@ -19,11 +19,15 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from smgitops.errors import UserError
-from smgitops.serving.server import listening_line
+from smgitops.serving.supervisor import listening_line
 
 STOP_GRACE_SECONDS = 30.0
 PORT_ATTEMPTS = 3
+
+
+class ServerStartFailed(Exception):
+    """The model server did not come up (its reason, from its own log, is the message). A
+    library error: the CLI shows it as one line, the emulator as the model's failure."""
 
 
 class PortTaken(Exception):
@@ -90,7 +94,7 @@ class ServingProcess:
         return self._log_path.read_text(errors="replace")
 
     def start(self) -> ServingProcess:
-        """Spawn the server and wait for /ping 200; UserError with its reason if it fails."""
+        """Spawn the server and wait for /ping 200; ServerStartFailed (its reason) if it fails."""
         if self._process is not None:
             raise RuntimeError("ServingProcess already started")
         pick_port = self.port == 0
@@ -103,7 +107,7 @@ class ServingProcess:
             except PortTaken:
                 # Another process took the free port between the pick and the bind.
                 if not pick_port or attempt == PORT_ATTEMPTS:
-                    raise UserError(
+                    raise ServerStartFailed(
                         f"model server for {self.model_dir} failed to start: "
                         f"port {self.port} is in use"
                     ) from None
@@ -157,11 +161,13 @@ class ServingProcess:
                 reason = failure_reason(self.logs())
                 if "Address already in use" in reason:
                     raise PortTaken(reason)
-                raise UserError(f"model server for {self.model_dir} failed to start: {reason}")
+                raise ServerStartFailed(
+                    f"model server for {self.model_dir} failed to start: {reason}"
+                )
             if listening in self.logs() and self._ping() == 200:
                 return
             time.sleep(0.05)
-        raise UserError(
+        raise ServerStartFailed(
             f"model server for {self.model_dir} was not ready within "
             f"{self.startup_timeout:g} s: {failure_reason(self.logs())}"
         )

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from smgitops.errors import UserError
 from smgitops.serving import process
-from smgitops.serving.process import ServingProcess
+from smgitops.serving.process import ServerStartFailed, ServingProcess
 
 from .conftest import DOUBLER, http, invoke
 
@@ -36,21 +35,21 @@ def test_stop_ends_the_server(model_dir):
     server.close()
 
 
-def test_failed_start_raises_user_error_with_the_servers_reason(model_dir):
+def test_failed_start_raises_an_error_with_the_servers_reason(model_dir):
     broken = model_dir("""
         def model_fn(model_dir):
             raise RuntimeError("weights are corrupt")
     """)
     with pytest.raises(
-        UserError,
+        ServerStartFailed,
         match=r"model_fn in .*inference.py failed: "
         r"RuntimeError: weights are corrupt",
     ):
         ServingProcess(broken).start()
 
 
-def test_missing_model_dir_is_a_user_error(tmp_path: Path):
-    with pytest.raises(UserError, match="does not exist"):
+def test_missing_model_dir_fails_the_start_saying_so(tmp_path: Path):
+    with pytest.raises(ServerStartFailed, match="does not exist"):
         ServingProcess(tmp_path / "absent").start()
 
 

@@ -1,7 +1,8 @@
 """The Model Registry calls smgitops relies on, as the emulator answers them.
 
 moto 5.2.5 implements them with AWS's shapes; the emulator only adds AWS's default approval
-status for new versions (smgitops.emulator.registry). An upgrade that changes either shows here.
+status for new versions (smgitops.emulator.model_registry). An upgrade that changes either
+shows here.
 """
 
 from __future__ import annotations

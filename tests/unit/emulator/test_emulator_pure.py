@@ -15,8 +15,8 @@ from smgitops.emulator.artifacts import (
     parse_ecr_image,
     parse_s3_url,
 )
+from smgitops.emulator.error_shapes import json_auth_error
 from smgitops.emulator.faults import throttling_response
-from smgitops.emulator.wire import json_auth_error
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 DIGEST = "sha256:" + "ab" * 32

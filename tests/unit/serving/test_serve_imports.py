@@ -12,7 +12,7 @@ def test_the_serve_path_never_imports_boto3():
         "import sys\n"
         "from smgitops.cli import main\n"
         "main.get_command(None, 'serve')\n"
-        "import smgitops.serving.server, smgitops.serving.app, smgitops.serving.host\n"
+        "import smgitops.serving.supervisor, smgitops.serving.app, smgitops.serving.host\n"
         "heavy = ('boto3', 'botocore', 'moto')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
