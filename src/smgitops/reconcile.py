@@ -24,7 +24,6 @@ from pathlib import Path
 from smgitops.artifacts.image import (
     digest_exists,
     image_tag,
-    image_uri,
     is_pinned,
     pinned_uri,
     repository_digests,
@@ -41,6 +40,7 @@ from smgitops.aws.reader import Clients, read_live
 from smgitops.baseimages.artifact import with_base_image
 from smgitops.core.desired import EndpointSpec, EnvSettings
 from smgitops.core.live import LiveState
+from smgitops.core.naming import image_uri
 from smgitops.core.pins import TarballPin
 from smgitops.core.plan import Plan, plan
 from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint

@@ -22,6 +22,7 @@ from smgitops.artifacts.package import MODELS_DIR, model_dir
 from smgitops.aws.clients import error_code
 from smgitops.console import err
 from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import content_tag, image_uri, repository_uri
 from smgitops.errors import ConfigError, UserError
 
 Builder = Literal["auto", "docker", "register"]
@@ -35,7 +36,6 @@ PINNING_FILES = (
     "requirements/models.txt",
     "requirements/uv.txt",
 )
-TAG_HASH_LENGTH = 12
 _NOT_FOUND = {"ImageNotFoundException", "RepositoryNotFoundException"}
 
 
@@ -68,7 +68,7 @@ def image_inputs(repo_root: Path, model: str) -> list[tuple[str, Path]]:
     return sorted(inputs)
 
 
-def content_hash(model: str, inputs: list[tuple[str, Path]], base_image: str | None = None) -> str:
+def inputs_digest(model: str, inputs: list[tuple[str, Path]], base_image: str | None = None) -> str:
     """sha256 over the model name, the DLC base image (when one is set) and each input's path
     and bytes. No side effects."""
     digest = hashlib.sha256(f"model\0{model}\0".encode())
@@ -88,14 +88,7 @@ def image_tag(repo_root: Path, model: str, base_image: str | None = None) -> str
     No side effects (reads files).
     """
     model_dir(repo_root, model)
-    digest = content_hash(model, image_inputs(repo_root, model), base_image)
-    return f"{model}-{digest[:TAG_HASH_LENGTH]}"
-
-
-def image_uri(settings: EnvSettings, tag: str) -> str:
-    """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`. No side effects."""
-    registry = f"{settings.account_id}.dkr.ecr.{settings.region}.amazonaws.com"
-    return f"{registry}/{settings.ecr_repository}:{tag}"
+    return content_tag(model, inputs_digest(model, image_inputs(repo_root, model), base_image))
 
 
 def image_digest(ecr: Any, settings: EnvSettings, tag: str) -> str | None:
@@ -153,7 +146,7 @@ def pinned_uri(uri: str, settings: EnvSettings, digests: dict[str, str]) -> str:
     """`<registry>/<repository>@sha256:...` for a content-tagged URI of the env's repository
     whose tag ECR holds (SageMaker then runs exactly that image, whatever happens to the tag);
     any other URI unchanged (an image not built yet keeps its tag form). No side effects."""
-    prefix = image_uri(settings, "")
+    prefix = f"{repository_uri(settings)}:"
     tag = uri[len(prefix) :] if uri.startswith(prefix) else None
     if tag is None or tag not in digests:
         return uri
@@ -248,12 +241,6 @@ def push_image(
     return ImageRef(uri=uri, digest=digest, pushed=True)
 
 
-def pinned_image_tag(model: str, digest: str) -> str:
-    """The tag an image copied by digest gets (`<model>-d<12 hex>`): ECR tags are immutable,
-    so a tag named by the digest can only ever hold that image. No side effects."""
-    return f"{model}-d{digest.removeprefix('sha256:')[:TAG_HASH_LENGTH]}"
-
-
 def copy_image(
     ecr: Any,
     source: EnvSettings,
@@ -273,7 +260,7 @@ def copy_image(
     """
     from smgitops.artifacts import builders
 
-    source_repository = image_uri(source, "").removesuffix(":")
+    source_repository = repository_uri(source)
     if digest is None:
         wanted = image_digest(ecr, source, tag)
         source_uri = image_uri(source, tag)

@@ -19,11 +19,11 @@ import json
 import re
 from dataclasses import dataclass
 
+from smgitops.core.naming import store_blob_uri
 from smgitops.errors import ConfigError
 
 PIN_FILE = "artifact.pin.json"
 PIN_VERSION = 1
-BLOB_PREFIX = "sha256"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _STORE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
 
@@ -52,7 +52,7 @@ class ArtifactPin:
 
     def blob_uri(self, file: PinnedFile) -> str:
         """`s3://bucket/prefix/sha256/<hex>`: where the store keeps `file`'s bytes."""
-        return f"{self.store.rstrip('/')}/{BLOB_PREFIX}/{file.sha256}"
+        return store_blob_uri(self.store, file.sha256)
 
 
 def files_digest(files: tuple[PinnedFile, ...] | list[PinnedFile]) -> str:

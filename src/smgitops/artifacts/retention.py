@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from smgitops.artifacts.pin import BLOB_PREFIX, PIN_FILE
+from smgitops.artifacts.pin import PIN_FILE
+from smgitops.core.naming import BLOB_PREFIX
 from smgitops.errors import UserError
 
 PIN_PATHS = f"models/*/{PIN_FILE}"

@@ -15,12 +15,9 @@ from botocore.exceptions import ClientError
 from smgitops.aws.clients import error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import inventory_key
 
 _MISSING = {"NoSuchKey", "NoSuchBucket", "404"}
-
-
-def inventory_key(settings: EnvSettings) -> str:
-    return f"{settings.artifact_prefix}/inventory/{settings.name}.json"
 
 
 def read_inventory(s3: Any, settings: EnvSettings) -> tuple[str, ...]:

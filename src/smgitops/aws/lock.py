@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from smgitops.aws.clients import error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import lock_key
 from smgitops.errors import UserError
 
 # S3's answers when the lock object exists (412) or a concurrent conditional write won (409).
@@ -57,11 +58,6 @@ class LockHolder:
     def describe(self) -> str:
         """`user@host (pid N, commit C)`. No side effects."""
         return f"{self.user}@{self.host} (pid {self.pid}, commit {self.commit})"
-
-
-def lock_key(settings: EnvSettings) -> str:
-    """S3 key of the env's apply lock, beside the inventory. No side effects."""
-    return f"{settings.artifact_prefix}/locks/{settings.name}.json"
 
 
 def holder_document(holder: LockHolder) -> bytes:

@@ -24,7 +24,7 @@ from smgitops.aws.inventory import read_inventory
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
 from smgitops.core.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
-from smgitops.core.pins import s3_artifact_digest
+from smgitops.core.naming import s3_artifact_digest
 from smgitops.core.resources import DesiredEndpoint
 
 READ_CONCURRENCY = 32

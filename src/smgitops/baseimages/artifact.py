@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from smgitops.artifacts.image import image_tag, image_uri
+from smgitops.artifacts.image import image_tag
 from smgitops.artifacts.needs import base_image_uri
 from smgitops.core.desired import EndpointSpec, EnvSettings
+from smgitops.core.naming import image_uri
 from smgitops.core.resources import ModelArtifact
 
 

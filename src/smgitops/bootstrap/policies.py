@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from smgitops.aws.lock import lock_key
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
+from smgitops.core.naming import lock_key
 from smgitops.errors import ConfigError
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"

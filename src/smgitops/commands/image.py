@@ -81,8 +81,9 @@ def tag(env_name: str) -> None:
     Example:
       smgitops image tag --env staging >> "$GITHUB_OUTPUT"
     """
-    from smgitops.artifacts.image import image_digest, image_tag, image_uri
+    from smgitops.artifacts.image import image_digest, image_tag
     from smgitops.aws import clients as aws
+    from smgitops.core.naming import image_uri
 
     settings, models = _env_models(env_name, None)
     aws.check_account(settings.account_id, env_name, settings.region)
@@ -193,8 +194,9 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
       smgitops image copy --env prod
       smgitops image copy --env prod --from staging --model demo-regressor
     """
-    from smgitops.artifacts.image import copy_image, image_tag, pinned_image_tag
+    from smgitops.artifacts.image import copy_image, image_tag
     from smgitops.aws import clients as aws
+    from smgitops.core.naming import pinned_image_tag
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 

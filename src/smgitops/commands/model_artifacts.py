@@ -238,7 +238,7 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
     """
     from datetime import UTC, datetime, timedelta
 
-    from smgitops.artifacts.pin import BLOB_PREFIX, store_problem
+    from smgitops.artifacts.pin import store_problem
     from smgitops.artifacts.retention import (
         StoredBlob,
         blob_sha256,
@@ -247,6 +247,7 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
     )
     from smgitops.artifacts.verify import split_uri
     from smgitops.aws import clients as aws
+    from smgitops.core.naming import BLOB_PREFIX
 
     pinned, named = pinned_in_history(Path.cwd())
     chosen = sorted(set(stores) or named)

@@ -1,4 +1,4 @@
-"""The one place that names AWS resources and computes content hashes.
+"""The one place that names AWS resources, S3 keys and image URIs, and computes content hashes.
 
 SageMaker models and endpoint configs are immutable, so their names carry a short hash of
 everything that defines them: unchanged input gives the same name, and the planner sees "no
@@ -12,6 +12,8 @@ import hashlib
 import json
 import re
 
+from smgitops.core.desired import EnvSettings
+
 MAX_NAME = 63  # SageMaker's limit for model, endpoint config and endpoint names
 TARBALL_NAME = "model.tar.gz"
 # Bumped whenever what goes into a tarball changes: it is part of every tree digest and key,
@@ -20,6 +22,11 @@ TARBALL_NAME = "model.tar.gz"
 PACKAGING_FORMAT = 2
 _TARBALL_URL = re.compile(r"/models/[^/]+/p(\d+)-([0-9a-f]{64})/model\.tar\.gz$")
 _PINNED_TARBALL_URL = re.compile(r"/models/[^/]+/t-([0-9a-f]{64})/model\.tar\.gz$")
+SOURCE_KEY_HASH_LENGTH = 16
+_SOURCE_URL = re.compile(rf"/sources/[^/]+/([0-9a-f]{{{SOURCE_KEY_HASH_LENGTH}}})/{TARBALL_NAME}$")
+# The content store keeps each file under <store>/sha256/<hex>.
+BLOB_PREFIX = "sha256"
+IMAGE_TAG_HASH_LENGTH = 12
 HASH_LENGTH = 10
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
 
@@ -138,3 +145,58 @@ def scalable_resource_id(endpoint_name: str, variant_name: str) -> str:
 
 def scaling_policy_name(endpoint_name: str, variant_name: str) -> str:
     return f"smgitops-{endpoint_name}-{variant_name}"[:256]
+
+
+def s3_artifact_key(settings: EnvSettings, label: str, digest: str) -> str:
+    """Key of a copied (maybe repacked) S3 artifact in the env's bucket:
+    `<prefix>/sources/<label>/<digest[:16]>/model.tar.gz` (the digest of its pin). No side
+    effects."""
+    prefix = settings.artifact_prefix.strip("/")
+    key = f"sources/{label}/{digest[:SOURCE_KEY_HASH_LENGTH]}/{TARBALL_NAME}"
+    return f"{prefix}/{key}" if prefix else key
+
+
+def s3_artifact_digest(url: str) -> str | None:
+    """The digest in a key `s3_artifact_key` names, or None for any other URL. No side
+    effects."""
+    match = _SOURCE_URL.search(url)
+    return match.group(1) if match else None
+
+
+def inventory_key(settings: EnvSettings) -> str:
+    """S3 key of the env's inventory of managed endpoints. No side effects."""
+    return f"{settings.artifact_prefix}/inventory/{settings.name}.json"
+
+
+def lock_key(settings: EnvSettings) -> str:
+    """S3 key of the env's apply lock, beside the inventory. No side effects."""
+    return f"{settings.artifact_prefix}/locks/{settings.name}.json"
+
+
+def store_blob_uri(store: str, sha256: str) -> str:
+    """`s3://bucket/prefix/sha256/<hex>`: where a content store keeps these bytes."""
+    return f"{store.rstrip('/')}/{BLOB_PREFIX}/{sha256}"
+
+
+def repository_uri(settings: EnvSettings) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>` of the env. No side effects."""
+    return (
+        f"{settings.account_id}.dkr.ecr.{settings.region}.amazonaws.com/{settings.ecr_repository}"
+    )
+
+
+def image_uri(settings: EnvSettings, tag: str) -> str:
+    """`<repository uri>:<tag>`. No side effects."""
+    return f"{repository_uri(settings)}:{tag}"
+
+
+def content_tag(model: str, inputs_digest: str) -> str:
+    """`<model>-<12 hex>`: the tag of the serving image built from inputs with this digest
+    (see artifacts.image.image_inputs). No side effects."""
+    return f"{model}-{inputs_digest[:IMAGE_TAG_HASH_LENGTH]}"
+
+
+def pinned_image_tag(model: str, digest: str) -> str:
+    """The tag an image copied by digest gets (`<model>-d<12 hex>`): ECR tags are immutable,
+    so a tag named by the digest can only ever hold that image. No side effects."""
+    return f"{model}-d{digest.removeprefix('sha256:')[:IMAGE_TAG_HASH_LENGTH]}"

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 
+from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
-from smgitops.core.naming import TARBALL_NAME
 from smgitops.errors import ConfigError
 
 APPROVED = "Approved"
 LATEST_APPROVED = "latest-approved"
 # Bumped when the repack layout changes, so old keys are never reused for new bytes.
 REPACK_FORMAT = "1"
-KEY_HASH_LENGTH = 16
-_S3_ARTIFACT_URL = re.compile(rf"/sources/[^/]+/([0-9a-f]{{{KEY_HASH_LENGTH}}})/{TARBALL_NAME}$")
 
 
 @dataclass(frozen=True)
@@ -100,16 +97,7 @@ def s3_artifact_key(settings: EnvSettings, label: str, pin: S3Pin) -> str:
         "format": REPACK_FORMAT,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    prefix = settings.artifact_prefix.strip("/")
-    key = f"sources/{label}/{digest[:KEY_HASH_LENGTH]}/{TARBALL_NAME}"
-    return f"{prefix}/{key}" if prefix else key
-
-
-def s3_artifact_digest(url: str) -> str | None:
-    """The digest in the key `s3_artifact_key` names, or None for any other URL (what the
-    copy's metadata must record). No side effects."""
-    match = _S3_ARTIFACT_URL.search(url)
-    return match.group(1) if match else None
+    return naming.s3_artifact_key(settings, label, digest)
 
 
 def package_arn(region: str, account_id: str, group: str, version: int) -> str:

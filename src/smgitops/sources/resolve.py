@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from smgitops.artifacts.image import image_tag, image_uri
+from smgitops.artifacts.image import image_tag
 from smgitops.artifacts.package import model_dir, read_pin
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.artifacts.publish import s3_uri
 from smgitops.core.desired import EndpointSpec, EnvSettings
-from smgitops.core.naming import pinned_tarball_key
+from smgitops.core.naming import image_uri, pinned_tarball_key, repository_uri
 from smgitops.core.pins import (
     LATEST_APPROVED,
     PackagePin,
@@ -101,7 +101,7 @@ def _tarball_artifact(spec: EndpointSpec, settings: EnvSettings, repo_root: Path
         )
     pin = TarballPin(source.name, source.tarball_sha256, source.image_digest, pinned.store)
     key = pinned_tarball_key(settings.artifact_prefix, source.name, pin.sha256)
-    repository = image_uri(settings, "").removesuffix(":")
+    repository = repository_uri(settings)
     return ModelArtifact(
         model=source.name,
         sha256=pin.sha256,

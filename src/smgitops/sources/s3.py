@@ -18,8 +18,8 @@ from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.publish import PublishedModel, publish_at
 from smgitops.aws.clients import error_code
 from smgitops.core.desired import EnvSettings
-from smgitops.core.naming import TARBALL_NAME
-from smgitops.core.pins import S3Pin, s3_artifact_digest, split_s3_uri
+from smgitops.core.naming import TARBALL_NAME, s3_artifact_digest
+from smgitops.core.pins import S3Pin, split_s3_uri
 from smgitops.errors import UserError
 from smgitops.sources.repack import code_files, repack
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from smgitops.artifacts.image import image_digest, image_tag, image_uri, push_image
+from smgitops.artifacts.image import image_digest, image_tag, push_image
 from smgitops.aws.clients import client as aws_client
+from smgitops.core.naming import image_uri
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,9 @@ import shutil
 import pytest
 
 from smgitops.artifacts.builders import MANIFEST_MEDIA_TYPE, registration_manifest
-from smgitops.artifacts.image import image_tag, image_uri, is_emulated_endpoint, resolve_builder
+from smgitops.artifacts.image import image_tag, is_emulated_endpoint, resolve_builder
 from smgitops.artifacts.publish import model_data_key
+from smgitops.core.naming import image_uri
 from smgitops.errors import ConfigError, UserError
 from testkit.values import env_settings
 
