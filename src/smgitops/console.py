@@ -1,7 +1,9 @@
-"""The one console: decides terminal, colour and width for human output on stderr.
+"""The consoles: terminal, colour and width for human output.
 
-Human output (progress, tables) goes to stderr; machine output (json, markdown) to stdout.
-Colour is dropped when stderr is not a terminal or NO_COLOR is set (rich does both).
+The plan a person reads goes to stdout (`smgitops plan > plan.txt` keeps it, as Terraform's
+does); progress, prompts and errors go to stderr; machine output (json, markdown) to stdout,
+unstyled. Colour is dropped when the stream is not a terminal or NO_COLOR is set (rich does
+both).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from rich.console import Console
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+# The human plan (text format): on stdout, styled only on a terminal.
+plan_out = Console(highlight=False, soft_wrap=True)
 
 
 def is_interactive() -> bool:

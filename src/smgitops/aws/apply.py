@@ -53,6 +53,7 @@ class Outcome(StrEnum):
     SMOKE_TEST_FAILED = "smoke_test_failed"
     WAIT_TIMEOUT = "wait_timeout"
     QUOTA_EXCEEDED = "quota_exceeded"
+    DELETE_DEFERRED = "delete_deferred"  # kept serving: another change of the apply failed
     AWS_ERROR = "aws_error"
     INTERRUPTED = "interrupted"
 
@@ -331,6 +332,8 @@ class EndpointApplier:
         return EndpointResult(change.endpoint, True, outcome, message, elapsed)
 
     def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
+        if change.action is Action.ORPHAN:
+            return Outcome.UNCHANGED, "kept without a manifest (prune off)"
         if change.action is Action.NOOP and not change.wait_first:
             return Outcome.UNCHANGED, "up to date"
         self._check_stop(change)
@@ -416,16 +419,50 @@ def apply_plan(
     progress: Progress,
     max_parallel: int | None = None,
 ) -> tuple[EndpointResult, ...]:
-    """Apply every change of the plan, independent endpoints in parallel (bounded).
+    """Apply every change of the plan, independent endpoints in parallel (bounded), deletes
+    last: an endpoint leaves only after every other change came up (a rename's new endpoint
+    included, as Terraform's create_before_destroy), and stays, as DELETE_DEFERRED, when one
+    did not. Results in the plan's order.
 
     On KeyboardInterrupt no further endpoint is started, the ones in flight stop at their next
     step boundary, and ApplyInterrupted reports both.
     """
     applier = EndpointApplier(clients, settings, commit, progress)
     workers = max(1, max_parallel or settings.max_parallel)
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    others = [c for c in plan.changes if c.action is not Action.DELETE]
+    results = _in_parallel(applier, others, workers, later=deletes)
+    failed = sorted(r.endpoint for r in results if not r.ready)
+    if failed:
+        results += tuple(
+            EndpointResult(
+                c.endpoint,
+                False,
+                Outcome.DELETE_DEFERRED,
+                f"not deleted while {', '.join(failed)} did not come up: it keeps serving, "
+                "and the next apply deletes it once they do",
+            )
+            for c in deletes
+        )
+    else:
+        results += _in_parallel(applier, deletes, workers)
+    order = {c.endpoint: i for i, c in enumerate(plan.changes)}
+    return tuple(sorted(results, key=lambda r: order.get(r.endpoint, len(order))))
+
+
+def _in_parallel(
+    applier: EndpointApplier,
+    changes: list[EndpointChange],
+    workers: int,
+    later: list[EndpointChange] | None = None,
+) -> tuple[EndpointResult, ...]:
+    """Apply `changes` on a bounded pool; on Ctrl-C, ApplyInterrupted names what did not
+    start, `later` (the changes that would have followed) included."""
+    if not changes:
+        return ()
     pool = ThreadPoolExecutor(max_workers=workers)
     futures: list[tuple[EndpointChange, Future[EndpointResult]]] = [
-        (change, pool.submit(applier.apply, change)) for change in plan.changes
+        (change, pool.submit(applier.apply, change)) for change in changes
     ]
     try:
         return tuple(future.result() for _, future in futures)
@@ -436,7 +473,8 @@ def apply_plan(
         wait_for_futures([f for _, f in started])
         raise ApplyInterrupted(
             tuple(f.result() for _, f in started),
-            tuple(c.endpoint for c, f in futures if f.cancelled()),
+            tuple(c.endpoint for c, f in futures if f.cancelled())
+            + tuple(c.endpoint for c in later or []),
         ) from None
     finally:
         pool.shutdown(wait=True)

@@ -181,10 +181,26 @@ def read_live(
         urls = {u for e in owned for u in _live_data_urls(e, by_name.get(e.name))}
         urls |= {u for _, kept_urls in previous for u in kept_urls}
         checks = pool.map(lambda url: _check_model_data(clients.s3, settings, url), sorted(urls))
+        wanted = {a for d in by_name.values() for a in d.spec.deployment.rollback_alarms}
         return LiveState(
             endpoints=found,
             scaling=scaling.result(),
             inventory=inventory,
             model_data=tuple(c for c in checks if c is not None),
             previous_data=previous,
+            alarms=existing_alarms(clients.cloudwatch, wanted),
         )
+
+
+def existing_alarms(cloudwatch: Any, names: set[str]) -> frozenset[str]:
+    """Which of these CloudWatch alarm names exist: DescribeAlarms, 100 names a call."""
+    found: set[str] = set()
+    ordered = sorted(names)
+    for start in range(0, len(ordered), 100):
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNames=ordered[start : start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+        for page in pages:
+            found |= {a["AlarmName"] for a in page.get("MetricAlarms", [])}
+            found |= {a["AlarmName"] for a in page.get("CompositeAlarms", [])}
+    return frozenset(found)

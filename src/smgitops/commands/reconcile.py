@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 
 from smgitops import exitcodes
-from smgitops.console import err, is_interactive, out
+from smgitops.console import err, is_interactive, out, plan_out
 
 _ENV = click.option(
     "--env", "env_name", required=True, help="Environment: a folder under deployments/."
@@ -40,7 +40,7 @@ def _render(planned_plan, output_format: str) -> None:
     from smgitops.core import report
 
     if output_format == "text":
-        err.print(report.render_text(planned_plan, markup=True))
+        plan_out.print(report.render_text(planned_plan, markup=True))
     elif output_format == "markdown":
         out(report.render_markdown(planned_plan))
     else:
@@ -195,7 +195,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
             planned = plan_prepared(prepared, clients)
         if plan_file is not None:
             _refuse_stale(plan_file, report.plan_document(planned.plan))
-        err.print(report.render_text(planned.plan, markup=True))
+        plan_out.print(report.render_text(planned.plan, markup=True))
         if planned.plan.errors:
             raise UserError(planned.plan.errors[0])
         if planned.plan.has_changes and not yes and plan_file is None:
@@ -240,7 +240,7 @@ def drift(env_name: str, output_format: str) -> None:
     _render(planned.plan, output_format)
     if planned.plan.errors:
         sys.exit(exitcodes.ERROR)
-    if planned.plan.has_changes:
+    if planned.plan.has_changes or planned.plan.orphans:
         err.print(f"drift detected in {env_name}")
         sys.exit(exitcodes.DRIFT)
     err.print(f"no drift in {env_name}")

@@ -112,6 +112,8 @@ class LiveState:
     model_data: tuple[ModelDataCheck, ...] = ()
     # endpoint -> model data URLs of its kept previous config (smgitops:previous-config)
     previous_data: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the CloudWatch alarms the manifests' rollbackAlarms name that exist (None: not read)
+    alarms: frozenset[str] | None = None
 
     def endpoint(self, name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

@@ -33,6 +33,7 @@ class Action(StrEnum):
     DELETE = "delete"
     VERIFY = "verify"  # smoke-test the live config: an earlier apply stopped before it passed
     REPAIR = "repair"  # put the pinned model data back under its key: no SageMaker change
+    ORPHAN = "orphan"  # managed, without a manifest, kept because the env does not prune
     NOOP = "no_op"
 
 
@@ -103,7 +104,7 @@ class EndpointChange:
 
     @property
     def is_change(self) -> bool:
-        return self.action is not Action.NOOP
+        return self.action not in (Action.NOOP, Action.ORPHAN)
 
     @property
     def forced_paths(self) -> tuple[str, ...]:
@@ -119,6 +120,12 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(c.is_change for c in self.changes)
+
+    @property
+    def orphans(self) -> tuple[EndpointChange, ...]:
+        """Managed endpoints without a manifest that the env keeps (prune off): drift, not a
+        change apply makes (Argo CD's "requires pruning")."""
+        return tuple(c for c in self.changes if c.action is Action.ORPHAN)
 
     def counts(self) -> dict[str, int]:
         """Terraform-style totals: a replace counts as one create and one delete."""
@@ -481,7 +488,7 @@ def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> Endpoint
     if not prune:
         return EndpointChange(
             endpoint=name,
-            action=Action.NOOP,
+            action=Action.ORPHAN,
             reason=Reason.PRUNE_DISABLED,
             manifest=manifest,
             live_status=current.status,
@@ -499,6 +506,13 @@ def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> Endpoint
     )
 
 
+def _missing_alarms(desired: DesiredEndpoint, live: LiveState) -> list[str]:
+    """The manifest's rollback alarms CloudWatch does not have ([] when alarms were not read)."""
+    if live.alarms is None:
+        return []
+    return [a for a in desired.spec.deployment.rollback_alarms if a not in live.alarms]
+
+
 def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune: bool) -> Plan:
     """Compare desired endpoints with live state and decide, per endpoint, what to do and why.
 
@@ -513,8 +527,24 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
         outcome = _plan_desired(endpoint, live, env)
         if isinstance(outcome, str):
             errors.append(outcome)
-        else:
-            changes.append(_check_model_data(outcome, live))
+            continue
+        missing = _missing_alarms(endpoint, live)
+        if missing and outcome.rollout is not None:
+            errors.append(
+                f"{endpoint.spec.manifest_path}: rollback alarm(s) {', '.join(missing)} do not "
+                "exist in CloudWatch, so this update would run without its rollback net: "
+                "create them, or remove them from spec.deployment.rollbackAlarms"
+            )
+        elif missing:
+            outcome = replace(
+                outcome,
+                warnings=(
+                    *outcome.warnings,
+                    f"rollback alarm(s) {', '.join(missing)} do not exist in CloudWatch: the "
+                    "next update of this endpoint is refused until they do",
+                ),
+            )
+        changes.append(_check_model_data(outcome, live))
     for name in sorted(set(live.inventory) - desired_names):
         removed = _plan_removed(name, live, env, prune)
         if removed is not None:

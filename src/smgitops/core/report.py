@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from smgitops.core.pins import describe_pin, pin_document
 from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction
+from smgitops.core.resources import Capacity, DesiredEndpoint, VariantDef
 
 FORMAT_VERSION = 1
 # GitHub refuses comments over 65,536 characters; leave room for the header and footer.
@@ -28,6 +29,7 @@ ACTION_NAMES = {
     Action.DELETE: "delete",
     Action.VERIFY: "verify",
     Action.REPAIR: "repair",
+    Action.ORPHAN: "orphan",
     Action.NOOP: "no_op",
 }
 REASON_NAMES = {
@@ -52,7 +54,8 @@ REASON_TEXT = {
     Reason.SCALING_CHANGED: "autoscaling changed",
     Reason.ENDPOINT_FAILED: "endpoint is Failed: delete and create again",
     Reason.REMOVED_FROM_GIT: "manifest removed from git",
-    Reason.PRUNE_DISABLED: "manifest removed from git, kept: the env does not prune",
+    Reason.PRUNE_DISABLED: "prune off: no manifest in git, kept running; delete it in git's "
+    "way (prune: true) or restore its manifest",
     Reason.SMOKE_TEST_PENDING: (
         "live config never passed its smoke test (an earlier apply stopped): run it, "
         "roll back if it fails"
@@ -82,15 +85,19 @@ SYMBOLS = {
     Action.DELETE: ("-", "red"),
     Action.VERIFY: ("?", "yellow"),
     Action.REPAIR: ("!", "yellow"),
+    Action.ORPHAN: ("?", "magenta"),
     Action.NOOP: ("=", "dim"),
 }
 
 
 def summary_line(plan: Plan) -> str:
     counts = plan.counts()
-    return (
+    line = (
         f"{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete"
     )
+    if plan.orphans:
+        line += f", {len(plan.orphans)} orphan(s) kept (prune off)"
+    return line
 
 
 def _rollout_text(change: EndpointChange) -> str | None:
@@ -117,9 +124,50 @@ def _peak_text(change: EndpointChange) -> str | None:
     return f"peak {change.peak_instances} instances{note}"
 
 
+def _variant_text(variant: VariantDef, capacity: Capacity | None, kind: str) -> str:
+    if variant.serverless is not None:
+        size = (
+            f"serverless {variant.serverless.memory_size_mb} MB, "
+            f"max concurrency {variant.serverless.max_concurrency}"
+        )
+    else:
+        count = capacity.instance_count if capacity else variant.initial_instance_count
+        size = f"{variant.instance_type} x {count}"
+    weight = capacity.weight if capacity else variant.initial_weight
+    return f"{kind} {variant.name}: {size}, weight {weight:g}"
+
+
+def _created(desired: DesiredEndpoint) -> list[str]:
+    """Every attribute a reviewer approves on a create (Terraform lists them all)."""
+    capacity = {c.variant: c for c in desired.capacity}
+    lines = [_variant_text(v, capacity.get(v.name), "variant") for v in desired.config.variants]
+    lines += [_variant_text(v, None, "shadow variant") for v in desired.config.shadow_variants]
+    for s in desired.scaling:
+        lines.append(
+            f"autoscaling {s.variant}: {s.min_capacity}-{s.max_capacity} instances, "
+            f"target {s.target_value:g} {s.metric}"
+        )
+    spec = desired.spec
+    if spec.environment:
+        lines.append("environment " + ", ".join(f"{k}={v}" for k, v in spec.environment))
+    if desired.config.data_capture is not None:
+        capture = desired.config.data_capture
+        lines.append(f"data capture {capture.sample_percent}% to {capture.s3_uri}")
+    deployment = spec.deployment
+    if deployment.strategy != "all-at-once" or deployment.rollback_alarms:
+        alarms = ", ".join(deployment.rollback_alarms) or "none"
+        lines.append(
+            f"updates: {deployment.strategy}, rollback on alarms {alarms} (from the next update)"
+        )
+    lines.append(f"model data {desired.model.model_data_url}")
+    return lines
+
+
 def _details(change: EndpointChange) -> list[str]:
-    """Human lines under an endpoint: diffs, resources, rollout, peak."""
+    """Human lines under an endpoint: diffs, what a create makes, resources, rollout, peak."""
     lines = []
+    if change.desired is not None and change.action in (Action.CREATE, Action.REPLACE):
+        lines += _created(change.desired)
     for diff in change.diffs:
         suffix = "  # forces a new endpoint config" if diff.forces_new_config else ""
         lines.append(f"{diff.path}: {diff.before or '(none)'} -> {diff.after or '(none)'}{suffix}")
@@ -156,7 +204,7 @@ def render_text(plan: Plan, markup: bool = True) -> str:
         head += f" ({REASON_TEXT.get(change.reason, change.reason)})"
         out.append(f"  [{colour}]{text(head)}[/]" if markup else f"  {head}")
         out.extend(f"      {text(line)}" for line in _details(change))
-    if not plan.has_changes and not plan.errors:
+    if not plan.has_changes and not plan.errors and not plan.orphans:
         out.append("No changes: SageMaker matches git.")
     return "\n".join(out)
 
@@ -193,7 +241,7 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
         f"| `{c.endpoint}` | {ACTION_NAMES.get(c.action, 'unknown')} | "
         f"{_md(REASON_TEXT.get(c.reason, c.reason))} | {c.peak_instances or ''} |"
         for c in plan.changes
-        if c.is_change or c.reason is Reason.PRUNE_DISABLED
+        if c.is_change or c.action is Action.ORPHAN
     ]
     unchanged = sum(1 for c in plan.changes if not c.is_change)
     body = head + (rows if len(rows) > 2 else ["No changes: SageMaker matches git."])

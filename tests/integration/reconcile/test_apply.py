@@ -7,7 +7,7 @@ import json
 import boto3
 
 from smgitops.core import naming
-from testkit.scratch import manifest, mutating
+from testkit.scratch import create_5xx_alarm, manifest, mutating
 
 
 def sagemaker():
@@ -187,6 +187,7 @@ def test_canary_apply_reports_the_bake_and_ends_on_the_new_model(deployed, aws):
     )
     deployed.write("deployments/staging/scorer.yaml", manifest() + canary)
     deployed.set_weight(2.0)
+    create_5xx_alarm("scorer-5xx", "staging-scorer")  # the plan refuses a missing one
 
     result = deployed.run("apply", "--env", "staging", "--yes")
 

@@ -237,8 +237,10 @@ def test_removed_manifest_is_deleted_only_when_the_env_prunes():
     live = LiveState(endpoints=(live_for(d),), inventory=(d.name,))
     (change,) = _plan([], live, prune=True).changes
     assert (change.action, change.reason) == (Action.DELETE, Reason.REMOVED_FROM_GIT)
-    (kept,) = _plan([], live, prune=False).changes
-    assert (kept.action, kept.reason) == (Action.NOOP, Reason.PRUNE_DISABLED)
+    kept_plan = _plan([], live, prune=False)
+    (kept,) = kept_plan.changes
+    assert (kept.action, kept.reason) == (Action.ORPHAN, Reason.PRUNE_DISABLED)
+    assert kept_plan.orphans == (kept,) and not kept_plan.has_changes
 
 
 def test_untagged_leftover_is_never_deleted():

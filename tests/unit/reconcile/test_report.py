@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from smgitops.core.desired import pairs
+from smgitops.core.desired import (
+    AutoscalingSpec,
+    DeploymentSpec,
+    TrafficStep,
+    VariantSpec,
+    pairs,
+)
 from smgitops.core.live import LiveState
 from smgitops.core.plan import plan
 from smgitops.core.report import MARKDOWN_LIMIT, render_json, render_markdown, render_text
@@ -98,3 +104,29 @@ def test_manifest_values_cannot_break_out_of_the_pr_comment_or_mention_anyone():
     assert not re.search(r"(?<!\\)\]\(", markdown)  # every ]( escaped: no link is made
     assert "\\[click\\]" in markdown
     assert "<img" not in markdown and "&lt;img src=x&gt;" in markdown
+
+
+def test_a_create_lists_every_attribute_a_reviewer_approves_in_text_and_markdown():
+    big = spec(
+        "big",
+        variants=(VariantSpec(name="primary", instance_type="ml.g5.12xlarge", instance_count=3),),
+        autoscaling=AutoscalingSpec(min_capacity=3, max_capacity=10, target_value=100),
+        deployment=DeploymentSpec(
+            strategy="canary",
+            step=TrafficStep("instances", 1),
+            bake_seconds=300,
+            rollback_alarms=("staging-big-5xx",),
+        ),
+    )
+    result = plan([desired(big)], LiveState(), env="staging", prune=True)
+
+    wanted = [
+        "variant primary: ml.g5.12xlarge x 3, weight 1",
+        "autoscaling primary: 3-10 instances, target 100 SageMakerVariantInvocationsPerInstance",
+        "environment LOG_LEVEL=info",
+        "updates: canary, rollback on alarms staging-big-5xx (from the next update)",
+        "model data s3://smgitops-artifacts/smgitops/models/churn/",
+    ]
+    text, markdown = render_text(result, markup=False), render_markdown(result)
+    for line in wanted:
+        assert line in text and line in markdown.replace("&#64;", "@"), line
