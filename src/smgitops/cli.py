@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "plan": "smgitops.commands.reconcile:plan",
     "apply": "smgitops.commands.reconcile:apply",
     "drift": "smgitops.commands.reconcile:drift",
+    "status": "smgitops.commands.status:status",
     "invoke": "smgitops.commands.reconcile:invoke",
     "demo": "smgitops.commands.demo:demo",
     "serve": "smgitops.commands.serve:serve",

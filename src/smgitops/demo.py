@@ -157,6 +157,8 @@ def tell(story: Story) -> None:
         raise UserError(f"demo: after the revert the prediction is {restored}, expected {first}")
     story.chapter("Nothing left to do: a second apply changes nothing")
     story.smgitops("plan", "--env", ENV, "--detailed-exitcode")
+    story.chapter("What is live: config, image digest, model data, commit, last apply")
+    story.smgitops("status", "--env", ENV)
     err.print(
         f"\n[bold green]Demo complete[/]: first prediction {first}, after the model change "
         f"{second}, after git revert {restored} again."

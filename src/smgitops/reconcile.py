@@ -10,7 +10,7 @@ then, for apply:
    content store and verified when they are not in the local cache), check the images exist;
 5. apply the plan endpoint by endpoint (bounded pool);
 6. garbage-collect superseded models/configs of endpoints that are ready;
-7. record the inventory of endpoints we manage (for prune).
+7. record the inventory of endpoints we manage (for prune) and the apply's outcomes (history).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from smgitops.artifacts.store import fetcher
 from smgitops.aws import garbage
 from smgitops.aws.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.aws.clients import check_account, client
+from smgitops.aws.history import record_apply
 from smgitops.aws.inventory import write_inventory
 from smgitops.aws.reader import Clients, read_live
 from smgitops.baseimages.artifact import with_base_image
@@ -213,8 +214,18 @@ def apply_planned(
     if planned.plan.errors:
         raise UserError(planned.plan.errors[0])
     _publish_and_check_images(planned, clients, repo_root, progress)
-    results = apply_plan(
-        planned.plan, clients, settings, commit=current_commit(repo_root), progress=progress
+    commit = current_commit(repo_root)
+    results = apply_plan(planned.plan, clients, settings, commit=commit, progress=progress)
+    # What changed, and how it ended, for `smgitops status` (unchanged endpoints are not news).
+    record_apply(
+        clients.s3,
+        settings,
+        commit,
+        [
+            (r.endpoint, r.outcome.value, r.message)
+            for r in results
+            if r.outcome is not Outcome.UNCHANGED
+        ],
     )
     collected = _collect_garbage(planned, clients, results)
     # Everything planned stays remembered (kept orphans, failed deletes) except what is gone.

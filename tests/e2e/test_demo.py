@@ -31,6 +31,7 @@ def test_demo_deploys_changes_and_rolls_back_to_the_first_prediction(tmp_path):
         "$ smgitops image push --env staging",
         "$ smgitops apply --env staging --yes",
         "revert --no-edit HEAD",
+        "$ smgitops status --env staging",
     ):
         assert command in result.stderr
     # the rollback restores the pinned bytes from the store: no training after the revert

@@ -133,7 +133,9 @@ def download_verified(s3: Any, uri: str, sha256: str, size: int | None, destinat
     except ClientError as error:
         if error_code(error) in _NOT_FOUND:
             raise UserError(
-                f"{uri} does not exist: the pinned bytes are gone from the store"
+                f"{uri} does not exist: the pinned bytes are not in the store (a new store, "
+                "or deleted): from a checkout whose models/<name>/artifact/ holds them (e.g. "
+                "after its train.py), `smgitops model pin <name>` uploads them again"
             ) from None
         raise
     digest, written = hashlib.sha256(), 0

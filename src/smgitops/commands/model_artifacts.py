@@ -79,8 +79,11 @@ def pin(name: str, store: str | None) -> None:
             err.print(f"{file.path}: {status} ({file.size} bytes, sha256 {file.sha256[:12]})")
     text = render_pin(pinned)
     (folder / PIN_FILE).write_text(text)
-    verb = "unchanged" if current == pinned else "written"
-    err.print(f"models/{name}/{PIN_FILE} {verb} (files digest {pinned.digest[:12]}); commit it")
+    shown = f"models/{name}/{PIN_FILE}"
+    if current == pinned:
+        err.print(f"{shown} unchanged (files digest {pinned.digest[:12]})")
+    else:
+        err.print(f"{shown} written (files digest {pinned.digest[:12]}); commit it")
     # sha256sum's format, of the pin file itself (`... | sha256sum -c` checks it).
     out(f"{hashlib.sha256(text.encode()).hexdigest()}  models/{name}/{PIN_FILE}")
 

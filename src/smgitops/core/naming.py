@@ -168,6 +168,11 @@ def inventory_key(settings: EnvSettings) -> str:
     return f"{settings.artifact_prefix}/inventory/{settings.name}.json"
 
 
+def history_key(settings: EnvSettings) -> str:
+    """S3 key of the env's apply history, beside the inventory. No side effects."""
+    return f"{settings.artifact_prefix}/history/{settings.name}.json"
+
+
 def lock_key(settings: EnvSettings) -> str:
     """S3 key of the env's apply lock, beside the inventory. No side effects."""
     return f"{settings.artifact_prefix}/locks/{settings.name}.json"

@@ -79,8 +79,8 @@ def test_revert_to_the_previous_model_reuses_its_config_without_upload(deployed,
     aws.clear_calls()
     assert deployed.run("apply", "--env", "staging", "--yes").exit_code == 0
     operations = [c.operation for c in aws.calls()]
-    # one PutObject: the apply lock; no model tarball goes up again
-    assert operations.count("PutObject") == 1 and "CreateMultipartUpload" not in operations
+    # two PutObjects, the apply lock and the apply history: no model tarball goes up again
+    assert operations.count("PutObject") == 2 and "CreateMultipartUpload" not in operations
     assert deployed.predict() == 6.0
 
 

@@ -1,0 +1,121 @@
+"""`smgitops status`: what is live in an env, endpoint by endpoint (Helm's `status`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from smgitops.console import out, plan_out
+
+
+@click.command("status")
+@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people (stdout), json for machines.",
+)
+@click.argument("name", required=False)
+def status(env_name: str, output_format: str, name: str | None) -> None:
+    """Show what is live: per endpoint its status, endpoint config, image (by digest), model
+    data, the commit that applied it, whether its smoke test passed on that config, and the
+    last apply's outcome (from the env's history). NAME limits it to one manifest's endpoint;
+    without NAME, the endpoints of the env's manifests and those it manages without one.
+    Reads AWS only.
+
+    \b
+    Example:
+      smgitops status --env staging
+      smgitops status --env prod demo-regressor --format json
+    """
+    from smgitops.aws.clients import aws_errors, check_account
+    from smgitops.aws.history import read_history
+    from smgitops.aws.inventory import read_inventory
+    from smgitops.aws.reader import Clients
+    from smgitops.errors import UserError
+    from smgitops.manifest import load_env
+
+    desired = load_env(Path.cwd(), env_name)
+    settings = desired.settings
+    names = [e.endpoint_name for e in desired.endpoints if name in (None, e.name)]
+    if name is not None and not names:
+        known = ", ".join(sorted(e.name for e in desired.endpoints)) or "none"
+        raise UserError(f"no manifest named {name} in env {env_name} (known: {known})")
+    check_account(settings.account_id, env_name, settings.region)
+    with aws_errors(f"reading the status of env {env_name}"):
+        clients = Clients.for_region(settings.region)
+        if name is None:
+            names += sorted(set(read_inventory(clients.s3, settings)) - set(names))
+        history = read_history(clients.s3, settings)
+        rows = [_row(clients.sagemaker, endpoint, history) for endpoint in names]
+    if output_format == "json":
+        out(json.dumps({"env": env_name, "endpoints": rows}, indent=2, sort_keys=True))
+        return
+    if not history.readable:
+        plan_out.print("note: the apply history object cannot be read (last outcomes unknown)")
+    for row in rows:
+        plan_out.print(escape(_text(row)))
+    if not rows:
+        plan_out.print(f"env {env_name} has no endpoints")
+
+
+def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
+    from smgitops.aws.reader import describe_endpoint
+    from smgitops.core import naming
+
+    live = describe_endpoint(sagemaker, endpoint)
+    last = history.last(endpoint)
+    row: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status": live.status if live else "absent",
+        "last_apply": None
+        if last is None
+        else {
+            "outcome": last.outcome,
+            "message": last.message,
+            "commit": last.commit,
+            "at": last.at,
+        },
+    }
+    if live is None:
+        return row
+    tags = live.tag_map
+    row.update(
+        endpoint_config=live.config_name,
+        commit=tags.get(naming.TAG_COMMIT),
+        manifest=tags.get(naming.TAG_MANIFEST),
+        smoke_tested=tags.get(naming.TAG_SMOKE_TESTED) == live.config_name,
+        failure_reason=live.failure_reason,
+    )
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=live.config_name)
+    variants = config.get("ProductionVariants", [])
+    if variants:
+        container = sagemaker.describe_model(ModelName=variants[0]["ModelName"])["PrimaryContainer"]
+        row.update(image=container.get("Image"), model_data=container.get("ModelDataUrl"))
+    return row
+
+
+def _text(row: dict[str, Any]) -> str:
+    lines = [f"{row['endpoint']}  {row['status']}"]
+    if "endpoint_config" in row:
+        tested = "smoke test passed" if row["smoke_tested"] else "smoke test not passed on it"
+        lines.append(
+            f"    config {row['endpoint_config']} (commit {row['commit'] or 'unknown'}, {tested})"
+        )
+        for key in ("image", "model_data", "failure_reason"):
+            if row.get(key):
+                lines.append(f"    {key.replace('_', ' ')} {row[key]}")
+    last = row["last_apply"]
+    if last is not None:
+        lines.append(
+            f"    last apply {last['at']} (commit {last['commit']}): {last['outcome']}: "
+            f"{last['message']}"
+        )
+    return "\n".join(lines)
