@@ -11,18 +11,16 @@ import click
 from rich.markup import escape
 
 from smgitops import exitcodes
+from smgitops.commands.options import ENV, output_format
 from smgitops.console import err, is_interactive, out, plan_out
 
-_ENV = click.option(
-    "--env", "env_name", required=True, help="Environment: a folder under deployments/."
-)
-_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text goes to stderr for people; markdown and json go to stdout for machines.",
+_ENV = ENV
+_FORMAT = output_format(
+    "text",
+    "markdown",
+    "json",
+    help_text="text for people, markdown for a PR comment, json for machines: all on stdout "
+    "(progress goes to stderr).",
 )
 
 

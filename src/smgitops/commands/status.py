@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
+from smgitops.commands.options import ENV, output_format
 from smgitops.console import out, plan_out
 
 
 @click.command("status")
-@click.option("--env", "env_name", required=True, help="Environment under deployments/.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people (stdout), json for machines.",
-)
+@ENV
+@output_format("text", "json", help_text="text for people, json for machines (both on stdout).")
 @click.argument("name", required=False)
 def status(env_name: str, output_format: str, name: str | None) -> None:
     """Show what is live: per endpoint its status, endpoint config, image (by digest), model
@@ -67,7 +62,9 @@ def status(env_name: str, output_format: str, name: str | None) -> None:
 
 
 def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
-    from smgitops.aws.reader import describe_endpoint
+    from botocore.exceptions import ClientError
+
+    from smgitops.aws.reader import describe_endpoint, is_not_found
     from smgitops.core import naming
 
     live = describe_endpoint(sagemaker, endpoint)
@@ -75,14 +72,7 @@ def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "endpoint": endpoint,
         "status": live.status if live else "absent",
-        "last_apply": None
-        if last is None
-        else {
-            "outcome": last.outcome,
-            "message": last.message,
-            "commit": last.commit,
-            "at": last.at,
-        },
+        "last_apply": None if last is None else asdict(last),
     }
     if live is None:
         return row
@@ -94,11 +84,17 @@ def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
         smoke_tested=tags.get(naming.TAG_SMOKE_TESTED) == live.config_name,
         failure_reason=live.failure_reason,
     )
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=live.config_name)
-    variants = config.get("ProductionVariants", [])
-    if variants:
-        container = sagemaker.describe_model(ModelName=variants[0]["ModelName"])["PrimaryContainer"]
-        row.update(image=container.get("Image"), model_data=container.get("ModelDataUrl"))
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=live.config_name)
+        variants = config.get("ProductionVariants", [])
+        if variants:
+            model = sagemaker.describe_model(ModelName=variants[0]["ModelName"])
+            container = model["PrimaryContainer"]
+            row.update(image=container.get("Image"), model_data=container.get("ModelDataUrl"))
+    except ClientError as error:
+        if not is_not_found(error):
+            raise
+        row["failure_reason"] = "its endpoint config or model was deleted outside smgitops"
     return row
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from smgitops import exitcodes
+from smgitops.commands.options import output_format
 from smgitops.console import err, out
 
 
@@ -19,13 +20,8 @@ def _shown(file: str, repo_root: Path, cwd: Path) -> str:
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per problem on stderr; json: a report on stdout.",
+@output_format(
+    "text", "json", help_text="text: one line per problem on stderr; json: a report on stdout."
 )
 def validate(paths: tuple[Path, ...], output_format: str) -> None:
     """Check manifests against the schema and SageMaker's rules; exit 1 if anything is wrong.
