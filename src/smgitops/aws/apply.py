@@ -176,7 +176,9 @@ class EndpointApplier:
             self.clients.sagemaker.create_endpoint(
                 EndpointName=desired.name,
                 EndpointConfigName=desired.config.name,
-                Tags=wire.aws_tags(self._tags(desired)),
+                Tags=wire.aws_tags(
+                    (*self._tags(desired), (naming.TAG_ROLLOUT, naming.rollout_hash(desired.spec)))
+                ),
             )
         except ClientError as error:
             if not _already_exists(error):  # a crashed earlier run got this far: just wait
@@ -289,6 +291,8 @@ class EndpointApplier:
         if change.live_config is None:
             return
         tags = ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit))
+        if change.desired is not None:  # the update rolls out with the manifest's settings
+            tags += ((naming.TAG_ROLLOUT, naming.rollout_hash(change.desired.spec)),)
         data = " ".join(change.rollout.previous_model_data) if change.rollout else ""
         if 0 < len(data) <= naming.MAX_TAG_VALUE:  # else plan reads the config to find it
             tags += ((naming.TAG_PREVIOUS_MODEL_DATA, data),)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 
-from smgitops.core.desired import EnvSettings
+from smgitops.core.desired import EndpointSpec, EnvSettings
 
 MAX_NAME = 63  # SageMaker's limit for model, endpoint config and endpoint names
 TARBALL_NAME = "model.tar.gz"
@@ -40,6 +40,9 @@ TAG_PREVIOUS_MODEL_DATA = "smgitops:previous-model-data"
 MAX_TAG_VALUE = 256  # SageMaker's limit for a tag value
 # The endpoint config whose smoke test last passed on this endpoint.
 TAG_SMOKE_TESTED = "smgitops:smoke-tested"
+# Hash of the deployment guardrails and smoke test the live config was rolled out with: a
+# change of only those creates nothing, so the plan says they apply at the next update.
+TAG_ROLLOUT = "smgitops:rollout"
 
 
 def _canonical(value: object) -> object:
@@ -205,3 +208,19 @@ def pinned_image_tag(model: str, digest: str) -> str:
     """The tag an image copied by digest gets (`<model>-d<12 hex>`): ECR tags are immutable,
     so a tag named by the digest can only ever hold that image. No side effects."""
     return f"{model}-d{digest.removeprefix('sha256:')[:IMAGE_TAG_HASH_LENGTH]}"
+
+
+def rollout_hash(spec: EndpointSpec) -> str:
+    """Short hash of the manifest's deployment guardrails and smoke test (TAG_ROLLOUT).
+
+    No side effects.
+    """
+    smoke = spec.smoke_test
+    return content_hash(
+        {
+            "deployment": spec.deployment,
+            "smoke_test": None
+            if smoke is None
+            else {**dataclasses.asdict(smoke), "body": hashlib.sha256(smoke.body).hexdigest()},
+        }
+    )

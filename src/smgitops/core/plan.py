@@ -506,6 +506,22 @@ def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> Endpoint
     )
 
 
+def _pending_rollout_settings(change: EndpointChange, live: LiveState) -> EndpointChange:
+    """A note when only the guardrails or the smoke test changed: they create nothing now and
+    take effect at the next update (endpoints applied before TAG_ROLLOUT existed: no note)."""
+    current = live.endpoint(change.endpoint)
+    if change.desired is None or current is None or change.action is not Action.NOOP:
+        return change
+    recorded = current.tag_map.get(naming.TAG_ROLLOUT)
+    if recorded is None or recorded == naming.rollout_hash(change.desired.spec):
+        return change
+    note = (
+        "deployment guardrails or smoke test changed: nothing to apply now, they apply at the "
+        "next update of this endpoint"
+    )
+    return replace(change, warnings=(*change.warnings, note))
+
+
 def _missing_alarms(desired: DesiredEndpoint, live: LiveState) -> list[str]:
     """The manifest's rollback alarms CloudWatch does not have ([] when alarms were not read)."""
     if live.alarms is None:
@@ -528,6 +544,7 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
         if isinstance(outcome, str):
             errors.append(outcome)
             continue
+        outcome = _pending_rollout_settings(outcome, live)
         missing = _missing_alarms(endpoint, live)
         if missing and outcome.rollout is not None:
             errors.append(
