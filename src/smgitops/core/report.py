@@ -270,6 +270,31 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
     return text + ("\n\n" + "\n".join(shown) if shown else "") + "\n"
 
 
+def _variants_json(
+    variants: tuple[VariantDef, ...], capacity: tuple[Capacity, ...]
+) -> list[dict[str, Any]]:
+    by_name = {c.variant: c for c in capacity}
+    rows = []
+    for v in variants:
+        live = by_name.get(v.name)
+        serverless = v.serverless
+        rows.append(
+            {
+                "name": v.name,
+                "instance_type": v.instance_type,
+                "instance_count": live.instance_count if live else v.initial_instance_count,
+                "weight": live.weight if live else v.initial_weight,
+                "serverless": None
+                if serverless is None
+                else {
+                    "memory_size_mb": serverless.memory_size_mb,
+                    "max_concurrency": serverless.max_concurrency,
+                },
+            }
+        )
+    return rows
+
+
 def _change_json(change: EndpointChange) -> dict[str, Any]:
     desired = change.desired
     rollout = change.rollout
@@ -290,6 +315,9 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
             "model": desired.model.name,
             "image": desired.model.image_uri,
             "model_data": desired.model.model_data_url,
+            "variants": _variants_json(desired.config.variants, desired.capacity),
+            "shadow_variants": _variants_json(desired.config.shadow_variants, ()),
+            "environment": dict(desired.spec.environment),
             # Folder models: `model_data` names the tree digest; S3 and registry sources: a pin.
             **(
                 {"source": pin_document(desired.artifact.source)}

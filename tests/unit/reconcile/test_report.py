@@ -130,3 +130,14 @@ def test_a_create_lists_every_attribute_a_reviewer_approves_in_text_and_markdown
     text, markdown = render_text(result, markup=False), render_markdown(result)
     for line in wanted:
         assert line in text and line in markdown.replace("&#64;", "@"), line
+    (created,) = json.loads(render_json(result))["endpoints"]
+    assert created["desired"]["variants"] == [
+        {
+            "name": "primary",
+            "instance_type": "ml.g5.12xlarge",
+            "instance_count": 3,
+            "weight": 1,
+            "serverless": None,
+        }
+    ]
+    assert created["desired"]["environment"] == {"LOG_LEVEL": "info"}
