@@ -18,22 +18,19 @@ from botocore.exceptions import ClientError
 from smgitops.artifacts import upload
 from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.verify import (
+    INTACT,
     META_SHA256,
     META_TREE,
-    ObjectState,
     head,
     split_uri,
     tarball_state,
 )
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_NOT_FOUND, error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.console import err
 from smgitops.core.desired import EnvSettings
 from smgitops.core.naming import tarball_key
 from smgitops.errors import AwsError
-
-_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
-_INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def ensure_bucket_named(s3: Any, bucket: str, region: str) -> bool:
                 f"artifact bucket {bucket} exists but this identity cannot use it "
                 "(owned by another account, or missing s3:ListBucket)"
             ) from None
-        if code not in _NOT_FOUND:
+        if code not in S3_NOT_FOUND:
             raise
     err.print(f"creating bucket {bucket} in {region}")
     request: dict[str, Any] = {"Bucket": bucket}
@@ -108,17 +105,16 @@ def publish_at(
     uri: str,
     identity: str,
     build: Callable[[], ModelPackage],
-    legacy_unverified: bool = False,
 ) -> PublishedModel:
     """Make `uri` in the env's bucket hold exactly the tarball `build()` makes for `identity`
     (a folder model's tree digest, a pinned S3 artifact's key digest): nothing when it is
     intact (one HEAD; `build` is not called, so an unchanged model fetches no bytes), upload
     when it is missing, replace it when other bytes are there (repair). Checked again after
-    the upload; AwsError when it is still not intact. `legacy_unverified`: an object without
-    any of our metadata (written by an older version) counts as present, not altered."""
+    the upload; AwsError when it is still not intact (an object without our record, as an
+    older version copied it, is not intact either: it is replaced)."""
     found = head(s3, uri)
-    state = tarball_state(found, identity, legacy_unverified)
-    if found is not None and state in _INTACT:
+    state = tarball_state(found, identity)
+    if found is not None and state in INTACT:
         return PublishedModel(name, found.metadata.get(META_SHA256, ""), uri, uploaded=False)
     package = build()
     ensure_bucket(s3, settings)
@@ -141,7 +137,7 @@ def publish_at(
         # False: written meanwhile by another run, acceptable only if it is these bytes.
         upload.put_file(s3, bucket, key, package.path, found, extra)
     after = tarball_state(head(s3, uri), identity)
-    if after not in _INTACT:
+    if after not in INTACT:
         raise AwsError(f"{uri} is {after.value} right after it was uploaded: re-run apply")
     return PublishedModel(name, package.sha256, uri, uploaded=True, repaired=found is not None)
 

@@ -18,7 +18,7 @@ from smgitops.artifacts.package import Fetch, file_sha256
 from smgitops.artifacts.pin import ArtifactPin, PinnedFile
 from smgitops.artifacts.upload import put_file
 from smgitops.artifacts.verify import (
-    ObjectState,
+    INTACT,
     blob_state,
     download_verified,
     head,
@@ -36,7 +36,7 @@ def put_blob(s3: Any, pin: ArtifactPin, file: PinnedFile, source: Path) -> bool:
     bucket, key = split_uri(uri)
     found = head(s3, uri)
     state = blob_state(found, file.sha256)
-    if state in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
+    if state in INTACT:
         return False
     # A multipart upload keeps a composite checksum only: later reads stream and hash it.
     extra = {"ContentType": "application/octet-stream"}

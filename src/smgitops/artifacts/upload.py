@@ -16,12 +16,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from smgitops.artifacts.verify import ObjectHead
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_CONFLICT, error_code
 
 _MB = 1024 * 1024
 SINGLE_PUT_BYTES = 256 * _MB
 TRANSFER = TransferConfig(multipart_threshold=SINGLE_PUT_BYTES, multipart_chunksize=64 * _MB)
-_CONFLICT = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 
 
 def put_file(
@@ -49,7 +48,7 @@ def put_file(
         with source.open("rb") as body:
             s3.put_object(Bucket=bucket, Key=key, Body=body, **extra, **condition)
     except ClientError as error:
-        if error_code(error) not in _CONFLICT:
+        if error_code(error) not in S3_CONFLICT:
             raise
         return False
     return True

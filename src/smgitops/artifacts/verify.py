@@ -26,10 +26,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_NOT_FOUND, error_code
 from smgitops.errors import UserError
 
-_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _CHUNK = 1024 * 1024
 META_SHA256 = "sha256"  # x-amz-meta-sha256: hex sha256 of the tarball's bytes
 META_TREE = "tree"  # x-amz-meta-tree: the tree digest the tarball was built from
@@ -41,6 +40,10 @@ class ObjectState(StrEnum):
     MISSING = "missing"
     ALTERED = "altered"  # other bytes than the ones pinned
     UNRECORDED = "unrecorded"  # present, without the record this tool writes (an old copy)
+
+
+# What a copy that is there and not known to hold other bytes counts as: keep it.
+INTACT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def head(s3: Any, uri: str) -> ObjectHead | None:
     try:
         found = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
-        if error_code(error) in _NOT_FOUND:
+        if error_code(error) in S3_NOT_FOUND:
             return None
         raise
     etag = str(found.get("ETag", "")).strip('"')
@@ -101,10 +104,10 @@ def blob_state(found: ObjectHead | None, sha256: str) -> ObjectState:
 
 
 def tarball_state(
-    found: ObjectHead | None, tree: str, legacy_unverified: bool = False
+    found: ObjectHead | None, tree: str, allow_unrecorded: bool = False
 ) -> ObjectState:
     """State of a model tarball that should hold the content of `tree` (a folder model's
-    tree digest, or a pinned S3 artifact's key digest). With `legacy_unverified`, an object
+    tree digest, or a pinned S3 artifact's key digest). With `allow_unrecorded`, an object
     without any of our metadata (copied by an older version, or overwritten by someone else:
     the two cannot be told apart) is UNRECORDED rather than ALTERED.
 
@@ -112,7 +115,7 @@ def tarball_state(
     """
     if found is None:
         return ObjectState.MISSING
-    if legacy_unverified and not {META_TREE, META_SHA256} & found.metadata.keys():
+    if allow_unrecorded and not {META_TREE, META_SHA256} & found.metadata.keys():
         return ObjectState.UNRECORDED
     recorded = found.metadata.get(META_SHA256)
     if found.metadata.get(META_TREE) != tree or not recorded:
@@ -131,7 +134,7 @@ def download_verified(s3: Any, uri: str, sha256: str, size: int | None, destinat
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     except ClientError as error:
-        if error_code(error) in _NOT_FOUND:
+        if error_code(error) in S3_NOT_FOUND:
             raise UserError(
                 f"{uri} does not exist: the pinned bytes are not in the store (a new store, "
                 "or deleted): from a checkout whose models/<name>/artifact/ holds them (e.g. "

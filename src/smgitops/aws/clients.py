@@ -41,6 +41,12 @@ def client(service: str, region: str | None = None) -> Any:
     return session.client(service, region_name=region, config=RETRY_CONFIG)
 
 
+# S3 error codes, one set each: an object (or its bucket) that is not there (HEAD answers a
+# bare 404/NotFound, GET NoSuchKey), and a conditional write that lost (If-Match/If-None-Match).
+S3_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
+S3_CONFLICT = frozenset({"412", "PreconditionFailed", "ConditionalRequestConflict"})
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code of a ClientError (e.g. "NoSuchKey", "404"). No side effects."""
     return str(error.response.get("Error", {}).get("Code", ""))

@@ -15,14 +15,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_CONFLICT, S3_NOT_FOUND, error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.core.desired import EnvSettings
 from smgitops.core.naming import history_key
 
 MAX_APPLIES = 50
-_MISSING = {"NoSuchKey", "NoSuchBucket", "404"}
-_CONFLICT = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ def read_history(s3: Any, settings: EnvSettings) -> History:
     try:
         response = s3.get_object(Bucket=settings.artifact_bucket, Key=history_key(settings))
     except ClientError as error:
-        if error_code(error) in _MISSING:
+        if error_code(error) in S3_NOT_FOUND:
             return History((), None)
         raise
     etag = str(response.get("ETag", "")).strip('"')
@@ -102,5 +100,5 @@ def record_apply(
             **object_encryption(settings.kms_key_id),
         )
     except ClientError as error:
-        if error_code(error) not in _CONFLICT:
+        if error_code(error) not in S3_CONFLICT:
             raise

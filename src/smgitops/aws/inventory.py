@@ -12,12 +12,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_NOT_FOUND, error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.core.desired import EnvSettings
 from smgitops.core.naming import inventory_key
-
-_MISSING = {"NoSuchKey", "NoSuchBucket", "404"}
 
 
 def read_inventory(s3: Any, settings: EnvSettings) -> tuple[str, ...]:
@@ -25,7 +23,7 @@ def read_inventory(s3: Any, settings: EnvSettings) -> tuple[str, ...]:
     try:
         body = s3.get_object(Bucket=settings.artifact_bucket, Key=inventory_key(settings))["Body"]
     except ClientError as error:
-        if error_code(error) in _MISSING:
+        if error_code(error) in S3_NOT_FOUND:
             return ()
         raise
     return tuple(sorted(json.loads(body.read()).get("endpoints", [])))

@@ -68,7 +68,7 @@ def describe_endpoint(sagemaker: Any, name: str) -> LiveEndpoint | None:
     return wire.parse_endpoint(response, tags)
 
 
-def _read_config(sagemaker: Any, name: str) -> LiveConfig | None:
+def read_config(sagemaker: Any, name: str) -> LiveConfig | None:
     """An endpoint config with its models; None when it is gone (e.g. deleted by hand)."""
     try:
         response = sagemaker.describe_endpoint_config(EndpointConfigName=name)
@@ -84,7 +84,7 @@ def _read_config(sagemaker: Any, name: str) -> LiveConfig | None:
 
 
 def _with_config(sagemaker: Any, endpoint: LiveEndpoint) -> LiveEndpoint:
-    config = _read_config(sagemaker, endpoint.config_name)
+    config = read_config(sagemaker, endpoint.config_name)
     # A config deleted by hand: the planner still plans an update.
     return endpoint if config is None else replace(endpoint, config=config)
 
@@ -127,7 +127,7 @@ def _kept_data_urls(sagemaker: Any, endpoint: LiveEndpoint) -> tuple[str, ...]:
     if recorded:
         return tuple(recorded.split())
     name = tags.get(naming.TAG_PREVIOUS_CONFIG)
-    config = _read_config(sagemaker, name) if name else None
+    config = read_config(sagemaker, name) if name else None
     return tuple(m.model_data_url for m in config.models) if config else ()
 
 
@@ -142,7 +142,7 @@ def _check_model_data(s3: Any, settings: EnvSettings, url: str) -> ModelDataChec
         return ModelDataCheck(url, tarball_state(found, tree).value)
     copied = s3_artifact_digest(url)
     if copied is not None:
-        return ModelDataCheck(url, tarball_state(found, copied, legacy_unverified=True).value)
+        return ModelDataCheck(url, tarball_state(found, copied, allow_unrecorded=True).value)
     # Tarballs of the first packaging format: existence only.
     state = ObjectState.MISSING if found is None else ObjectState.UNVERIFIED
     return ModelDataCheck(url, state.value)

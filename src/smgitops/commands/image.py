@@ -18,7 +18,7 @@ from smgitops.console import err, out
 
 if TYPE_CHECKING:
     from smgitops.artifacts.needs import ServingImage
-    from smgitops.core.desired import EnvSettings
+    from smgitops.core.desired import DesiredEnv
 
 _MODEL_OPTION = click.option(
     "--model",
@@ -42,7 +42,7 @@ def _builder_option(help_text: str) -> Callable[[F], F]:
 
 def _env_models(
     env_name: str, only_model: str | None
-) -> tuple[EnvSettings, tuple[ServingImage, ...]]:
+) -> tuple[DesiredEnv, tuple[ServingImage, ...]]:
     from smgitops.artifacts.needs import serving_images
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
@@ -54,7 +54,7 @@ def _env_models(
             used = ", ".join(sorted({m.model for m in models})) or "none"
             raise UserError(f"env {env_name} does not use model {only_model} (it uses: {used})")
         models = tuple(m for m in models if m.model == only_model)
-    return desired.settings, models
+    return desired, models
 
 
 @click.group("image")
@@ -85,7 +85,8 @@ def tag(env_name: str) -> None:
     from smgitops.aws import clients as aws
     from smgitops.core.naming import image_uri
 
-    settings, models = _env_models(env_name, None)
+    desired, models = _env_models(env_name, None)
+    settings = desired.settings
     aws.check_account(settings.account_id, env_name, settings.region)
     repo_root = Path.cwd()
     rows = []
@@ -120,7 +121,8 @@ def build(env_name: str, only_model: str | None) -> None:
     """
     from smgitops.artifacts.image import build_image
 
-    settings, models = _env_models(env_name, only_model)
+    desired, models = _env_models(env_name, only_model)
+    settings = desired.settings
     for wanted in models:
         uri = build_image(settings, Path.cwd(), wanted.model, wanted.base_image)
         err.print(f"{wanted.model}: built {uri}")
@@ -148,7 +150,8 @@ def push(env_name: str, builder: str, only_model: str | None) -> None:
     from smgitops.artifacts.image import push_image
     from smgitops.aws import clients as aws
 
-    settings, models = _env_models(env_name, only_model)
+    desired, models = _env_models(env_name, only_model)
+    settings = desired.settings
     aws.check_account(settings.account_id, env_name, settings.region)
     if not models:
         err.print(f"env {env_name} uses no model folders: nothing to push")
@@ -200,7 +203,8 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
-    settings, models = _env_models(env_name, only_model)
+    desired, models = _env_models(env_name, only_model)
+    settings = desired.settings
     source_name = source_name or settings.promotes_from
     if source_name is None:
         raise UserError(
@@ -211,7 +215,7 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
     # Images by content tag, then the digests of manifests pinned to one tarball and image.
     wanted = [(m.model, image_tag(Path.cwd(), m.model, m.base_image), None) for m in models] + [
         (model, pinned_image_tag(model, digest), digest)
-        for model, digest in _pinned_digests(env_name, only_model)
+        for model, digest in _pinned_digests(desired, only_model)
     ]
     aws.check_account(settings.account_id, env_name, settings.region)
     rows = []
@@ -225,13 +229,11 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
     out("images=" + json.dumps(rows, separators=(",", ":")))
 
 
-def _pinned_digests(env_name: str, only_model: str | None) -> list[tuple[str, str]]:
+def _pinned_digests(desired: DesiredEnv, only_model: str | None) -> list[tuple[str, str]]:
     """(model folder, image digest) of the env's manifests pinned to one tarball, each once."""
-    from smgitops.manifest import load_env
-
     pinned = {
         (e.model.name, e.model.image_digest)
-        for e in load_env(Path.cwd(), env_name).endpoints
+        for e in desired.endpoints
         if e.model.kind == "tarball" and e.model.image_digest
     }
     return sorted(p for p in pinned if only_model in (None, p[0]))

@@ -62,9 +62,7 @@ def status(env_name: str, output_format: str, name: str | None) -> None:
 
 
 def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
-    from botocore.exceptions import ClientError
-
-    from smgitops.aws.reader import describe_endpoint, is_not_found
+    from smgitops.aws.reader import describe_endpoint, read_config
     from smgitops.core import naming
 
     live = describe_endpoint(sagemaker, endpoint)
@@ -84,17 +82,11 @@ def _row(sagemaker: Any, endpoint: str, history: Any) -> dict[str, Any]:
         smoke_tested=tags.get(naming.TAG_SMOKE_TESTED) == live.config_name,
         failure_reason=live.failure_reason,
     )
-    try:
-        config = sagemaker.describe_endpoint_config(EndpointConfigName=live.config_name)
-        variants = config.get("ProductionVariants", [])
-        if variants:
-            model = sagemaker.describe_model(ModelName=variants[0]["ModelName"])
-            container = model["PrimaryContainer"]
-            row.update(image=container.get("Image"), model_data=container.get("ModelDataUrl"))
-    except ClientError as error:
-        if not is_not_found(error):
-            raise
+    config = read_config(sagemaker, live.config_name)
+    if config is None:
         row["failure_reason"] = "its endpoint config or model was deleted outside smgitops"
+    elif config.models:
+        row.update(image=config.models[0].image_uri, model_data=config.models[0].model_data_url)
     return row
 
 

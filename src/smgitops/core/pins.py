@@ -65,7 +65,7 @@ class TarballPin:
     @property
     def blob_uri(self) -> str:
         """Where the store keeps the tarball: `<store>/sha256/<hex>`, as for pinned weights."""
-        return f"{self.store.rstrip('/')}/sha256/{self.sha256}"
+        return naming.store_blob_uri(self.store, self.sha256)
 
 
 SourcePin = S3Pin | PackagePin | TarballPin

@@ -16,14 +16,13 @@ from botocore.exceptions import ClientError
 
 from smgitops.artifacts.package import ModelPackage
 from smgitops.artifacts.publish import PublishedModel, publish_at
-from smgitops.aws.clients import error_code
+from smgitops.aws.clients import S3_NOT_FOUND, error_code
 from smgitops.core.desired import EnvSettings
 from smgitops.core.naming import TARBALL_NAME, s3_artifact_digest
 from smgitops.core.pins import S3Pin, split_s3_uri
 from smgitops.errors import UserError
 from smgitops.sources.repack import code_files, repack
 
-_NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 _CHANGED = {"412", "PreconditionFailed"}
 
 
@@ -42,7 +41,7 @@ def head_source(
     try:
         head = s3.head_object(**request)
     except ClientError as error:
-        if error_code(error) in _NOT_FOUND | {"400", "InvalidArgument"}:
+        if error_code(error) in S3_NOT_FOUND | {"400", "InvalidArgument"}:
             raise UserError(f"model artifact {shown} does not exist") from None
         raise
     etag = head["ETag"].strip('"')
@@ -98,11 +97,11 @@ def publish_s3_artifact(
             return ModelPackage(label, target, sha256, size, digest)
 
         try:
-            return publish_at(s3, settings, label, url, digest, build, legacy_unverified=True)
+            return publish_at(s3, settings, label, url, digest, build)
         except ClientError as error:
             if error_code(error) in _CHANGED:
                 raise _changed(pin) from None
-            if error_code(error) in _NOT_FOUND:
+            if error_code(error) in S3_NOT_FOUND:
                 raise UserError(f"model artifact {pin.uri} no longer exists") from None
             raise
 

@@ -16,21 +16,20 @@ from smgitops.artifacts.package import model_dir, read_pin
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile
 from smgitops.artifacts.store import CACHE_DIR, put_blob
 from smgitops.artifacts.verify import (
+    INTACT,
     META_SHA256,
-    ObjectState,
     blob_state,
     download_verified,
     head,
     tarball_state,
 )
-from smgitops.aws.reader import describe_endpoint
+from smgitops.aws.reader import describe_endpoint, read_config
 from smgitops.core import naming
 from smgitops.core.desired import EndpointSpec
 from smgitops.core.pins import TarballPin
 from smgitops.errors import UserError
 
 _DIGEST_MARK = "@sha256:"
-_KEPT = (ObjectState.VERIFIED, ObjectState.UNVERIFIED)
 
 
 def pin_live_tarball(sagemaker: Any, s3: Any, spec: EndpointSpec, repo_root: Path) -> TarballPin:
@@ -46,10 +45,9 @@ def pin_live_tarball(sagemaker: Any, s3: Any, spec: EndpointSpec, repo_root: Pat
     live = describe_endpoint(sagemaker, endpoint_name)
     if live is None or not live.config_name:
         raise UserError(f"endpoint {endpoint_name} is not live in env {spec.env}: apply it first")
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=live.config_name)
-    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
-    container = model["PrimaryContainer"]
-    url, image = container.get("ModelDataUrl", ""), container.get("Image", "")
+    config = read_config(sagemaker, live.config_name)
+    model = config.models[0] if config and config.models else None
+    url, image = (model.model_data_url, model.image_uri) if model else ("", "")
     tree = naming.tarball_tree(url) or naming.pinned_tarball_sha256(url)
     if tree is None or _DIGEST_MARK not in image:
         raise UserError(
@@ -58,12 +56,11 @@ def pin_live_tarball(sagemaker: Any, s3: Any, spec: EndpointSpec, repo_root: Pat
         )
     found = head(s3, url)
     state = tarball_state(found, tree)
-    if found is None or state not in (ObjectState.VERIFIED, ObjectState.UNVERIFIED):
+    if found is None or state not in INTACT:
         raise UserError(f"the live tarball {url} is {state.value}: repair it (apply) first")
     sha256 = found.metadata[META_SHA256]
     store = ArtifactPin(pinned.store, ())
-    blob_uri = store.blob_uri(PinnedFile(naming.TARBALL_NAME, sha256, 0))
-    if blob_state(head(s3, blob_uri), sha256) not in _KEPT:
+    if blob_state(head(s3, naming.store_blob_uri(pinned.store, sha256)), sha256) not in INTACT:
         cached = download_verified(s3, url, sha256, None, repo_root / CACHE_DIR / sha256)
         put_blob(s3, store, PinnedFile(naming.TARBALL_NAME, sha256, cached.stat().st_size), cached)
     return TarballPin(name, sha256, "sha256:" + image.split(_DIGEST_MARK, 1)[1], pinned.store)
