@@ -19,6 +19,7 @@ CORE_MAY_IMPORT = {
     "collections",
     "collections.abc",
     "dataclasses",
+    "difflib",
     "enum",
     "hashlib",
     "json",

@@ -14,29 +14,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from smgitops.core import instance_types
 from smgitops.core.desired import BaseImageSpec
 from smgitops.errors import ConfigError
 
 CATALOG_FILE = "dlc_images.json"
-# Instance families with NVIDIA GPUs that SageMaker hosting offers (ml.<family>.<size>).
-GPU_FAMILIES = frozenset(
-    {
-        "g4dn",
-        "g5",
-        "g6",
-        "g6e",
-        "gr6",
-        "g7e",
-        "p2",
-        "p3",
-        "p3dn",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "p5en",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -119,9 +101,9 @@ def resolve(spec: BaseImageSpec, region: str, catalog: dict[str, Any]) -> Resolv
 
 
 def is_gpu_instance(instance_type: str) -> bool:
-    """True for GPU instance types such as ml.g5.xlarge. No side effects."""
-    parts = instance_type.split(".")
-    return len(parts) == 3 and parts[1] in GPU_FAMILIES
+    """True for NVIDIA GPU instance types such as ml.g5.xlarge. No side effects."""
+    row = instance_types.lookup(instance_type)
+    return row is not None and row.accelerator_kind == "gpu"
 
 
 def processor_problem(processor: str, instance_type: str | None) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from smgitops.core import instance_types
 from smgitops.core.pins import describe_pin, pin_document
 from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction
 from smgitops.core.resources import Capacity, DesiredEndpoint, VariantDef
@@ -133,6 +134,9 @@ def _variant_text(variant: VariantDef, capacity: Capacity | None, kind: str) -> 
     else:
         count = capacity.instance_count if capacity else variant.initial_instance_count
         size = f"{variant.instance_type} x {count}"
+        hardware = instance_types.lookup(variant.instance_type or "")
+        if hardware is not None:
+            size += f" ({hardware.describe()} each)"
     weight = capacity.weight if capacity else variant.initial_weight
     return f"{kind} {variant.name}: {size}, weight {weight:g}"
 

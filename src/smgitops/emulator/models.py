@@ -24,9 +24,9 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
-from smgitops.emulator import instance_types, quotas, rollout
+from smgitops.core import instance_types
+from smgitops.emulator import quotas, rollout
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant, Traffic
-from smgitops.manifest import instance_types as manifest_types
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
 # Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
@@ -509,7 +509,7 @@ def backend_create_endpoint_config(self, endpoint_config_name: str, *args: Any, 
     for variant in (kwargs.get("production_variants") or []) if encrypted else []:
         kind = variant.get("InstanceType", "")
         # AWS: a KmsKeyId cannot be requested for instance types with local storage.
-        if manifest_types.family(kind) in manifest_types.INSTANCE_STORAGE_FAMILIES:
+        if instance_types.family(kind) in instance_types.INSTANCE_STORAGE_FAMILIES:
             raise ValidationError(
                 message=f"The instance type {kind} has instance storage volumes, which are "
                 "encrypted by the hardware: KmsKeyId is not supported for it."
@@ -768,7 +768,7 @@ def _apply_served_weights(backend: SageMakerModelBackend, endpoint: FakeEndpoint
 def validate_instance_type(self, instance_type: str) -> None:
     """Replaces moto's short list with current SageMaker hosting instance families."""
     if not instance_types.is_known(instance_type):
-        allowed = instance_types.all_types()
+        allowed = sorted(instance_types.HOSTING_INSTANCE_TYPES)
         raise ValidationError(
             message=(
                 f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "

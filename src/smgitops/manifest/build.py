@@ -20,18 +20,15 @@ from smgitops.core.desired import (
     VariantSpec,
     pairs,
 )
-from smgitops.manifest.endpoint_rules import endpoint_name
+from smgitops.manifest.defaults import with_defaults
+from smgitops.manifest.endpoint_rules import STEP_KEYS, endpoint_name
 from smgitops.manifest.model_folder import MODELS_DIR
-
-_STEP_KEYS = {
-    "canary": ("percent", "instanceCount", "bakeSeconds"),
-    "linear": ("stepPercent", "stepInstanceCount", "bakeSeconds"),
-    "rolling": ("batchPercent", "batchInstanceCount", "waitSeconds"),
-}
+from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA
 
 
 def env_settings(value: dict[str, Any], env: str) -> EnvSettings:
     """EnvSettings of a valid `_env.yaml`. No side effects."""
+    value = with_defaults(value, ENV_SCHEMA)
     return EnvSettings(
         name=env,
         account_id=value["accountId"],
@@ -39,10 +36,10 @@ def env_settings(value: dict[str, Any], env: str) -> EnvSettings:
         execution_role_arn=value["executionRoleArn"],
         artifact_bucket=value["artifactBucket"],
         ecr_repository=value["ecrRepository"],
-        artifact_prefix=value.get("artifactPrefix", "smgitops"),
-        prune=value.get("prune", False),
-        require_approval=value.get("requireApproval", False),
-        max_parallel=value.get("maxParallel", 4),
+        artifact_prefix=value["artifactPrefix"],
+        prune=value["prune"],
+        require_approval=value["requireApproval"],
+        max_parallel=value["maxParallel"],
         promotes_from=value.get("promotesFrom"),
         kms_key_id=value.get("kmsKeyId"),
     )
@@ -52,9 +49,9 @@ def _variant(value: dict[str, Any]) -> VariantSpec:
     serverless = value.get("serverless")
     return VariantSpec(
         name=value["name"],
-        weight=float(value.get("weight", 1)),
+        weight=float(value["weight"]),
         instance_type=value.get("instanceType"),
-        instance_count=value.get("instanceCount", 1) if "instanceType" in value else None,
+        instance_count=value["instanceCount"] if "instanceType" in value else None,
         serverless=ServerlessSpec(
             memory_size_mb=serverless["memorySizeMB"],
             max_concurrency=serverless["maxConcurrency"],
@@ -76,38 +73,38 @@ def _autoscaling(value: dict[str, Any] | None) -> AutoscalingSpec | None:
             value["targetInvocationsPerInstance"],
         )
     else:
-        metric = value.get("metric", "SageMakerVariantInvocationsPerInstance")
+        metric = value["metric"]
         target = value["target"]
     return AutoscalingSpec(
         min_capacity=value["minCapacity"],
         max_capacity=value["maxCapacity"],
         target_value=float(target),
         metric=metric,
-        scale_in_cooldown_s=value.get("scaleInCooldownSeconds", 300),
-        scale_out_cooldown_s=value.get("scaleOutCooldownSeconds", 60),
+        scale_in_cooldown_s=value["scaleInCooldownSeconds"],
+        scale_out_cooldown_s=value["scaleOutCooldownSeconds"],
     )
 
 
 def _deployment(value: dict[str, Any] | None) -> DeploymentSpec:
-    value = value or {}
-    strategy = value.get("strategy", "all-at-once")
+    if value is None:
+        return DeploymentSpec()
+    strategy = value["strategy"]
     step = None
     bake_seconds = 0
-    if strategy in _STEP_KEYS:
-        percent_key, count_key, bake_key = _STEP_KEYS[strategy]
-        block = value[strategy]
-        if percent_key in block:
-            step = TrafficStep(unit="percent", value=block[percent_key])
+    if strategy in STEP_KEYS:
+        keys, block = STEP_KEYS[strategy], value[strategy]
+        if keys.percent in block:
+            step = TrafficStep(unit="percent", value=block[keys.percent])
         else:
-            step = TrafficStep(unit="instances", value=block[count_key])
-        bake_seconds = block.get(bake_key, 0)
+            step = TrafficStep(unit="instances", value=block[keys.count])
+        bake_seconds = block[keys.bake]
     return DeploymentSpec(
         strategy=strategy,
         step=step,
         bake_seconds=bake_seconds,
         rollback_alarms=tuple(value.get("rollbackAlarms", ())),
         retain_scaled_capacity=value.get("retainScaledCapacity"),
-        timeout_seconds=value.get("timeoutSeconds", 3600),
+        timeout_seconds=value["timeoutSeconds"],
     )
 
 
@@ -124,8 +121,8 @@ def _data_capture(value: dict[str, Any] | None, settings: EnvSettings) -> DataCa
     return DataCaptureSpec(
         sample_percent=value["samplePercent"],
         s3_uri=data_capture_uri(value, settings),
-        capture_input=value.get("captureInput", True),
-        capture_output=value.get("captureOutput", True),
+        capture_input=value["captureInput"],
+        capture_output=value["captureOutput"],
     )
 
 
@@ -143,7 +140,7 @@ def _smoke_test(value: dict[str, Any] | None, body: bytes | None) -> SmokeTestSp
         content_type=value["contentType"],
         body=body if body is not None else value["body"].encode("utf-8"),
         accept=value.get("accept"),
-        expect_status=value.get("expectStatus", 200),
+        expect_status=value["expectStatus"],
         expect_json=expect_json,
         target_variant=value.get("targetVariant"),
     )
@@ -208,6 +205,7 @@ def endpoint_spec(
 
     No side effects.
     """
+    value = with_defaults(value, ENDPOINT_SCHEMA)
     metadata, spec = value["metadata"], value["spec"]
     return EndpointSpec(
         name=metadata["name"],

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smgitops.manifest import instance_types
+from smgitops.core import instance_types
 from smgitops.manifest.problems import FieldPath, Problem, clip, format_field
 from smgitops.manifest.yaml_reader import YamlDocument
 
@@ -19,11 +19,22 @@ MAX_ENDPOINT_NAME = 63
 ENDPOINT_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 RESERVED_TAG_PREFIXES = ("aws:", "smgitops:")
 
-# strategy -> (block key, percent key, instance-count key, allowed percent text)
-GUARDRAIL_BLOCKS = {
-    "canary": ("canary", "percent", "instanceCount"),
-    "linear": ("linear", "stepPercent", "stepInstanceCount"),
-    "rolling": ("rolling", "batchPercent", "batchInstanceCount"),
+
+@dataclass(frozen=True)
+class StepKeys:
+    """The keys of a strategy's block (`deployment.<strategy>`): its size as a percentage or an
+    instance count, and its wait between steps."""
+
+    percent: str
+    count: str
+    bake: str
+
+
+# strategy (also the key of its block) -> the block's keys
+STEP_KEYS = {
+    "canary": StepKeys("percent", "instanceCount", "bakeSeconds"),
+    "linear": StepKeys("stepPercent", "stepInstanceCount", "bakeSeconds"),
+    "rolling": StepKeys("batchPercent", "batchInstanceCount", "waitSeconds"),
 }
 
 
@@ -148,18 +159,18 @@ def _deployment_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]
     base: FieldPath = ("spec", "deployment")
     strategy = deployment.get("strategy", "all-at-once")
     problems = []
-    for other, (block, _, _) in GUARDRAIL_BLOCKS.items():
-        if block in deployment and other != strategy:
+    for other in STEP_KEYS:
+        if other in deployment and other != strategy:
             problems.append(
                 report.at(
-                    (*base, block),
+                    (*base, other),
                     f"only used with strategy {other} (strategy is {strategy})",
                     key=True,
                 )
             )
-    if strategy not in GUARDRAIL_BLOCKS:
+    if strategy not in STEP_KEYS:
         return problems
-    block, percent_key, count_key = GUARDRAIL_BLOCKS[strategy]
+    block, count_key, percent_key = strategy, STEP_KEYS[strategy].count, STEP_KEYS[strategy].percent
     if block not in deployment:
         problems.append(
             report.at(

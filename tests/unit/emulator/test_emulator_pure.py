@@ -6,7 +6,6 @@ import tarfile
 
 import pytest
 
-from smgitops.emulator import instance_types
 from smgitops.emulator.artifacts import (
     EcrImageRef,
     S3ObjectRef,
@@ -124,13 +123,6 @@ def test_json_services_are_throttled_with_throttling_exception():
     assert status.startswith("400")
     assert ("x-amzn-ErrorType", "ThrottlingException") in headers
     assert json.loads(body)["__type"] == "ThrottlingException"
-
-
-def test_current_instance_families_are_known_and_made_up_ones_are_not():
-    assert instance_types.is_known("ml.g6e.12xlarge")
-    assert instance_types.is_known("ml.t3.medium")
-    assert not instance_types.is_known("ml.g5.huge")
-    assert not instance_types.is_known("g5.xlarge")
 
 
 def test_a_rolling_timeout_under_aws_minimum_is_named_with_its_limit():

@@ -121,7 +121,7 @@ def test_a_create_lists_every_attribute_a_reviewer_approves_in_text_and_markdown
     result = plan([desired(big)], LiveState(), env="staging", prune=True)
 
     wanted = [
-        "variant primary: ml.g5.12xlarge x 3, weight 1",
+        "variant primary: ml.g5.12xlarge x 3 (48 vCPU, 192 GiB, 4 NVIDIA-A10G each), weight 1",
         "autoscaling primary: 3-10 instances, target 100 SageMakerVariantInvocationsPerInstance",
         "environment LOG_LEVEL=info",
         "updates: canary, rollback on alarms staging-big-5xx (from the next update)",
