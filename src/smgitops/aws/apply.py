@@ -1,9 +1,11 @@
 """Apply: carry out a plan against SageMaker, endpoint by endpoint, in a bounded pool.
 
-Each endpoint's story: wait if it is mid-transition; create its model and config (idempotent,
-names are content hashes); create or update the endpoint; wait; verify it converged (a silent
-rollback by SageMaker is a failure); fix capacity; set autoscaling; smoke test, rolling back
-to the previous config when it fails; record the previous config for `git revert`.
+Each action is a row of steps (`STEPS`) that executes the plan's own decisions: its scaling
+changes, its rollout, its capacity diffs. After every wait the pure planner runs again for that
+one endpoint on what SageMaker reports now (level-triggered, as Flux does), and the smaller
+follow-ups it finds (counts and weights a retained update kept, autoscaling, the smoke test of a
+new config) run until it plans nothing; anything bigger (a Failed endpoint, an update SageMaker
+rolled back) is reported for the next plan's review instead of being done unreviewed.
 
 SageMaker keeps the old fleet serving until an update completes, so an interrupted apply leaves
 every endpoint serving, and a re-run converges because every step checks live state first.
@@ -23,19 +25,18 @@ from botocore.exceptions import ClientError
 
 from smgitops.aws import wire
 from smgitops.aws.clients import error_code
-from smgitops.aws.reader import Clients, describe_endpoint
+from smgitops.aws.reader import Clients, read_one
 from smgitops.aws.smoke import Invocation, invoke, judge
 from smgitops.aws.waiting import WaitTimeout, wait_until_settled
 from smgitops.core import naming
-from smgitops.core.desired import EnvSettings, Pairs
-from smgitops.core.live import LiveEndpoint
+from smgitops.core.desired import DeploymentSpec, EnvSettings, Pairs
 from smgitops.core.plan import (
     Action,
     EndpointChange,
     Plan,
     ScalingAction,
-    ScalingChange,
-    capacity_diffs,
+    plan_endpoint,
+    plan_removed,
 )
 from smgitops.core.resources import DesiredEndpoint
 
@@ -57,6 +58,15 @@ class Outcome(StrEnum):
     AWS_ERROR = "aws_error"
     INTERRUPTED = "interrupted"
 
+    @property
+    def retryable(self) -> bool:
+        """True when re-running apply on the same commit may succeed (a slow transition, a
+        throttled or failed call, Ctrl-C); False when git or the account must change first."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({Outcome.WAIT_TIMEOUT, Outcome.AWS_ERROR, Outcome.INTERRUPTED})
+
 
 @dataclass(frozen=True)
 class EndpointResult:
@@ -65,6 +75,10 @@ class EndpointResult:
     outcome: Outcome
     message: str
     elapsed_s: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is not Outcome.UNCHANGED
 
 
 class ApplyInterrupted(Exception):
@@ -98,6 +112,14 @@ def quota_message(change: EndpointChange, aws_message: str) -> str:
 def _already_exists(error: ClientError) -> bool:
     message = str(error.response.get("Error", {}).get("Message", ""))
     return error_code(error) == "ValidationException" and "already exist" in message
+
+
+# What a re-plan after a wait may do without a new review: finish the change (set counts and
+# weights, autoscaling, the smoke test of the new config). A bigger action is reported instead.
+_FOLLOW_UPS = frozenset({Action.UPDATE_CAPACITY, Action.UPDATE_SCALING, Action.VERIFY})
+# Re-plans of one endpoint after its change before apply gives up (each is a smaller action).
+_MAX_FOLLOW_UPS = 4
+_FAILED_VERB = {Action.CREATE: "creation", Action.REPLACE: "creation", Action.UPDATE: "update"}
 
 
 @dataclass
@@ -136,22 +158,89 @@ class EndpointApplier:
         reserved = {k for k, _ in owned}
         return tuple(sorted(owned + tuple(t for t in desired.spec.tags if t[0] not in reserved)))
 
-    def _wait(self, change: EndpointChange, timeout_s: float) -> LiveEndpoint | None:
+    def _wait(self, change: EndpointChange) -> None:
+        deployment = change.desired.spec.deployment if change.desired else DeploymentSpec()
+        timeout = deployment.timeout_seconds
         try:
-            return wait_until_settled(
+            wait_until_settled(
                 self.clients.sagemaker,
                 change.endpoint,
-                timeout_s=timeout_s,
+                timeout_s=timeout,
                 progress=lambda m: self._say(change, m),
                 sleep=lambda seconds: self._sleep(change, seconds),
             )
         except WaitTimeout as error:
             raise _EndpointFailure(Outcome.WAIT_TIMEOUT, str(error)) from error
 
-    def _timeout(self, change: EndpointChange) -> float:
-        if change.desired is not None:
-            return change.desired.spec.deployment.timeout_seconds
-        return 3600
+    def _replan(self, change: EndpointChange) -> EndpointChange | None:
+        """The planner's decision for this endpoint on what SageMaker reports now (None: a
+        removed endpoint that is gone)."""
+        env, desired = self.settings.name, change.desired
+        scaling_ids = {s.resource_id for s in change.scaling}
+        scaling_ids |= {s.resource_id for s in desired.scaling} if desired else set()
+        live = read_one(self.clients, env, change.endpoint, desired, scaling_ids)
+        if change.desired is None:
+            return plan_removed(change.endpoint, live, env, prune=True)
+        replanned = plan_endpoint(change.desired, live, env)
+        if isinstance(replanned, str):  # the endpoint changed hands while we waited
+            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, replanned)
+        return replanned
+
+    def _unreviewed(self, after: Action, replanned: EndpointChange) -> _EndpointFailure:
+        """What to report when the endpoint, after a wait, needs more than a follow-up."""
+        verb = _FAILED_VERB.get(after, "endpoint")
+        if replanned.action is Action.REPLACE:  # it is Failed
+            reason = replanned.diffs[0].before if replanned.diffs else "Failed"
+            return _EndpointFailure(
+                Outcome.ENDPOINT_FAILED, f"{verb} failed: {reason.removeprefix('Failed: ')}"
+            )
+        if replanned.action is Action.CREATE:
+            return _EndpointFailure(Outcome.ENDPOINT_FAILED, f"endpoint disappeared ({verb})")
+        if replanned.action is Action.UPDATE:
+            return _EndpointFailure(
+                Outcome.UPDATE_ROLLED_BACK,
+                f"SageMaker rolled the update back; still serving {replanned.live_config}: "
+                f"{replanned.live_failure or 'no FailureReason given'}",
+            )
+        return _EndpointFailure(
+            Outcome.ENDPOINT_FAILED,
+            f"after the wait it needs {replanned.action.value} ({replanned.reason.value}), "
+            "which this plan did not include: run plan again",
+        )
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def remove_scaling(self, change: EndpointChange) -> None:
+        """Deregister the targets the plan drops, before a fleet change they would fight."""
+        for step in change.scaling:
+            if step.action is not ScalingAction.DEREGISTER:
+                continue
+            self._say(change, f"removing autoscaling of {step.resource_id}")
+            try:
+                self.clients.autoscaling.deregister_scalable_target(
+                    ServiceNamespace="sagemaker",
+                    ResourceId=step.resource_id,
+                    ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+                )
+            except ClientError as error:
+                if error_code(error) != "ObjectNotFoundException":
+                    raise
+
+    def add_scaling(self, change: EndpointChange) -> None:
+        """Register the plan's new and changed targets and put their policies."""
+        autoscaling = self.clients.autoscaling
+        tags = naming.scaling_tags(self.settings.name)
+        for step in change.scaling:
+            if step.action is ScalingAction.DEREGISTER or step.desired is None:
+                continue
+            self._say(change, f"autoscaling {step.resource_id}")
+            registered = autoscaling.register_scalable_target(
+                **wire.scalable_target_request(step.desired, tags)
+            )
+            # AWS tags a target only when Register creates it: one registered before (by an
+            # older version) gets the env's tag here, which its IAM scope needs.
+            autoscaling.tag_resource(ResourceARN=registered["ScalableTargetARN"], Tags=tags)
+            autoscaling.put_scaling_policy(**wire.scaling_policy_request(step.desired))
 
     def _create_resources(self, desired: DesiredEndpoint) -> None:
         sagemaker, tags = self.clients.sagemaker, self._tags(desired)
@@ -168,7 +257,8 @@ class EndpointApplier:
                 if not _already_exists(error):  # same name = same content: nothing to do
                     raise
 
-    def _create_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
+    def create_endpoint(self, change: EndpointChange) -> None:
+        desired = _desired(change)
         self._create_resources(desired)
         self._check_stop(change)
         self._say(change, f"creating on {desired.config.name}")
@@ -183,108 +273,71 @@ class EndpointApplier:
         except ClientError as error:
             if not _already_exists(error):  # a crashed earlier run got this far: just wait
                 raise
-        live = self._wait(change, self._timeout(change))
-        if live is None or live.status != "InService":
-            reason = live.failure_reason if live else "endpoint disappeared"
-            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, f"creation failed: {reason}")
+        self._wait(change)
 
-    def _update_endpoint(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
+    def update_endpoint(self, change: EndpointChange) -> None:
+        desired = _desired(change)
         self._create_resources(desired)
         self._check_stop(change)
         rollout = change.rollout
         strategy = rollout.deployment.strategy if rollout else "all-at-once"
         self._say(change, f"updating to {desired.config.name} ({strategy})")
-        request = wire.update_endpoint_request(desired.name, desired.config.name, rollout)
         # Recorded first: a crash after the update must not let GC delete the rollback config.
         self._record_previous(change)
-        self.clients.sagemaker.update_endpoint(**request)
-        live = self._wait(change, self._timeout(change))
-        if live is None:
-            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, "endpoint disappeared during update")
-        if live.status == "Failed":
-            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, f"update failed: {live.failure_reason}")
-        if live.config_name != desired.config.name:
-            reason = live.failure_reason or "no FailureReason given"
-            raise _EndpointFailure(
-                Outcome.UPDATE_ROLLED_BACK,
-                f"SageMaker rolled the update back; still serving {live.config_name}: {reason}",
-            )
+        self.clients.sagemaker.update_endpoint(
+            **wire.update_endpoint_request(desired.name, desired.config.name, rollout)
+        )
+        self._wait(change)
 
-    def _fix_capacity(self, change: EndpointChange, desired: DesiredEndpoint) -> None:
-        """Counts/weights are not part of a config's name: make live match git after a change."""
-        live = describe_endpoint(self.clients.sagemaker, desired.name)
-        retained = change.rollout is not None and change.rollout.retain_capacity
-        if live is None or not capacity_diffs(desired, live, counts=not retained):
+    def set_capacity(self, change: EndpointChange) -> None:
+        """Send the plan's count and weight diffs (counts and weights are not in a config's
+        name, so a new config alone does not set them)."""
+        desired, changes = _desired(change), change.capacity_changes
+        if not changes:
             return
         self._say(change, "setting instance counts and weights")
-        keep_counts = {s.variant for s in desired.scaling}
-        if retained:
-            keep_counts |= {c.variant for c in desired.capacity}
+        counted = {
+            variant for variant, attributes in changes.items() if "instanceCount" in attributes
+        }
+        keep_counts = {c.variant for c in desired.capacity} - counted
         self.clients.sagemaker.update_endpoint_weights_and_capacities(
             **wire.capacity_request(desired.name, desired.capacity, keep_counts)
         )
-        self._wait(change, self._timeout(change))
+        self._wait(change)
 
-    def _apply_scaling(self, change: EndpointChange, steps: tuple[ScalingChange, ...]) -> None:
-        autoscaling = self.clients.autoscaling
-        for step in steps:
-            if step.action is ScalingAction.DEREGISTER:
-                self._say(change, f"removing autoscaling of {step.resource_id}")
-                try:
-                    autoscaling.deregister_scalable_target(
-                        ServiceNamespace="sagemaker",
-                        ResourceId=step.resource_id,
-                        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-                    )
-                except ClientError as error:
-                    if error_code(error) != "ObjectNotFoundException":
-                        raise
-            elif step.desired is not None:
-                self._say(change, f"autoscaling {step.resource_id}")
-                tags = naming.scaling_tags(self.settings.name)
-                registered = autoscaling.register_scalable_target(
-                    **wire.scalable_target_request(step.desired, tags)
-                )
-                # AWS tags a target only when Register creates it: one registered before
-                # (by an older version) gets the env's tag here, which its IAM scope needs.
-                autoscaling.tag_resource(ResourceARN=registered["ScalableTargetARN"], Tags=tags)
-                autoscaling.put_scaling_policy(**wire.scaling_policy_request(step.desired))
-
-    def _smoke_test(self, change: EndpointChange, desired: DesiredEndpoint) -> str | None:
+    def smoke_test(self, change: EndpointChange) -> None:
+        """Invoke the live config; on failure, put back the config it replaced (if any)."""
+        desired = _desired(change)
         spec = desired.spec.smoke_test
         if spec is None:
-            return None
+            return
         result = invoke(self.clients.runtime, desired.name, Invocation.of_smoke_test(spec))
         failure = judge(spec, result)
         if failure is None:
             self._say(change, f"smoke test passed ({result.status}, {len(result.body)} bytes)")
             # Recorded, so a re-run after a crash before this point knows to test again.
             self._tag_endpoint(change, ((naming.TAG_SMOKE_TESTED, desired.config.name),))
-        return failure
-
-    def _verify(self, change: EndpointChange, desired: DesiredEndpoint) -> tuple[Outcome, str]:
-        """Smoke-test a live config an earlier apply left untested; roll back if it fails."""
-        failure = self._smoke_test(change, desired)
-        if failure is None:
-            return Outcome.APPLIED, "smoke test of the live config passed"
-        live = describe_endpoint(self.clients.sagemaker, change.endpoint)
-        previous = live.tag_map.get(naming.TAG_PREVIOUS_CONFIG) if live else None
-        raise self._roll_back(change, failure, previous)
-
-    def _roll_back(
-        self, change: EndpointChange, reason: str, previous: str | None
-    ) -> _EndpointFailure:
-        """Put the previous config back after a failed smoke test; returns what to report."""
+            return
+        previous = change.rollback_config
         if previous is None:
-            return _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}")
-        self._say(change, f"smoke test failed ({reason}); rolling back to {previous}")
+            raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
+        self._say(change, f"smoke test failed ({failure}); rolling back to {previous}")
         self.clients.sagemaker.update_endpoint(
             EndpointName=change.endpoint, EndpointConfigName=previous
         )
-        self._wait(change, self._timeout(change))
-        return _EndpointFailure(
-            Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {reason}; rolled back to {previous}"
+        self._wait(change)
+        raise _EndpointFailure(
+            Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}; rolled back to {previous}"
         )
+
+    def delete_endpoint(self, change: EndpointChange) -> None:
+        self._say(change, "deleting")
+        try:
+            self.clients.sagemaker.delete_endpoint(EndpointName=change.endpoint)
+        except ClientError as error:
+            if error_code(error) != "ValidationException":
+                raise
+        self._wait(change)
 
     def _record_previous(self, change: EndpointChange) -> None:
         """Remember the config we replaced, so garbage collection keeps it for a revert."""
@@ -299,19 +352,9 @@ class EndpointApplier:
         self._tag_endpoint(change, tags)
 
     def _tag_endpoint(self, change: EndpointChange, tags: Pairs) -> None:
-        sagemaker = self.clients.sagemaker
-        arn = sagemaker.describe_endpoint(EndpointName=change.endpoint)["EndpointArn"]
-        sagemaker.add_tags(ResourceArn=arn, Tags=wire.aws_tags(tags))
+        self.clients.sagemaker.add_tags(ResourceArn=change.live_arn, Tags=wire.aws_tags(tags))
 
-    def _delete(self, change: EndpointChange) -> None:
-        self._apply_scaling(change, change.scaling)
-        self._say(change, "deleting")
-        try:
-            self.clients.sagemaker.delete_endpoint(EndpointName=change.endpoint)
-        except ClientError as error:
-            if error_code(error) != "ValidationException":
-                raise
-        self._wait(change, self._timeout(change))
+    # --- one endpoint's story ----------------------------------------------------------------
 
     def apply(self, change: EndpointChange) -> EndpointResult:
         started = time.monotonic()
@@ -336,82 +379,95 @@ class EndpointApplier:
         return EndpointResult(change.endpoint, True, outcome, message, elapsed)
 
     def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
-        if change.action is Action.ORPHAN:
-            return Outcome.UNCHANGED, "kept without a manifest (prune off)"
-        if change.action is Action.NOOP and not change.wait_first:
-            return Outcome.UNCHANGED, "up to date"
+        if not change.is_change and not change.wait_first:
+            return Outcome.UNCHANGED, _DONE[change.action]
         self._check_stop(change)
-        settled = None
         if change.wait_first:
             self._say(change, f"waiting: endpoint is {change.live_status}")
-            settled = self._wait(change, self._timeout(change))
-        if change.action is Action.NOOP:
-            # An earlier (interrupted) apply's change was still in flight: finish its story.
-            return self._finish_earlier_change(change, settled)
+            self._wait(change)
+            settled = self._settled(change)
+            if settled is None:
+                return Outcome.DELETED, "already deleted"
+            if settled.action is Action.NOOP:
+                return Outcome.APPLIED, _EARLIER.get(change.action, _DONE[Action.NOOP])
+            change = settled
+        for step in STEPS[change.action]:
+            self._check_stop(change)
+            step(self, change)
         if change.action is Action.DELETE:
-            self._delete(change)
             return Outcome.DELETED, "deleted"
-        desired = change.desired
-        assert desired is not None  # every non-delete change carries its desired endpoint
-        if change.action is Action.VERIFY:
-            return self._verify(change, desired)
-        if change.action is Action.REPAIR:
-            # Step 4 of the reconcile already put the pinned bytes back; SageMaker is as wanted.
-            return Outcome.APPLIED, "model data uploaded again from the pin"
-        removals = tuple(s for s in change.scaling if s.action is ScalingAction.DEREGISTER)
-        additions = tuple(s for s in change.scaling if s.action is not ScalingAction.DEREGISTER)
-        self._apply_scaling(change, removals)
-        if change.action is Action.REPLACE:
-            self._delete(change)
-        if change.action in (Action.CREATE, Action.REPLACE):
-            self._create_endpoint(change, desired)
-        elif change.action is Action.UPDATE:
-            if _already_on(settled, desired):
-                self._say(change, f"already on {desired.config.name}: an earlier apply's update")
-            else:
-                self._update_endpoint(change, desired)
-        if change.action is not Action.UPDATE_SCALING:
-            self._fix_capacity(change, desired)
-        self._apply_scaling(change, additions)
-        self._check_stop(change)
-        if change.action is not Action.UPDATE_SCALING:
-            failure = self._smoke_test(change, desired)
-            if failure is not None:
-                if change.action is Action.UPDATE and change.rollout is not None:
-                    raise self._roll_back(change, failure, change.rollout.previous_config)
-                raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
-        return Outcome.APPLIED, f"{change.action.value} applied, InService"
+        self._follow_up(change)
+        return Outcome.APPLIED, _DONE[change.action]
 
-    def _finish_earlier_change(
-        self, change: EndpointChange, settled: LiveEndpoint | None
-    ) -> tuple[Outcome, str]:
-        desired = change.desired
-        assert desired is not None  # a no-op always carries its desired endpoint
-        if settled is None:
-            raise _EndpointFailure(Outcome.ENDPOINT_FAILED, "endpoint disappeared while waiting")
-        if settled.status == "Failed":
-            raise _EndpointFailure(
-                Outcome.ENDPOINT_FAILED, f"endpoint failed: {settled.failure_reason}"
-            )
-        if settled.config_name != desired.config.name:
-            raise _EndpointFailure(
-                Outcome.UPDATE_ROLLED_BACK,
-                f"SageMaker rolled the update back; still serving {settled.config_name}: "
-                f"{settled.failure_reason or 'no FailureReason given'}; re-run apply",
-            )
-        failure = self._smoke_test(change, desired)
-        if failure is not None:
-            raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
-        return Outcome.APPLIED, "an earlier apply's change completed, InService"
+    def _settled(self, planned: EndpointChange) -> EndpointChange | None:
+        """Re-plan after waiting out an earlier transition. The plan's own action runs on the
+        state now; a follow-up or nothing means an earlier apply's change got there first."""
+        replanned = self._replan(planned)
+        if replanned is None:
+            return None
+        if replanned.action is planned.action and planned.action is not Action.NOOP:
+            return replanned
+        if replanned.action is Action.NOOP or replanned.action in _FOLLOW_UPS:
+            if planned.action in _EARLIER:
+                self._say(planned, _EARLIER[planned.action])
+            return replanned
+        raise self._unreviewed(planned.action, replanned)
+
+    def _follow_up(self, change: EndpointChange) -> None:
+        """Re-plan until nothing is left; run each follow-up's steps (level-triggered)."""
+        for _ in range(_MAX_FOLLOW_UPS):
+            self._check_stop(change)
+            replanned = self._replan(change)
+            if replanned is None or replanned.action is Action.NOOP:
+                return
+            if replanned.action not in _FOLLOW_UPS:
+                raise self._unreviewed(change.action, replanned)
+            for step in STEPS[replanned.action]:
+                step(self, replanned)
+            change = replanned
+        raise _EndpointFailure(
+            Outcome.AWS_ERROR,
+            f"still not as planned after {_MAX_FOLLOW_UPS} follow-ups: last {change.action.value}",
+        )
 
 
-def _already_on(settled: LiveEndpoint | None, desired: DesiredEndpoint) -> bool:
-    """An interrupted apply's update finished while we waited. No side effects."""
-    return (
-        settled is not None
-        and settled.status == "InService"
-        and settled.config_name == desired.config.name
-    )
+def _desired(change: EndpointChange) -> DesiredEndpoint:
+    assert change.desired is not None  # every action but DELETE and ORPHAN carries one
+    return change.desired
+
+
+_A = EndpointApplier
+# Each action's steps, in order; the follow-ups of the re-plan run after them.
+STEPS: dict[Action, tuple[Callable[[EndpointApplier, EndpointChange], None], ...]] = {
+    Action.CREATE: (_A.remove_scaling, _A.create_endpoint),
+    Action.REPLACE: (_A.remove_scaling, _A.delete_endpoint, _A.create_endpoint),
+    Action.UPDATE: (_A.remove_scaling, _A.update_endpoint),
+    Action.UPDATE_CAPACITY: (_A.remove_scaling, _A.set_capacity, _A.add_scaling),
+    Action.UPDATE_SCALING: (_A.remove_scaling, _A.add_scaling),
+    Action.VERIFY: (_A.smoke_test,),
+    # The reconcile put the pinned bytes back before apply; SageMaker is already as wanted.
+    Action.REPAIR: (),
+    Action.DELETE: (_A.remove_scaling, _A.delete_endpoint),
+    Action.NOOP: (),
+    Action.ORPHAN: (),
+}
+# Said when a wait shows an earlier apply's change already did what the plan meant to.
+_EARLIER = {
+    Action.NOOP: "an earlier apply's change completed, InService",
+    Action.UPDATE: "already on the desired config: an earlier apply's update",
+}
+_DONE = {
+    Action.CREATE: "create applied, InService",
+    Action.REPLACE: "replace applied, InService",
+    Action.UPDATE: "update applied, InService",
+    Action.UPDATE_CAPACITY: "update_capacity applied, InService",
+    Action.UPDATE_SCALING: "update_scaling applied",
+    Action.VERIFY: "smoke test of the live config passed",
+    Action.REPAIR: "model data uploaded again from the pin",
+    Action.DELETE: "deleted",
+    Action.NOOP: "up to date",
+    Action.ORPHAN: "kept without a manifest (prune off)",
+}
 
 
 def apply_plan(

@@ -120,6 +120,38 @@ def _read_scaling(autoscaling: Any, names: set[str]) -> tuple:
     return wire.parse_scaling(targets, policies)
 
 
+def _read_scaling_of(autoscaling: Any, resource_ids: list[str]) -> tuple:
+    """The scaling targets and policies of these resource ids only: one call per variant."""
+    if not resource_ids:  # an empty filter would list every target of the account
+        return ()
+    targets = autoscaling.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=resource_ids
+    )["ScalableTargets"]
+    policies = []
+    for resource_id in resource_ids:
+        policies += autoscaling.describe_scaling_policies(
+            ServiceNamespace="sagemaker", ResourceId=resource_id
+        )["ScalingPolicies"]
+    return wire.parse_scaling(targets, policies)
+
+
+def read_one(
+    clients: Clients, env: str, name: str, desired: DesiredEndpoint | None, scaling_ids: set[str]
+) -> LiveState:
+    """Live state of one endpoint, as apply reads it again after a wait: the endpoint (with its
+    config when that is not the desired one) and the scaling targets `scaling_ids` (resource
+    ids, `endpoint/<name>/variant/<variant>`). Model data and alarms are not read: they were
+    the plan's checks, and nothing apply does changes them."""
+    endpoint = _read_endpoint(
+        clients.sagemaker, name, desired.config.name if desired else None, env
+    )
+    return LiveState(
+        endpoints=() if endpoint is None else (endpoint,),
+        scaling=_read_scaling_of(clients.autoscaling, sorted(scaling_ids)),
+        inventory=(name,),
+    )
+
+
 def _kept_data_urls(sagemaker: Any, endpoint: LiveEndpoint) -> tuple[str, ...]:
     """Model data of the endpoint's kept previous config: from its tag (no call), else read."""
     tags = endpoint.tag_map

@@ -156,8 +156,10 @@ def apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) ->
 
 
 def _report_interrupt(interrupted) -> None:
+    from smgitops.aws.apply import Outcome
+
     for result in interrupted.results:
-        if result.outcome.value == "interrupted":
+        if result.outcome is Outcome.INTERRUPTED:
             err.print(f"[yellow]{result.endpoint}: in flight[/]: {escape(result.message)}")
         elif not result.ready:
             err.print(
@@ -210,10 +212,13 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
         err.print(f"garbage collected {item}")
     failed = [r for r in results if not r.ready]
     for result in failed:
-        err.print(f"[red]{result.endpoint}: {result.outcome.value}[/]: {escape(result.message)}")
+        retry = " (transient: re-running apply may converge)" if result.outcome.retryable else ""
+        err.print(
+            f"[red]{result.endpoint}: {result.outcome.value}[/]: {escape(result.message)}{retry}"
+        )
     if failed:
         raise ApplyFailed(f"{len(failed)} of {len(results)} endpoint(s) did not converge")
-    changed = sum(1 for r in results if r.outcome.value != "unchanged")
+    changed = sum(1 for r in results if r.changed)
     err.print(f"[green]Apply complete[/]: {changed} endpoint(s) changed, {len(results)} in env.")
 
 

@@ -7,6 +7,7 @@ talks to AWS lives in `smgitops.aws.reader` (before) and `smgitops.aws.apply` (a
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -51,6 +52,10 @@ class Reason(StrEnum):
     MODEL_DATA_ALTERED = "model_data_altered"
     MODEL_DATA_UNRECORDED = "model_data_unrecorded"  # a copy without our checksum record
     UP_TO_DATE = "up_to_date"
+
+
+# The path of a capacity diff: `variants[<name>].instanceCount` or `.weight`.
+_CAPACITY_PATH = re.compile(r"variants\[(?P<variant>[^\]]+)\]\.(?P<attribute>instanceCount|weight)")
 
 
 class ScalingAction(StrEnum):
@@ -98,6 +103,10 @@ class EndpointChange:
     rollout: Rollout | None = None
     live_status: str | None = None
     live_config: str | None = None
+    live_arn: str | None = None
+    live_failure: str | None = None  # the live endpoint's FailureReason
+    # The config a failed smoke test of the live config rolls back to (smgitops:previous-config)
+    rollback_config: str | None = None
     peak_instances: int = 0
     wait_first: bool = False  # the endpoint is mid-transition: apply waits before acting
     warnings: tuple[str, ...] = ()  # worth a reviewer's eye, not a change (e.g. kept data gone)
@@ -109,6 +118,17 @@ class EndpointChange:
     @property
     def forced_paths(self) -> tuple[str, ...]:
         return tuple(d.path for d in self.diffs if d.forces_new_config)
+
+    @property
+    def capacity_changes(self) -> dict[str, frozenset[str]]:
+        """variant -> what this change sets live of it (`instanceCount`, `weight`): the
+        capacity diffs, which UpdateEndpointWeightsAndCapacities carries out."""
+        changes: dict[str, set[str]] = {}
+        for diff in self.diffs:
+            found = _CAPACITY_PATH.fullmatch(diff.path)
+            if found:
+                changes.setdefault(found["variant"], set()).add(found["attribute"])
+        return {variant: frozenset(attributes) for variant, attributes in changes.items()}
 
 
 @dataclass(frozen=True)
@@ -330,7 +350,9 @@ def _peak_for_update(desired: DesiredEndpoint, live: LiveEndpoint, rollout: Roll
     return old + new
 
 
-def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> EndpointChange | str:
+def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> EndpointChange | str:
+    """What one desired endpoint needs, or why it cannot be planned (a plan error). Apply runs
+    it again after each wait, on that endpoint's state then. No side effects."""
     current = live.endpoint(desired.name)
     base = EndpointChange(
         endpoint=desired.name,
@@ -364,6 +386,9 @@ def _plan_desired(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
         base,
         live_status=current.status,
         live_config=current.config_name,
+        live_arn=current.arn or None,
+        live_failure=current.failure_reason,
+        rollback_config=current.tag_map.get(naming.TAG_PREVIOUS_CONFIG),
         wait_first=current.in_progress,
     )
     if current.status == "Failed":
@@ -475,7 +500,9 @@ def _smoke_test_pending(desired: DesiredEndpoint, current: LiveEndpoint) -> bool
     )
 
 
-def _plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointChange | None:
+def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointChange | None:
+    """What a managed endpoint without a manifest needs (None: gone, or not ours). No side
+    effects."""
     current = live.endpoint(name)
     if current is None or not naming.is_owned(current.tag_map, env):
         return None  # already gone, or not ours: never deleted
@@ -540,7 +567,7 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
     desired_names = set()
     for endpoint in sorted(desired, key=lambda d: d.name):
         desired_names.add(endpoint.name)
-        outcome = _plan_desired(endpoint, live, env)
+        outcome = plan_endpoint(endpoint, live, env)
         if isinstance(outcome, str):
             errors.append(outcome)
             continue
@@ -563,7 +590,7 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
             )
         changes.append(_check_model_data(outcome, live))
     for name in sorted(set(live.inventory) - desired_names):
-        removed = _plan_removed(name, live, env, prune)
+        removed = plan_removed(name, live, env, prune)
         if removed is not None:
             changes.append(removed)
     return Plan(env=env, changes=tuple(changes), errors=tuple(errors))
