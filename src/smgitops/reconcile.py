@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from smgitops.artifacts.base_image import with_base_image
 from smgitops.artifacts.image import (
     digest_exists,
     image_tag,
@@ -38,7 +39,6 @@ from smgitops.aws.clients import check_account, client
 from smgitops.aws.history import record_apply
 from smgitops.aws.inventory import write_inventory
 from smgitops.aws.reader import Clients, read_live
-from smgitops.baseimages.artifact import with_base_image
 from smgitops.core.desired import EndpointSpec, EnvSettings
 from smgitops.core.live import LiveState
 from smgitops.core.naming import image_uri

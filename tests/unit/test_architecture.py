@@ -88,3 +88,21 @@ def test_only_the_cli_side_uses_the_emulator_and_the_commands():
         and not _inside(module, "smgitops.commands")
     }
     assert commanders <= {"smgitops.cli"}  # which loads them by name, lazily
+
+
+def test_no_two_folders_import_each_other():
+    folders: dict[str, set[str]] = {}
+    for module, imported in GRAPH.items():
+        here = import_graph.part_of(module)
+        targets = {import_graph.part_of(i) for i in imported if _inside(i, "smgitops")}
+        folders.setdefault(here, set()).update(targets - {here, "top"})
+    folders.pop("top", None)
+
+    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in folders.get(start, ())
+        )
+
+    assert sorted(f for f in folders if reaches(f, f)) == []
+    assert len(folders) >= 8  # the rule has something to check

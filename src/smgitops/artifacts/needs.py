@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smgitops.baseimages.catalog import load_catalog, resolve
 from smgitops.core.desired import DesiredEnv, EndpointSpec, EnvSettings
 
 
@@ -30,8 +31,6 @@ def base_image_uri(spec: EndpointSpec, settings: EnvSettings) -> str | None:
     """
     if spec.base_image is None:
         return None
-    from smgitops.baseimages.catalog import load_catalog, resolve
-
     return resolve(spec.base_image, settings.region, load_catalog()).uri
 
 

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 
 from smgitops.artifacts import upload
 from smgitops.artifacts.package import ModelPackage
-from smgitops.artifacts.verify import (
+from smgitops.aws.clients import S3_NOT_FOUND, error_code
+from smgitops.aws.verify import (
     INTACT,
     META_SHA256,
     META_TREE,
@@ -25,7 +26,6 @@ from smgitops.artifacts.verify import (
     split_uri,
     tarball_state,
 )
-from smgitops.aws.clients import S3_NOT_FOUND, error_code
 from smgitops.aws.wire import object_encryption
 from smgitops.console import err
 from smgitops.core.desired import EnvSettings

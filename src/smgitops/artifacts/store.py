@@ -17,7 +17,7 @@ from typing import Any
 from smgitops.artifacts.package import Fetch, file_sha256
 from smgitops.artifacts.pin import ArtifactPin, PinnedFile
 from smgitops.artifacts.upload import put_file
-from smgitops.artifacts.verify import (
+from smgitops.aws.verify import (
     INTACT,
     blob_state,
     download_verified,

@@ -15,8 +15,8 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from smgitops.artifacts.verify import ObjectHead
 from smgitops.aws.clients import S3_CONFLICT, error_code
+from smgitops.aws.verify import ObjectHead
 
 _MB = 1024 * 1024
 SINGLE_PUT_BYTES = 256 * _MB

@@ -17,10 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smgitops.artifacts.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.aws import wire
 from smgitops.aws.clients import client, error_code
 from smgitops.aws.inventory import read_inventory
+from smgitops.aws.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
 from smgitops.core.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
@@ -105,8 +105,7 @@ def _read_endpoint(
 
 def _read_scaling(autoscaling: Any, names: set[str]) -> tuple:
     def ours(item: dict) -> bool:
-        parts = item["ResourceId"].split("/")
-        return len(parts) == 4 and parts[1] in names
+        return naming.scaled_endpoint(item["ResourceId"]) in names
 
     targets, policies = [], []
     for page in autoscaling.get_paginator("describe_scalable_targets").paginate(

@@ -54,8 +54,8 @@ def pin(name: str, store: str | None) -> None:
     from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, render_pin, store_problem
     from smgitops.artifacts.publish import ensure_bucket_named
     from smgitops.artifacts.store import put_blob
-    from smgitops.artifacts.verify import split_uri
     from smgitops.aws import clients as aws
+    from smgitops.aws.verify import split_uri
     from smgitops.errors import ConfigError
 
     folder = model_dir(Path.cwd(), name)
@@ -248,8 +248,8 @@ def gc(stores: tuple[str, ...], grace_days: int, yes: bool) -> None:
         pinned_in_history,
         unreferenced,
     )
-    from smgitops.artifacts.verify import split_uri
     from smgitops.aws import clients as aws
+    from smgitops.aws.verify import split_uri
     from smgitops.core.naming import BLOB_PREFIX
 
     pinned, named = pinned_in_history(Path.cwd())

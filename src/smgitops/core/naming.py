@@ -146,6 +146,14 @@ def scalable_resource_id(endpoint_name: str, variant_name: str) -> str:
     return f"endpoint/{endpoint_name}/variant/{variant_name}"
 
 
+def scaled_endpoint(resource_id: str) -> str | None:
+    """The endpoint of a variant's scalable-target resource id (None for any other id)."""
+    parts = resource_id.split("/")
+    return (
+        parts[1] if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant" else None
+    )
+
+
 def scaling_policy_name(endpoint_name: str, variant_name: str) -> str:
     return f"smgitops-{endpoint_name}-{variant_name}"[:256]
 

@@ -279,8 +279,11 @@ def capacity_diffs(
 
 
 def _scaling_changes(desired: DesiredEndpoint, live: LiveState) -> tuple[ScalingChange, ...]:
-    prefix = f"endpoint/{desired.name}/variant/"
-    live_ids = {s.resource_id: s for s in live.scaling if s.resource_id.startswith(prefix)}
+    live_ids = {
+        s.resource_id: s
+        for s in live.scaling
+        if naming.scaled_endpoint(s.resource_id) == desired.name
+    }
     wanted = {s.resource_id: s for s in desired.scaling}
     changes = [
         ScalingChange(ScalingAction.DEREGISTER, rid) for rid in sorted(live_ids.keys() - wanted)
@@ -510,7 +513,7 @@ def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointC
     scaling = tuple(
         ScalingChange(ScalingAction.DEREGISTER, s.resource_id)
         for s in live.scaling
-        if s.resource_id.startswith(f"endpoint/{name}/variant/")
+        if naming.scaled_endpoint(s.resource_id) == name
     )
     if not prune:
         return EndpointChange(

@@ -10,7 +10,7 @@ from typing import Any
 from smgitops.artifacts.package import ModelPackage, file_sha256
 from smgitops.artifacts.publish import PublishedModel, publish_at
 from smgitops.artifacts.store import CACHE_DIR
-from smgitops.artifacts.verify import download_verified
+from smgitops.aws.verify import download_verified
 from smgitops.core.desired import EnvSettings
 from smgitops.core.pins import S3Pin, TarballPin
 from smgitops.sources.s3 import publish_s3_artifact

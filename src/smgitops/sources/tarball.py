@@ -15,7 +15,8 @@ from typing import Any
 from smgitops.artifacts.package import model_dir, read_pin
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile
 from smgitops.artifacts.store import CACHE_DIR, put_blob
-from smgitops.artifacts.verify import (
+from smgitops.aws.reader import describe_endpoint, read_config
+from smgitops.aws.verify import (
     INTACT,
     META_SHA256,
     blob_state,
@@ -23,7 +24,6 @@ from smgitops.artifacts.verify import (
     head,
     tarball_state,
 )
-from smgitops.aws.reader import describe_endpoint, read_config
 from smgitops.core import naming
 from smgitops.core.desired import EndpointSpec
 from smgitops.core.pins import TarballPin

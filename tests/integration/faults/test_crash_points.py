@@ -117,8 +117,9 @@ def test_rerun_after_a_kill_during_creation_waits_and_reports_how_it_ended(
 ):
     deployed.write("deployments/staging/second.yaml", manifest(name="second"))
     aws.clear_calls()
+    # The creation lasts long enough for the re-run to find it Creating on a loaded machine.
     aws.configure(
-        latency_seconds=0.5, latency_operations=["CreateEndpoint"], transition_seconds=2.0
+        latency_seconds=0.5, latency_operations=["CreateEndpoint"], transition_seconds=6.0
     )
     if creation_fails:
         aws.fail_next_creates()
