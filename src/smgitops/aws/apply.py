@@ -19,7 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +29,7 @@ from smgitops.aws.smoke import Invocation, invoke, judge
 from smgitops.aws.waiting import WaitTimeout, wait_until_settled
 from smgitops.core import naming
 from smgitops.core.desired import DeploymentSpec, EnvSettings, Pairs
+from smgitops.core.outcomes import Outcome
 from smgitops.core.plan import (
     Action,
     EndpointChange,
@@ -41,31 +41,6 @@ from smgitops.core.plan import (
 from smgitops.core.resources import DesiredEndpoint
 
 Progress = Callable[[str, str], None]  # (endpoint, message)
-
-
-class Outcome(StrEnum):
-    """Why an endpoint is (not) ready after apply; stable names for reports."""
-
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    DELETED = "deleted"
-    ENDPOINT_FAILED = "endpoint_failed"
-    UPDATE_ROLLED_BACK = "update_rolled_back"
-    SMOKE_TEST_FAILED = "smoke_test_failed"
-    WAIT_TIMEOUT = "wait_timeout"
-    QUOTA_EXCEEDED = "quota_exceeded"
-    DELETE_DEFERRED = "delete_deferred"  # kept serving: another change of the apply failed
-    AWS_ERROR = "aws_error"
-    INTERRUPTED = "interrupted"
-
-    @property
-    def retryable(self) -> bool:
-        """True when re-running apply on the same commit may succeed (a slow transition, a
-        throttled or failed call, Ctrl-C); False when git or the account must change first."""
-        return self in _RETRYABLE
-
-
-_RETRYABLE = frozenset({Outcome.WAIT_TIMEOUT, Outcome.AWS_ERROR, Outcome.INTERRUPTED})
 
 
 @dataclass(frozen=True)
@@ -189,10 +164,10 @@ class EndpointApplier:
     def _unreviewed(self, after: Action, replanned: EndpointChange) -> _EndpointFailure:
         """What to report when the endpoint, after a wait, needs more than a follow-up."""
         verb = _FAILED_VERB.get(after, "endpoint")
+        reason = replanned.live_failure or "no FailureReason given"
         if replanned.action is Action.REPLACE:  # it is Failed
-            reason = replanned.diffs[0].before if replanned.diffs else "Failed"
             return _EndpointFailure(
-                Outcome.ENDPOINT_FAILED, f"{verb} failed: {reason.removeprefix('Failed: ')}"
+                Outcome.ENDPOINT_FAILED, f"{verb} failed: {reason}{_logs(replanned)}"
             )
         if replanned.action is Action.CREATE:
             return _EndpointFailure(Outcome.ENDPOINT_FAILED, f"endpoint disappeared ({verb})")
@@ -200,7 +175,7 @@ class EndpointApplier:
             return _EndpointFailure(
                 Outcome.UPDATE_ROLLED_BACK,
                 f"SageMaker rolled the update back; still serving {replanned.live_config}: "
-                f"{replanned.live_failure or 'no FailureReason given'}",
+                f"{reason}{_logs(replanned)}",
             )
         return _EndpointFailure(
             Outcome.ENDPOINT_FAILED,
@@ -318,6 +293,7 @@ class EndpointApplier:
             # Recorded, so a re-run after a crash before this point knows to test again.
             self._tag_endpoint(change, ((naming.TAG_SMOKE_TESTED, desired.config.name),))
             return
+        failure += _logs(change)
         previous = change.rollback_config
         if previous is None:
             raise _EndpointFailure(Outcome.SMOKE_TEST_FAILED, f"smoke test failed: {failure}")
@@ -429,6 +405,14 @@ class EndpointApplier:
             Outcome.AWS_ERROR,
             f"still not as planned after {_MAX_FOLLOW_UPS} follow-ups: last {change.action.value}",
         )
+
+
+def _logs(change: EndpointChange) -> str:
+    """Where the model container's own error is: its CloudWatch log group and streams."""
+    variants = change.desired.config.variants if change.desired else ()
+    streams = ", ".join(f"{v.name}/*" for v in variants) or "*"
+    group = naming.log_group(change.endpoint)
+    return f" (container logs: CloudWatch log group {group}, streams {streams})"
 
 
 def _desired(change: EndpointChange) -> DesiredEndpoint:

@@ -19,11 +19,12 @@ from botocore.exceptions import ClientError
 
 from smgitops.aws import wire
 from smgitops.aws.clients import client, error_code
+from smgitops.aws.history import read_history
 from smgitops.aws.inventory import read_inventory
 from smgitops.aws.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
-from smgitops.core.live import LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
+from smgitops.core.live import LastOutcome, LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
 from smgitops.core.naming import s3_artifact_digest
 from smgitops.core.resources import DesiredEndpoint
 
@@ -93,9 +94,9 @@ def _read_endpoint(
     sagemaker: Any, name: str, desired_config: str | None, env: str
 ) -> LiveEndpoint | None:
     endpoint = describe_endpoint(sagemaker, name)
+    # Read when it changes, or when the endpoint has no manifest: the plan lists what goes.
     if (
         endpoint is not None
-        and desired_config is not None
         and endpoint.config_name != desired_config
         and naming.is_owned(endpoint.tag_map, env)
     ):
@@ -197,6 +198,7 @@ def read_live(
     names = sorted(set(by_name) | set(inventory))
     with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
         scaling = pool.submit(_read_scaling, clients.autoscaling, set(names))
+        last_outcomes = pool.submit(_last_outcomes, clients.s3, settings, set(names))
         endpoints = pool.map(
             lambda name: _read_endpoint(
                 clients.sagemaker,
@@ -220,7 +222,15 @@ def read_live(
             model_data=tuple(c for c in checks if c is not None),
             previous_data=previous,
             alarms=existing_alarms(clients.cloudwatch, wanted),
+            last_outcomes=last_outcomes.result(),
         )
+
+
+def _last_outcomes(s3: Any, settings: EnvSettings, names: set[str]) -> tuple[LastOutcome, ...]:
+    """The newest recorded outcome of each of these endpoints: one GetObject of the history."""
+    history = read_history(s3, settings)
+    last = (history.last(name) for name in sorted(names))
+    return tuple(LastOutcome(o.endpoint, o.outcome, o.message, o.commit, o.at) for o in last if o)
 
 
 def existing_alarms(cloudwatch: Any, names: set[str]) -> frozenset[str]:

@@ -99,6 +99,17 @@ class ModelDataCheck:
 
 
 @dataclass(frozen=True)
+class LastOutcome:
+    """How the newest apply that changed an endpoint ended (the env's apply history)."""
+
+    endpoint: str
+    outcome: str  # an Outcome value
+    message: str
+    commit: str
+    at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
 class LiveState:
     """Live resources relevant to one environment.
 
@@ -114,6 +125,7 @@ class LiveState:
     previous_data: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # the CloudWatch alarms the manifests' rollbackAlarms name that exist (None: not read)
     alarms: frozenset[str] | None = None
+    last_outcomes: tuple[LastOutcome, ...] = ()  # one per endpoint the history knows
 
     def endpoint(self, name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -121,6 +133,9 @@ class LiveState:
     def model_data_state(self, url: str) -> str | None:
         """The checked state of `url`, or None when it was not checked."""
         return next((c.state for c in self.model_data if c.url == url), None)
+
+    def last_outcome(self, endpoint: str) -> LastOutcome | None:
+        return next((o for o in self.last_outcomes if o.endpoint == endpoint), None)
 
     def previous_urls(self, endpoint: str) -> tuple[str, ...]:
         return next((urls for name, urls in self.previous_data if name == endpoint), ())

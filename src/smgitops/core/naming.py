@@ -179,6 +179,13 @@ def inventory_key(settings: EnvSettings) -> str:
     return f"{settings.artifact_prefix}/inventory/{settings.name}.json"
 
 
+def log_group(endpoint: str) -> str:
+    """The CloudWatch log group SageMaker writes an endpoint's container logs to (streams
+    `<variant>/<instance id>`; SageMaker Developer Guide, "Log Amazon SageMaker AI events with
+    Amazon CloudWatch"). No side effects."""
+    return f"/aws/sagemaker/Endpoints/{endpoint}"
+
+
 def history_key(settings: EnvSettings) -> str:
     """S3 key of the env's apply history, beside the inventory. No side effects."""
     return f"{settings.artifact_prefix}/history/{settings.name}.json"

@@ -15,8 +15,10 @@ from enum import StrEnum
 from smgitops.core import naming
 from smgitops.core.desired import DeploymentSpec
 from smgitops.core.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScaling, LiveState
+from smgitops.core.outcomes import Outcome
 from smgitops.core.resources import DesiredEndpoint, ScalingDef, VariantDef
 
+_SUCCEEDED = {o.value for o in Outcome if o.succeeded}
 # verify.ObjectState values, as the reader records them (plain strings: this module is pure).
 _BROKEN = {
     "missing": "model_data_missing",
@@ -107,6 +109,13 @@ class EndpointChange:
     live_failure: str | None = None  # the live endpoint's FailureReason
     # The config a failed smoke test of the live config rolls back to (smgitops:previous-config)
     rollback_config: str | None = None
+    # How the last apply that changed this endpoint failed, when it did (from the history)
+    last_failure: str | None = None
+    # A rename: the same manifest file made `renamed_from` before and now makes this endpoint
+    # (a create); the old one's change (delete, or orphan with prune off) names `renamed_to`.
+    renamed_from: str | None = None
+    renamed_to: str | None = None
+    removed: LiveEndpoint | None = None  # a delete or orphan: what runs now, for the report
     peak_instances: int = 0
     wait_first: bool = False  # the endpoint is mid-transition: apply waits before acting
     warnings: tuple[str, ...] = ()  # worth a reviewer's eye, not a change (e.g. kept data gone)
@@ -523,6 +532,7 @@ def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointC
             manifest=manifest,
             live_status=current.status,
             live_config=current.config_name,
+            removed=current,
         )
     return EndpointChange(
         endpoint=name,
@@ -533,6 +543,7 @@ def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointC
         live_status=current.status,
         live_config=current.config_name,
         wait_first=current.in_progress,
+        removed=current,
     )
 
 
@@ -550,6 +561,15 @@ def _pending_rollout_settings(change: EndpointChange, live: LiveState) -> Endpoi
         "next update of this endpoint"
     )
     return replace(change, warnings=(*change.warnings, note))
+
+
+def _with_last_failure(change: EndpointChange, live: LiveState) -> EndpointChange:
+    """Beside a change the plan offers again: how its last apply failed, if it did."""
+    last = live.last_outcome(change.endpoint)
+    if not change.is_change or last is None or last.outcome in _SUCCEEDED:
+        return change
+    text = f"{last.outcome} at {last.at} (commit {last.commit[:12]}): {last.message}"
+    return replace(change, last_failure=text)
 
 
 def _missing_alarms(desired: DesiredEndpoint, live: LiveState) -> list[str]:
@@ -591,9 +611,26 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
                     "next update of this endpoint is refused until they do",
                 ),
             )
-        changes.append(_check_model_data(outcome, live))
+        changes.append(_with_last_failure(_check_model_data(outcome, live), live))
     for name in sorted(set(live.inventory) - desired_names):
         removed = plan_removed(name, live, env, prune)
         if removed is not None:
             changes.append(removed)
-    return Plan(env=env, changes=tuple(changes), errors=tuple(errors))
+    return Plan(env=env, changes=_renames(changes), errors=tuple(errors))
+
+
+def _renames(changes: list[EndpointChange]) -> tuple[EndpointChange, ...]:
+    """Pair the create and the removal that come from one manifest file: a rename. Apply
+    already deletes last, so the old endpoint serves until the new one is up."""
+    created = {c.manifest: c.endpoint for c in changes if c.action is Action.CREATE}
+    removed = {
+        c.manifest: c.endpoint for c in changes if c.action in (Action.DELETE, Action.ORPHAN)
+    }
+    renamed = []
+    for change in changes:
+        if change.action is Action.CREATE and change.manifest in removed:
+            change = replace(change, renamed_from=removed[change.manifest])
+        elif change.action in (Action.DELETE, Action.ORPHAN) and change.manifest in created:
+            change = replace(change, renamed_to=created[change.manifest])
+        renamed.append(change)
+    return tuple(renamed)

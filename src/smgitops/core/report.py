@@ -101,6 +101,17 @@ def summary_line(plan: Plan) -> str:
     return line
 
 
+def _why(change: EndpointChange) -> str:
+    """The reason, or the rename a create and a removal of one manifest file make together."""
+    if change.renamed_from is not None:
+        return f"renamed from {change.renamed_from}"
+    if change.renamed_to is not None and change.action is Action.DELETE:
+        return f"renamed to {change.renamed_to}: deleted once it is up"
+    if change.renamed_to is not None:
+        return f"renamed to {change.renamed_to}: kept, prune off"
+    return REASON_TEXT.get(change.reason, change.reason)
+
+
 def _rollout_text(change: EndpointChange) -> str | None:
     if change.rollout is None:
         return None
@@ -167,6 +178,33 @@ def _created(desired: DesiredEndpoint) -> list[str]:
     return lines
 
 
+def _deleted(change: EndpointChange) -> list[str]:
+    """What a delete takes away, as a create lists what it makes."""
+    live = change.removed
+    assert live is not None
+    lines = [f"endpoint config {live.config_name} (status {live.status})"]
+    counts = {v.name: v for v in live.variants}
+    config = live.config
+    for variant in config.variants if config else ():
+        now = counts.get(variant.name)
+        count = now.instance_count if now else variant.initial_instance_count
+        weight = now.weight if now and now.weight is not None else variant.initial_weight
+        size = f"{variant.instance_type} x {count}" if variant.instance_type else "serverless"
+        hardware = instance_types.lookup(variant.instance_type or "")
+        size += f" ({hardware.describe()} each)" if hardware else ""
+        lines.append(f"variant {variant.name}: {size}, weight {weight or 0:g}")
+    if config is None:  # the config is gone: what DescribeEndpoint still says
+        lines += [
+            f"variant {v.name}: {v.instance_count} instances, weight {v.weight or 0:g}"
+            for v in live.variants
+        ]
+    for model in config.models if config else ():
+        lines.append(f"model {model.name} ({model.image_uri})")
+        lines.append(f"model data {model.model_data_url}")
+    lines += [f"autoscaling {s.resource_id}: deregistered" for s in change.scaling]
+    return lines
+
+
 def _details(change: EndpointChange) -> list[str]:
     """Human lines under an endpoint: diffs, what a create makes, resources, rollout, peak."""
     lines = []
@@ -186,8 +224,12 @@ def _details(change: EndpointChange) -> list[str]:
             lines.append(f"base image {change.desired.artifact.base_image}")
         if change.desired.artifact.source is not None:
             lines.append(f"source {describe_pin(change.desired.artifact.source)}")
+    if change.action is Action.DELETE and change.removed is not None:
+        lines += _deleted(change)
     if change.wait_first:
         lines.append(f"currently {change.live_status}: apply waits for it first")
+    if change.last_failure is not None:
+        lines.append(f"last apply failed: {change.last_failure}")
     lines.extend(f"warning: {warning}" for warning in change.warnings)
     for text in (_rollout_text(change), _peak_text(change)):
         if text:
@@ -205,7 +247,7 @@ def render_text(plan: Plan, markup: bool = True) -> str:
     for change in plan.changes:
         symbol, colour = SYMBOLS.get(change.action, ("?", "white"))
         head = f"{symbol} {change.endpoint}  {ACTION_NAMES.get(change.action, 'unknown')}"
-        head += f" ({REASON_TEXT.get(change.reason, change.reason)})"
+        head += f" ({_why(change)})"
         out.append(f"  [{colour}]{text(head)}[/]" if markup else f"  {head}")
         out.extend(f"      {text(line)}" for line in _details(change))
     if not plan.has_changes and not plan.errors and not plan.orphans:
@@ -243,7 +285,7 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
     rows = ["| Endpoint | Action | Why | Peak instances |", "|---|---|---|---|"]
     rows += [
         f"| `{c.endpoint}` | {ACTION_NAMES.get(c.action, 'unknown')} | "
-        f"{_md(REASON_TEXT.get(c.reason, c.reason))} | {c.peak_instances or ''} |"
+        f"{_md(_why(c))} | {c.peak_instances or ''} |"
         for c in plan.changes
         if c.is_change or c.action is Action.ORPHAN
     ]
@@ -299,6 +341,31 @@ def _variants_json(
     return rows
 
 
+def _removed_json(change: EndpointChange) -> dict[str, Any] | None:
+    """A delete's or an orphan's live endpoint: what runs now."""
+    live = change.removed
+    if live is None:
+        return None
+    counts = {v.name: v for v in live.variants}
+    config = live.config
+    return {
+        "endpoint_config": live.config_name,
+        "variants": [
+            {
+                "name": v.name,
+                "instance_type": v.instance_type,
+                "instance_count": counts[v.name].instance_count if v.name in counts else None,
+                "weight": counts[v.name].weight if v.name in counts else None,
+            }
+            for v in (config.variants if config else ())
+        ],
+        "models": [
+            {"name": m.name, "image": m.image_uri, "model_data": m.model_data_url}
+            for m in (config.models if config else ())
+        ],
+    }
+
+
 def _change_json(change: EndpointChange) -> dict[str, Any]:
     desired = change.desired
     rollout = change.rollout
@@ -312,6 +379,10 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
         "wait_first": change.wait_first,
         "peak_instances": change.peak_instances,
         "warnings": list(change.warnings),
+        "last_failure": change.last_failure,
+        "renamed_from": change.renamed_from,
+        "renamed_to": change.renamed_to,
+        "removed": _removed_json(change),
         "desired": None
         if desired is None
         else {

@@ -44,7 +44,13 @@ def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws):
     line = _failure_line(result.output)
     assert line.startswith("staging-scorer: update_rolled_back: SageMaker rolled the update back")
     assert "did not pass the ping health check" in line
+    assert "container logs: CloudWatch log group /aws/sagemaker/Endpoints/staging-scorer" in line
     _still_serving_the_old_model(deployed)
+    # The next plan offers the update again, and says how the last attempt ended.
+    replanned = deployed.run("plan", "--env", "staging").stdout
+    (last,) = [x.strip() for x in replanned.splitlines() if "last apply failed:" in x]
+    assert last.startswith("last apply failed: update_rolled_back at ")
+    assert "SageMaker rolled the update back" in last
 
 
 def test_model_data_deleted_mid_apply_is_rolled_back_by_sagemaker(deployed, aws):
