@@ -52,6 +52,20 @@ def serve(model_dir: Path | None, port: int | None, workers: int | None, host: s
     SAGEMAKER_PROGRAM), runs model_fn once per worker and answers /ping with 200 once every
     worker has loaded. SIGTERM drains in-flight requests, then exits.
 
+    Requests are bounded; each bound is an environment variable (default; answer):
+
+    \b
+      SMGITOPS_MAX_REQUEST_LINE_BYTES    request line (8192; 414)
+      SMGITOPS_MAX_REQUEST_HEADERS       header fields (100; 431)
+      SMGITOPS_MAX_REQUEST_HEADER_BYTES  bytes of header fields (65536; 431)
+      SMGITOPS_REQUEST_HEADER_TIMEOUT    seconds to send a request's headers (10; 408,
+                                         and a connection that sends nothing is closed)
+      SAGEMAKER_MAX_PAYLOAD_IN_MB        request body (6; 413)
+      SAGEMAKER_MODEL_SERVER_TIMEOUT     seconds per request, queueing included (60; 504)
+
+    Malformed requests are answered 400. A kept-alive connection may idle 75 s between
+    requests.
+
     \b
     Example:
       smgitops serve --model-dir ./build/model --port 8080 --workers 2

@@ -13,6 +13,12 @@ DEFAULT_ACCEPT = "application/json"
 DEFAULT_MAX_PAYLOAD_MB = 6.0
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_PROGRAM = "inference.py"
+# Bounds on a request's head (request line and header fields), enforced by the HTTP protocol
+# (see protocol.py). A SageMaker front end sends a few hundred bytes of headers at once.
+DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024
+DEFAULT_MAX_HEADERS = 100
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +32,20 @@ class ServingSettings:
     timeout_seconds: float
     # Each worker on a CPU of its own (see worker_cpus); False leaves placement to the kernel.
     pin_workers: bool = False
+    # The request head: bytes of the request line, count and bytes of the header fields (name,
+    # value and 4 bytes of ": " and CRLF each), and seconds from its first byte (or from the
+    # connection's opening) to its end.
+    max_request_line_bytes: int = DEFAULT_MAX_REQUEST_LINE_BYTES
+    max_headers: int = DEFAULT_MAX_HEADERS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
 
 
 AFFINITY_VARIABLE = "SMGITOPS_WORKER_AFFINITY"
+MAX_REQUEST_LINE_VARIABLE = "SMGITOPS_MAX_REQUEST_LINE_BYTES"
+MAX_HEADERS_VARIABLE = "SMGITOPS_MAX_REQUEST_HEADERS"
+MAX_HEADER_BYTES_VARIABLE = "SMGITOPS_MAX_REQUEST_HEADER_BYTES"
+HEADER_TIMEOUT_VARIABLE = "SMGITOPS_REQUEST_HEADER_TIMEOUT"
 
 
 class SettingsError(ValueError):
@@ -93,6 +110,16 @@ def settings_from_env(
             env, "SAGEMAKER_MODEL_SERVER_TIMEOUT", DEFAULT_TIMEOUT_SECONDS, minimum=0.001
         ),
         pin_workers=affinity == "auto" and resolved_workers == cpu_count > 1,
+        max_request_line_bytes=int(
+            _number(env, MAX_REQUEST_LINE_VARIABLE, DEFAULT_MAX_REQUEST_LINE_BYTES, minimum=64)
+        ),
+        max_headers=int(_number(env, MAX_HEADERS_VARIABLE, DEFAULT_MAX_HEADERS, minimum=1)),
+        max_header_bytes=int(
+            _number(env, MAX_HEADER_BYTES_VARIABLE, DEFAULT_MAX_HEADER_BYTES, minimum=64)
+        ),
+        header_timeout_seconds=_number(
+            env, HEADER_TIMEOUT_VARIABLE, DEFAULT_HEADER_TIMEOUT_SECONDS, minimum=0.001
+        ),
     )
 
 

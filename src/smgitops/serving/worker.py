@@ -20,6 +20,7 @@ import uvicorn
 
 from smgitops.serving.app import create_app
 from smgitops.serving.host import ModelHost
+from smgitops.serving.protocol import BoundedHttpToolsProtocol
 from smgitops.serving.settings import ServingSettings
 
 log = logging.getLogger("smgitops.serving")
@@ -28,6 +29,10 @@ log = logging.getLogger("smgitops.serving")
 DRAIN_SECONDS = 25
 # Connections received per read of the hand-over channel.
 MAX_FDS_PER_MESSAGE = 64
+# Seconds an idle connection is kept between requests: longer than a front end's own idle
+# timeout (an AWS load balancer's default is 60 s), so the front end closes first and never
+# sends a request on a connection this end is closing.
+KEEP_ALIVE_SECONDS = 75
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,15 @@ def _available(module: str, fallback: str) -> str:
 
 
 class HandedOverServer(uvicorn.Server):
-    """uvicorn serving sockets received on `channel` instead of listening itself."""
+    """uvicorn serving sockets received on `channel` instead of listening itself, each with
+    the bounded protocol (protocol.py) for `settings`."""
 
-    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+    def __init__(
+        self, config: uvicorn.Config, channel: socket.socket, settings: ServingSettings
+    ) -> None:
         super().__init__(config)
         self.channel = channel
+        self.settings = settings
         self._handshakes: set[asyncio.Task[Any]] = set()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -60,11 +69,12 @@ class HandedOverServer(uvicorn.Server):
         config = self.config
 
         def create_protocol() -> asyncio.Protocol:
-            return config.http_protocol_class(  # type: ignore[call-arg]
+            return BoundedHttpToolsProtocol(
                 config=config,
                 server_state=self.server_state,
                 app_state=self.lifespan.state,
                 _loop=loop,
+                settings=self.settings,
             )
 
         def receive() -> None:
@@ -162,13 +172,15 @@ def run_worker(
     config = uvicorn.Config(
         app,
         loop=_available("uvloop", fallback="asyncio"),
-        http="httptools" if _available("httptools", fallback="") else "h11",
+        # Our protocol (httptools) is built in HandedOverServer; this names the same parser.
+        http="httptools",
+        ws="none",  # the contract is plain HTTP; an Upgrade request is served as one
         lifespan="on",
         access_log=False,
         proxy_headers=False,  # no proxy in front whose X-Forwarded-* we would trust
         log_config=None,
         timeout_graceful_shutdown=DRAIN_SECONDS,
-        timeout_keep_alive=75,  # longer than the client's idle timeout, as load balancers want
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
-    server = HandedOverServer(config, channel)
+    server = HandedOverServer(config, channel, settings)
     server.run()

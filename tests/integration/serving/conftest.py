@@ -101,6 +101,12 @@ def module_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., 
     return make
 
 
+def worker_pids(supervisor: int) -> set[int]:
+    """The worker processes of a running `smgitops serve` (its supervisor's children)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
 def assert_one_line_json_error(reply: Reply, status: int) -> str:
     """The error contract: the status, a one-line JSON body, never a traceback."""
     assert reply.status == status, reply

@@ -7,11 +7,10 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from smgitops.serving.process import ServingProcess
 
-from .conftest import http
+from .conftest import http, worker_pids
 
 INFERENCE = """\
 import json
@@ -50,17 +49,12 @@ KINDS = [
 ]
 
 
-def _workers(supervisor: int) -> set[int]:
-    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
-    return {int(pid) for pid in children}
-
-
 def test_abusive_requests_cost_no_worker_and_ping_keeps_answering(tmp_path):
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "inference.py").write_text(INFERENCE)
     env = {"SAGEMAKER_MAX_PAYLOAD_IN_MB": "1"}
     with ServingProcess(tmp_path, workers=2, env=env) as server:
-        workers_before = _workers(server.pid)
+        workers_before = worker_pids(server.pid)
         pings: list[int] = []
         done = threading.Event()
 
@@ -94,7 +88,7 @@ def test_abusive_requests_cost_no_worker_and_ping_keeps_answering(tmp_path):
             if expected >= 400:
                 assert b"Traceback" not in body and len(body.splitlines()) == 1
         assert pings and set(pings) == {200}
-        assert _workers(server.pid) == workers_before  # no worker died or was replaced
+        assert worker_pids(server.pid) == workers_before  # no worker died or was replaced
         assert (
             http(
                 f"{server.url}/invocations",

@@ -1,3 +1,4 @@
+import contextlib
 import io
 
 import numpy as np
@@ -32,6 +33,67 @@ def test_npy_with_pickled_objects_is_refused():
         codecs.decode(buffer.getvalue(), "application/x-npy")
 
 
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_fortran_ordered_and_zero_dimensional_npy_bodies_decode():
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    assert codecs.decode(_npy(fortran), "application/x-npy").tolist() == fortran.tolist()
+    assert codecs.decode(_npy(np.float32(1.5)), "application/x-npy") == 1.5
+    decoded = codecs.decode(_npy(np.arange(3)), "application/x-npy")
+    decoded[0] = 7  # writable, as np.load's arrays are
+
+
+VALID_NPY = _npy(np.arange(12.0).reshape(3, 4))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"1,2,3",
+        b"\x93NUMPY",
+        b"PK\x03\x04 a zip archive (np.load would open it as .npz)",
+        VALID_NPY[:-8],  # data cut short
+        VALID_NPY + b"\x00" * 8,  # data left over
+        VALID_NPY[:40],  # header cut short
+        VALID_NPY.replace(b"(3, 4)", b"(3, 4000000000000)"),  # a huge array in a tiny body
+        VALID_NPY.replace(b"(3, 4)", b"(3, -4)"),
+        VALID_NPY.replace(b"'<f8'", b"'<q9'"),
+        b"\x93NUMPY\x03\x00" + VALID_NPY[8:],  # a version numpy writes only for UTF-8 names
+    ],
+)
+def test_malformed_npy_bodies_are_400(body):
+    with pytest.raises(BadRequest, match="NPY"):
+        codecs.decode(body, "application/x-npy")
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 100_000, '{"a": ' * 100_000, "[" * 70 + "1" + "]" * 70, "1" * 5000]
+)
+def test_pathologically_nested_or_huge_json_is_400(body):
+    with pytest.raises(BadRequest, match="invalid JSON body"):
+        codecs.decode(body, "application/json")
+
+
+@given(st.binary(max_size=200) | st.binary(max_size=40).map(lambda tail: VALID_NPY[:60] + tail))
+def test_any_npy_body_decodes_or_is_400(body):
+    try:
+        decoded = codecs.decode(body, "application/x-npy")
+    except BadRequest:
+        return
+    assert isinstance(decoded, np.ndarray)
+
+
+@given(st.text(alphabet='[]{}":,0123456789.eE+- \n', max_size=200))
+def test_any_json_body_decodes_or_is_400(body):
+    with contextlib.suppress(BadRequest):
+        codecs.decode(body, "application/json")
+
+
 def test_unknown_content_type_is_415():
     with pytest.raises(UnsupportedContentType) as caught:
         codecs.decode(b"<x/>", "application/xml")
@@ -50,6 +112,10 @@ def test_text_bodies_are_decoded_with_their_charset():
     assert codecs.body_for_handlers(b"\x01\x02", "application/x-npy") == b"\x01\x02"
     with pytest.raises(BadRequest):
         codecs.body_for_handlers(b"\xff\xfe", "application/json")
+    with pytest.raises(BadRequest):  # a codec raising UnicodeError, not UnicodeDecodeError
+        codecs.body_for_handlers(b"xn--a-", "text/csv; charset=idna")
+    with pytest.raises(BadRequest):  # not a text encoding at all
+        codecs.body_for_handlers(b"eJw=", "text/csv; charset=base64")
 
 
 @pytest.mark.parametrize(

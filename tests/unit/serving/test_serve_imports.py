@@ -1,9 +1,12 @@
+import re
 import subprocess
 import sys
 
 from click.testing import CliRunner
 
 from smgitops.cli import main
+from smgitops.serving.settings import settings_from_env
+from smgitops.serving.worker import KEEP_ALIVE_SECONDS
 
 
 def test_the_serve_path_never_imports_boto3():
@@ -27,6 +30,20 @@ def test_serve_help_documents_the_contract_flags():
     assert result.exit_code == 0
     for flag in ("--model-dir", "--port", "--workers", "SM_MODEL_DIR", "SAGEMAKER_BIND_TO_PORT"):
         assert flag in result.output
+
+
+def test_serve_help_documents_the_request_bounds_and_their_defaults():
+    output = " ".join(CliRunner().invoke(main, ["serve", "--help"]).output.split())
+    defaults = settings_from_env({}, cpu_count=1)
+    for variable, default in [
+        ("SMGITOPS_MAX_REQUEST_LINE_BYTES", defaults.max_request_line_bytes),
+        ("SMGITOPS_MAX_REQUEST_HEADERS", defaults.max_headers),
+        ("SMGITOPS_MAX_REQUEST_HEADER_BYTES", defaults.max_header_bytes),
+        ("SMGITOPS_REQUEST_HEADER_TIMEOUT", f"{defaults.header_timeout_seconds:g}"),
+        ("SAGEMAKER_MAX_PAYLOAD_IN_MB", f"{defaults.max_payload_bytes / 2**20:g}"),
+    ]:
+        assert re.search(rf"{variable} [^(]*\({default};", output), variable
+    assert f"idle {KEEP_ALIVE_SECONDS} s" in output
 
 
 def test_invalid_worker_setting_is_one_line_error(monkeypatch, tmp_path):

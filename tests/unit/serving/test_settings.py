@@ -14,6 +14,9 @@ def test_defaults_follow_the_sagemaker_contract():
     assert settings.default_accept == "application/json"
     assert settings.max_payload_bytes == 6 * 1024 * 1024
     assert settings.timeout_seconds == 60
+    # The request head's bounds (ours: SageMaker's front end sends a few hundred bytes).
+    assert (settings.max_request_line_bytes, settings.max_headers) == (8 * 1024, 100)
+    assert (settings.max_header_bytes, settings.header_timeout_seconds) == (64 * 1024, 10)
 
 
 def test_environment_variables_override_defaults():
@@ -25,6 +28,10 @@ def test_environment_variables_override_defaults():
         "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
         "SAGEMAKER_MAX_PAYLOAD_IN_MB": "1",
         "SAGEMAKER_MODEL_SERVER_TIMEOUT": "5",
+        "SMGITOPS_MAX_REQUEST_LINE_BYTES": "4096",
+        "SMGITOPS_MAX_REQUEST_HEADERS": "20",
+        "SMGITOPS_MAX_REQUEST_HEADER_BYTES": "16384",
+        "SMGITOPS_REQUEST_HEADER_TIMEOUT": "2.5",
     }
     settings = settings_from_env(env, cpu_count=2)
     assert settings.model_dir == Path("/models/x")
@@ -32,6 +39,8 @@ def test_environment_variables_override_defaults():
     assert settings.default_accept == "text/csv"
     assert settings.max_payload_bytes == 1024 * 1024
     assert settings.timeout_seconds == 5
+    assert (settings.max_request_line_bytes, settings.max_headers) == (4096, 20)
+    assert (settings.max_header_bytes, settings.header_timeout_seconds) == (16384, 2.5)
 
 
 def test_explicit_flags_win_over_environment():
@@ -71,3 +80,17 @@ def test_each_pinned_worker_gets_a_cpu_of_its_own():
     assert worker_cpus(pinned, [1, 2, 3]) == [None, None]  # the count changed meanwhile
     unpinned = settings_from_env({"SMGITOPS_WORKER_AFFINITY": "off"}, cpu_count=2)
     assert worker_cpus(unpinned, [0, 1]) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMGITOPS_MAX_REQUEST_LINE_BYTES", "10"),  # shorter than any request line
+        ("SMGITOPS_MAX_REQUEST_HEADERS", "0"),
+        ("SMGITOPS_MAX_REQUEST_HEADER_BYTES", "lots"),
+        ("SMGITOPS_REQUEST_HEADER_TIMEOUT", "0"),
+    ],
+)
+def test_unusable_request_head_bounds_are_reported_by_variable_name(name, value):
+    with pytest.raises(SettingsError, match=name):
+        settings_from_env({name: value}, cpu_count=1)
