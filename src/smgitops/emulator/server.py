@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from smgitops.emulator import iam_enforcement, models, patch, runtime
+from smgitops.emulator import iam_enforcement, model_servers, patch, runtime, state
 from smgitops.emulator.control import ControlApi
 from smgitops.emulator.error_shapes import JsonAuthErrors
 from smgitops.emulator.faults import ApiCall, FaultInjector
@@ -67,7 +67,7 @@ class Emulator:
         wait_scale: float = 1.0,
         enforce_iam: bool = False,
         load_models_on_deploy: bool = True,
-        server_factory: runtime.ServerFactory | None = None,
+        server_factory: model_servers.ServerFactory | None = None,
     ):
         self._requested_port = port
         self._host = host
@@ -75,11 +75,11 @@ class Emulator:
         self._default_wait_scale = wait_scale
         self._enforce_iam = self._enforce_iam_at_start = enforce_iam
         self._load_models_on_deploy = load_models_on_deploy
-        self._server_factory = server_factory or runtime.serving_process_factory
+        self._server_factory = server_factory or model_servers.serving_process_factory
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory | None = None
-        self._model_servers: runtime.ModelServers | None = None
+        self._model_servers: model_servers.ModelServers | None = None
         self._faults: FaultInjector | None = None
         self.admin_credentials: iam_enforcement.Credentials | None = None
 
@@ -102,12 +102,12 @@ class Emulator:
             raise RuntimeError("an Emulator is already running in this process")
         patch.install()
         self._workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
-        self._model_servers = runtime.ModelServers(
+        self._model_servers = model_servers.ModelServers(
             Path(self._workdir.name), self._server_factory, self._load_models_on_deploy
         )
         runtime.activate(self._model_servers)
         moto_api_backend.reset()  # start empty, whatever this process did with moto before
-        models.controls.reset(self._default_transition, self._default_wait_scale)
+        state.controls.reset(self._default_transition, self._default_wait_scale)
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
         self._faults = FaultInjector(moto_app)
         app = ControlApi(self, self._faults)
@@ -160,7 +160,7 @@ class Emulator:
         iam_enforcement.set_enforcement(False)
         self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
-        models.controls.reset(self._default_transition, self._default_wait_scale)
+        state.controls.reset(self._default_transition, self._default_wait_scale)
         if self._faults is not None:
             self._faults.reset()
         self._apply_iam_enforcement()
@@ -186,21 +186,21 @@ class Emulator:
         self._faults.configure(
             throttle_rate, throttle_services, latency_seconds, seed, latency_operations
         )
-        with models.controls.lock:
+        with state.controls.lock:
             if fail_next_updates is not None:
-                models.controls.fail_next_updates = int(fail_next_updates)
+                state.controls.fail_next_updates = int(fail_next_updates)
             if fail_next_creates is not None:
-                models.controls.fail_next_creates = int(fail_next_creates)
+                state.controls.fail_next_creates = int(fail_next_creates)
             if transition_seconds is not None:
                 if transition_seconds < 0:
                     raise ValueError("transition_seconds must be >= 0")
-                models.controls.transition_seconds = float(transition_seconds)
+                state.controls.transition_seconds = float(transition_seconds)
             if wait_scale is not None:
                 if wait_scale < 0:
                     raise ValueError("wait_scale must be >= 0")
-                models.controls.wait_scale = float(wait_scale)
+                state.controls.wait_scale = float(wait_scale)
             if instance_quotas is not None:
-                models.controls.instance_quotas = {
+                state.controls.instance_quotas = {
                     str(k): int(v) for k, v in instance_quotas.items()
                 }
         if enforce_iam is not None:
@@ -219,12 +219,12 @@ class Emulator:
         assert self._faults is not None, "start() the emulator first"
         return {
             **self._faults.settings.as_dict(),
-            "fail_next_updates": models.controls.fail_next_updates,
-            "fail_next_creates": models.controls.fail_next_creates,
-            "transition_seconds": models.controls.transition_seconds,
-            "wait_scale": models.controls.wait_scale,
+            "fail_next_updates": state.controls.fail_next_updates,
+            "fail_next_creates": state.controls.fail_next_creates,
+            "transition_seconds": state.controls.transition_seconds,
+            "wait_scale": state.controls.wait_scale,
             "enforce_iam": self._enforce_iam,
-            "instance_quotas": dict(models.controls.instance_quotas),
+            "instance_quotas": dict(state.controls.instance_quotas),
         }
 
     def calls(self) -> list[ApiCall]:

@@ -134,7 +134,7 @@ def test_current_instance_families_are_known_and_made_up_ones_are_not():
 
 
 def test_a_rolling_timeout_under_aws_minimum_is_named_with_its_limit():
-    from smgitops.emulator.models import _range_errors
+    from smgitops.emulator.validation import _range_errors
 
     errors = _range_errors(
         {
