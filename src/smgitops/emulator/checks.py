@@ -13,15 +13,15 @@ from concurrent.futures import Future
 
 from moto.sagemaker.models import SageMakerModelBackend
 
+from smgitops.emulator import state
 from smgitops.emulator.served import ServedConfig
-from smgitops.emulator.state import Transition, controls
+from smgitops.emulator.state import Transition
 
 
-def _submit(backend: SageMakerModelBackend, served: ServedConfig) -> Future | None:
-    preparer = controls.preparer
-    if preparer is None:
-        return None
-    return controls.executor.submit(preparer, backend.account_id, backend.region_name, served)
+def _submit(backend: SageMakerModelBackend, served: ServedConfig) -> Future:
+    running = state.running()
+    prepare = running.model_servers.prepare
+    return running.checks.submit(prepare, backend.account_id, backend.region_name, served)
 
 
 def start(backend: SageMakerModelBackend, transition: Transition) -> Transition:
@@ -30,12 +30,9 @@ def start(backend: SageMakerModelBackend, transition: Transition) -> Transition:
         transition.prepared_at = transition.started
         return transition
     transition.preparation = _submit(backend, transition.target)
-    if transition.preparation is None:
-        transition.prepared_at = transition.started
-    else:
-        transition.preparation.add_done_callback(
-            lambda _: setattr(transition, "prepared_at", time.monotonic())
-        )
+    transition.preparation.add_done_callback(
+        lambda _: setattr(transition, "prepared_at", time.monotonic())
+    )
     return transition
 
 

@@ -20,7 +20,7 @@ from smgitops.emulator import checks, quotas, rollout, state
 from smgitops.emulator.artifacts import parse_s3_url, s3_object_etag
 from smgitops.emulator.lifecycle import advance_endpoint
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
-from smgitops.emulator.state import Transition, controls
+from smgitops.emulator.state import Transition
 from smgitops.emulator.validation import (
     already_exists,
     endpoint_arn,
@@ -31,8 +31,11 @@ from smgitops.emulator.validation import (
 )
 from smgitops.emulator.views import variants_view
 
-INJECTED_CREATE_FAILURE = "Injected failure: the endpoint could not be created (emulator fault)."
-INJECTED_UPDATE_FAILURE = "Injected failure: the update could not be completed (emulator fault)."
+# The FailureReason of an injected failure (the fail_next_creates/fail_next_updates knobs).
+INJECTED_FAILURES = {
+    "create": "Injected failure: the endpoint could not be created (emulator fault).",
+    "update": "Injected failure: the update could not be completed (emulator fault).",
+}
 
 _MOTO = {
     name: SageMakerModelBackend.__dict__[name] for name in ("describe_endpoint", "list_endpoints")
@@ -90,6 +93,11 @@ def _fleet_size(variants: list[dict[str, Any]]) -> int:
     return sum(int(v.get("InitialInstanceCount") or 1) for v in variants) or 1
 
 
+def _injected_failure(kind: str) -> str | None:
+    """The FailureReason if a failure of this kind ("create", "update") is armed (using it up)."""
+    return INJECTED_FAILURES[kind] if state.running().controls.take_failure(kind) else None
+
+
 def _get_endpoint(backend, name: str) -> FakeEndpoint:
     advance_endpoint(backend, name)
     endpoint = backend.endpoints.get(name)
@@ -101,7 +109,8 @@ def _get_endpoint(backend, name: str) -> FakeEndpoint:
 def backend_create_endpoint(
     self, endpoint_name: str, endpoint_config_name: str, tags: list[dict[str, str]] | None
 ) -> FakeEndpoint:
-    with controls.lock:
+    endpoints = state.of(self)
+    with endpoints.lock:
         advance_endpoint(self, endpoint_name)
         if endpoint_name in self.endpoints:
             raise already_exists("endpoint", endpoint_arn(self, endpoint_name))
@@ -122,32 +131,34 @@ def backend_create_endpoint(
         endpoint.endpoint_status = "Creating"
         endpoint.production_variants = variants_view(variants, served, "Creating", current=False)
         self.endpoints[endpoint_name] = endpoint
-        state.served(self)[endpoint_name] = served
-        injected = INJECTED_CREATE_FAILURE if controls.take_failure("create") else None
-        state.transitions(self)[endpoint_name] = checks.start(
+        endpoints.served[endpoint_name] = served
+        endpoints.transitions[endpoint_name] = checks.start(
             self,
             Transition(
-                kind="create", target=served, target_variants=variants, injected_failure=injected
+                kind="create",
+                target=served,
+                target_variants=variants,
+                injected_failure=_injected_failure("create"),
             ),
         )
         return endpoint
 
 
 def backend_describe_endpoint(self, endpoint_name: str) -> dict[str, Any]:
-    with controls.lock:
+    with state.of(self).lock:
         advance_endpoint(self, endpoint_name)
         return _MOTO["describe_endpoint"](self, endpoint_name)
 
 
 def backend_list_endpoints(self, *args: Any, **kwargs: Any):
-    with controls.lock:
+    with state.of(self).lock:
         for name in list(self.endpoints):
             advance_endpoint(self, name)
         return _MOTO["list_endpoints"](self, *args, **kwargs)
 
 
 def backend_delete_endpoint(self, endpoint_name: str) -> None:
-    with controls.lock:
+    with state.of(self).lock:
         advance_endpoint(self, endpoint_name)
         endpoint = self.endpoints.get(endpoint_name)
         if endpoint is None:
@@ -156,7 +167,7 @@ def backend_delete_endpoint(self, endpoint_name: str) -> None:
         reject_in_progress(self, endpoint, "delete")
         endpoint.endpoint_status = "Deleting"
         endpoint.last_modified_time = utcnow()
-        state.transitions(self)[endpoint_name] = Transition(kind="delete")
+        state.of(self).transitions[endpoint_name] = Transition(kind="delete")
 
 
 def backend_update_endpoint(
@@ -168,7 +179,7 @@ def backend_update_endpoint(
     deployment_config: dict[str, Any] | None = None,
     retain_deployment_config: bool = False,
 ) -> str:
-    with controls.lock:
+    with state.of(self).lock:
         endpoint = _get_endpoint(self, endpoint_name)
         reject_in_progress(self, endpoint, "update")
         if endpoint.endpoint_status == "Failed":
@@ -188,8 +199,7 @@ def backend_update_endpoint(
         data_capture = config.get("DataCaptureConfig")
         if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
             data_capture = None
-        injected = INJECTED_UPDATE_FAILURE if controls.take_failure("update") else None
-        state.transitions(self)[endpoint_name] = checks.start(
+        state.of(self).transitions[endpoint_name] = checks.start(
             self,
             Transition(
                 kind="update",
@@ -197,7 +207,7 @@ def backend_update_endpoint(
                 target_variants=variants,
                 target_data_capture=data_capture,
                 traffic_steps=rollout.traffic_steps(deployment_config, _fleet_size(variants)),
-                injected_failure=injected,
+                injected_failure=_injected_failure("update"),
                 alarms=rollout.alarm_names(deployment_config),
                 deployment_config=deployment_config,
             ),
@@ -215,7 +225,7 @@ def backend_update_endpoint(
 def backend_update_endpoint_weights_and_capacities(
     self, endpoint_name: str, desired_weights_and_capacities: list[dict[str, Any]]
 ) -> str:
-    with controls.lock:
+    with state.of(self).lock:
         endpoint = _get_endpoint(self, endpoint_name)
         reject_in_progress(self, endpoint, "update")
         validate_weights_request(endpoint, desired_weights_and_capacities)
@@ -229,7 +239,7 @@ def backend_update_endpoint_weights_and_capacities(
             variant["VariantStatus"] = [{"Status": "Updating", "StartTime": utcnow()}]
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
-        state.transitions(self)[endpoint_name] = Transition(kind="weights")
+        state.of(self).transitions[endpoint_name] = Transition(kind="weights")
         return endpoint.arn
 
 

@@ -16,7 +16,7 @@ from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 
 from smgitops.emulator import checks, rollout, state
 from smgitops.emulator.served import ServedConfig, ServedVariant, Traffic
-from smgitops.emulator.state import Transition, controls
+from smgitops.emulator.state import Transition
 from smgitops.emulator.views import set_pending_status, variants_view
 
 # Statuses in which an endpoint answers invocations (the old config keeps serving while updating).
@@ -29,15 +29,16 @@ def _now() -> float:
 
 def traffic(backend: SageMakerModelBackend, endpoint_name: str) -> Traffic | None:
     """Who answers an endpoint's invocations now, or None when it cannot serve."""
-    with controls.lock:
+    endpoints = state.of(backend)
+    with endpoints.lock:
         advance_endpoint(backend, endpoint_name)
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None or endpoint.endpoint_status not in SERVING:
             return None
-        current = state.served(backend).get(endpoint_name)
+        current = endpoints.served.get(endpoint_name)
         if current is None:
             return None
-        transition = state.transitions(backend).get(endpoint_name)
+        transition = endpoints.transitions.get(endpoint_name)
         if transition is not None and transition.kind == "update" and transition.new_share > 0:
             return Traffic(current, transition.target, transition.new_share)
         return Traffic(current)
@@ -58,8 +59,9 @@ def _firing_alarm(backend: SageMakerModelBackend, names: tuple[str, ...]) -> str
 
 def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
     """Move an endpoint's in-flight operation forward if its time has come."""
-    with controls.lock:
-        transition = state.transitions(backend).get(name)
+    endpoints = state.of(backend)
+    with endpoints.lock:
+        transition = endpoints.transitions.get(name)
         endpoint = backend.endpoints.get(name)
         if transition is None or endpoint is None:
             return
@@ -71,16 +73,16 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
                 _advance_update(backend, endpoint, transition)
             return
         # Read the knob now, so slowing or speeding transitions applies to those in flight.
-        if _now() < transition.started + controls.transition_seconds:
+        if _now() < transition.started + state.running().controls.transition_seconds:
             return
         finished, failure = checks.outcome(transition)
         if not finished:
             return
-        del state.transitions(backend)[name]
+        del endpoints.transitions[name]
         endpoint.last_modified_time = utcnow()
         if transition.kind == "delete":
             backend.endpoints.pop(name, None)
-            state.served(backend).pop(name, None)
+            endpoints.served.pop(name, None)
         elif transition.kind == "create":
             _finish_create(backend, endpoint, transition, failure)
         elif transition.kind == "rollback":
@@ -100,7 +102,8 @@ def _advance_update(backend, endpoint: FakeEndpoint, transition: Transition) -> 
     """Provision the new fleet, shift traffic step by step with its bakes, then complete."""
     now = _now()
     # Read the knobs now, so slowing or speeding transitions applies to those in flight.
-    provisioned = transition.started + controls.transition_seconds
+    knobs = state.running().controls
+    provisioned = transition.started + knobs.transition_seconds
     if now < provisioned:
         return
     finished, failure = checks.outcome(transition)
@@ -113,8 +116,8 @@ def _advance_update(backend, endpoint: FakeEndpoint, transition: Transition) -> 
         where = rollout.position(
             transition.traffic_steps,
             now - up_since,
-            controls.transition_seconds,
-            controls.wait_scale,
+            knobs.transition_seconds,
+            knobs.wait_scale,
         )
         transition.new_share = where.new_share
         if not where.done:
@@ -122,7 +125,7 @@ def _advance_update(backend, endpoint: FakeEndpoint, transition: Transition) -> 
                 transition.phase = where.phase
                 set_pending_status(endpoint, where.phase)
             return
-    del state.transitions(backend)[endpoint.endpoint_name]
+    del state.of(backend).transitions[endpoint.endpoint_name]
     endpoint.last_modified_time = utcnow()
     _finish_update(backend, endpoint, transition, failure)
 
@@ -131,7 +134,7 @@ def _finish_create(backend, endpoint, transition: Transition, failure: str | Non
     if failure:
         endpoint.endpoint_status = "Failed"
         endpoint.failure_reason = failure
-        state.served(backend).pop(endpoint.endpoint_name, None)
+        state.of(backend).served.pop(endpoint.endpoint_name, None)
         for variant in endpoint.production_variants:
             variant.pop("VariantStatus", None)
         return
@@ -157,7 +160,7 @@ def _finish_update(backend, endpoint, transition: Transition, failure: str | Non
         endpoint.data_capture_config = transition.target_data_capture
     if transition.deployment_config:
         endpoint.last_deployment_config = transition.deployment_config
-    state.served(backend)[endpoint.endpoint_name] = transition.target
+    state.of(backend).served[endpoint.endpoint_name] = transition.target
 
 
 def _begin_rollback(backend, endpoint, transition: Transition, alarm: str) -> None:
@@ -168,13 +171,14 @@ def _begin_rollback(backend, endpoint, transition: Transition, alarm: str) -> No
     )
     if transition.deployment_config:
         endpoint.last_deployment_config = transition.deployment_config
-    state.transitions(backend)[endpoint.endpoint_name] = Transition(kind="rollback")
+    state.of(backend).transitions[endpoint.endpoint_name] = Transition(kind="rollback")
     endpoint.last_modified_time = utcnow()
 
 
 def _apply_served_weights(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
     """Route traffic by the desired weights, once a weights update completes."""
-    served = state.served(backend).get(endpoint.endpoint_name)
+    endpoints = state.of(backend)
+    served = endpoints.served.get(endpoint.endpoint_name)
     if served is None:
         return
     weights = {v["VariantName"]: v.get("DesiredWeight") for v in endpoint.production_variants}
@@ -184,6 +188,4 @@ def _apply_served_weights(backend: SageMakerModelBackend, endpoint: FakeEndpoint
         else v
         for v in served.variants
     )
-    state.served(backend)[endpoint.endpoint_name] = ServedConfig(
-        served.endpoint_config_name, variants
-    )
+    endpoints.served[endpoint.endpoint_name] = ServedConfig(served.endpoint_config_name, variants)

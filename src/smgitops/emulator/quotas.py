@@ -82,7 +82,7 @@ def _instances_in_use(backend: SageMakerModelBackend) -> dict[str, int]:
                     for v in config.production_variants
                 )
             )
-        transition = state.transitions(backend).get(name)
+        transition = state.of(backend).transitions.get(name)
         if transition is not None and transition.kind == "update":
             fleets.append(fleet_instances(transition.target_variants))
     for fleet in fleets:
@@ -93,9 +93,6 @@ def _instances_in_use(backend: SageMakerModelBackend) -> dict[str, int]:
 
 def check_request(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
     """Raise ResourceLimitExceeded when deploying `variants` would go over the quotas knob."""
-    if state.controls.instance_quotas:
-        check(
-            state.controls.instance_quotas,
-            _instances_in_use(backend),
-            fleet_instances(variants),
-        )
+    limits = state.running().controls.instance_quotas
+    if limits:
+        check(limits, _instances_in_use(backend), fleet_instances(variants))

@@ -18,7 +18,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemaker.models import sagemaker_backends
 
 from smgitops.emulator import artifacts, lifecycle, state
-from smgitops.emulator.model_servers import ModelLoadFailed, ModelServers
+from smgitops.emulator.model_servers import ModelLoadFailed
 
 # SageMaker's synchronous invocation limit.
 INVOKE_TIMEOUT_SECONDS = 60.0
@@ -34,21 +34,8 @@ _FORWARDED_HEADERS = (
 )
 
 
-_active: ModelServers | None = None
 _rng = random.Random()
 _sessions = threading.local()
-
-
-def is_active() -> bool:
-    """Whether an emulator in this process currently owns the model-server pool."""
-    return _active is not None
-
-
-def activate(servers: ModelServers | None) -> None:
-    """Make `servers` the pool InvokeEndpoint and endpoint checks use (None: checks off)."""
-    global _active
-    _active = servers
-    state.controls.preparer = servers.prepare if servers is not None else None
 
 
 def _http() -> requests.Session:
@@ -102,10 +89,8 @@ def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
             f'The variant(s) "[{target}]" is/are not present within endpoint configuration '
             f'"{traffic.endpoint_config_name}".'
         )
-    if _active is None:
-        return _model_error(account, region, endpoint_name, 500, "No model servers are running.")
     try:
-        server = _active.server_for(account, region, variant.container)
+        server = state.running().model_servers.server_for(account, region, variant.container)
     except (ModelLoadFailed, artifacts.UnsafeArchive) as error:
         return _model_error(account, region, endpoint_name, 500, str(error))
     forwarded = {h: self.headers[h] for h in _FORWARDED_HEADERS if self.headers.get(h) is not None}

@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from smgitops.emulator import iam_enforcement, model_servers, patch, runtime, state
+from smgitops.emulator import iam_enforcement, model_servers, patch, state
 from smgitops.emulator.control import ControlApi
 from smgitops.emulator.error_shapes import JsonAuthErrors
 from smgitops.emulator.faults import ApiCall, FaultInjector
@@ -79,7 +79,7 @@ class Emulator:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory | None = None
-        self._model_servers: model_servers.ModelServers | None = None
+        self._running: state.Running | None = None
         self._faults: FaultInjector | None = None
         self.admin_credentials: iam_enforcement.Credentials | None = None
 
@@ -97,17 +97,21 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Serve on the port (0 picks a free one); returns once requests are accepted."""
-        if runtime.is_active():
-            # moto's backends and the knobs are process-wide: two emulators would share them.
-            raise RuntimeError("an Emulator is already running in this process")
         patch.install()
-        self._workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
-        self._model_servers = model_servers.ModelServers(
-            Path(self._workdir.name), self._server_factory, self._load_models_on_deploy
+        workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
+        servers = model_servers.ModelServers(
+            Path(workdir.name), self._server_factory, self._load_models_on_deploy
         )
-        runtime.activate(self._model_servers)
+        controls = state.EmulatorControls()
+        controls.reset(self._default_transition, self._default_wait_scale)
+        running = state.Running(controls, servers)
+        try:
+            state.start(running)
+        except RuntimeError:  # another Emulator runs: leave it be
+            workdir.cleanup()
+            raise
+        self._workdir, self._running = workdir, running
         moto_api_backend.reset()  # start empty, whatever this process did with moto before
-        state.controls.reset(self._default_transition, self._default_wait_scale)
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
         self._faults = FaultInjector(moto_app)
         app = ControlApi(self, self._faults)
@@ -141,13 +145,12 @@ class Emulator:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._model_servers is not None:
-            self._model_servers.stop_all()
-            runtime.activate(None)
+        if self._running is not None:
+            state.stop(self._running)
         if self._workdir is not None:
             self._workdir.cleanup()
         iam_enforcement.set_enforcement(False)
-        self._server = self._thread = self._workdir = self._model_servers = None
+        self._server = self._thread = self._workdir = self._running = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -160,7 +163,8 @@ class Emulator:
         iam_enforcement.set_enforcement(False)
         self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
-        state.controls.reset(self._default_transition, self._default_wait_scale)
+        if self._running is not None:
+            self._running.controls.reset(self._default_transition, self._default_wait_scale)
         if self._faults is not None:
             self._faults.reset()
         self._apply_iam_enforcement()
@@ -182,27 +186,26 @@ class Emulator:
         latency_operations: list[str] | None = None,
     ) -> None:
         """Change fault injection and lifecycle knobs; None leaves a knob as it is."""
-        assert self._faults is not None, "start() the emulator first"
+        assert self._faults is not None and self._running, "start() the emulator first"
+        controls = self._running.controls
         self._faults.configure(
             throttle_rate, throttle_services, latency_seconds, seed, latency_operations
         )
-        with state.controls.lock:
+        with controls.lock:
             if fail_next_updates is not None:
-                state.controls.fail_next_updates = int(fail_next_updates)
+                controls.fail_next_updates = int(fail_next_updates)
             if fail_next_creates is not None:
-                state.controls.fail_next_creates = int(fail_next_creates)
+                controls.fail_next_creates = int(fail_next_creates)
             if transition_seconds is not None:
                 if transition_seconds < 0:
                     raise ValueError("transition_seconds must be >= 0")
-                state.controls.transition_seconds = float(transition_seconds)
+                controls.transition_seconds = float(transition_seconds)
             if wait_scale is not None:
                 if wait_scale < 0:
                     raise ValueError("wait_scale must be >= 0")
-                state.controls.wait_scale = float(wait_scale)
+                controls.wait_scale = float(wait_scale)
             if instance_quotas is not None:
-                state.controls.instance_quotas = {
-                    str(k): int(v) for k, v in instance_quotas.items()
-                }
+                controls.instance_quotas = {str(k): int(v) for k, v in instance_quotas.items()}
         if enforce_iam is not None:
             self._enforce_iam = bool(enforce_iam)
             self._apply_iam_enforcement()
@@ -216,15 +219,16 @@ class Emulator:
         self.configure(fail_next_creates=count)
 
     def knobs(self) -> dict[str, Any]:
-        assert self._faults is not None, "start() the emulator first"
+        assert self._faults is not None and self._running, "start() the emulator first"
+        controls = self._running.controls
         return {
             **self._faults.settings.as_dict(),
-            "fail_next_updates": state.controls.fail_next_updates,
-            "fail_next_creates": state.controls.fail_next_creates,
-            "transition_seconds": state.controls.transition_seconds,
-            "wait_scale": state.controls.wait_scale,
+            "fail_next_updates": controls.fail_next_updates,
+            "fail_next_creates": controls.fail_next_creates,
+            "transition_seconds": controls.transition_seconds,
+            "wait_scale": controls.wait_scale,
             "enforce_iam": self._enforce_iam,
-            "instance_quotas": dict(state.controls.instance_quotas),
+            "instance_quotas": dict(controls.instance_quotas),
         }
 
     def calls(self) -> list[ApiCall]:

@@ -1,25 +1,31 @@
-"""What the emulator keeps beside moto's SageMaker state: knobs, and each endpoint's transition
-and served config.
+"""What the emulator adds to moto's state, kept where moto keeps its own.
 
-Endpoint state sits on moto's backend instance, so moto's reset (new backends) clears it too.
+Per account and region: each endpoint's in-flight transition and the config it serves, in
+`endpoint_states`, a moto BackendDict as moto's own `sagemaker_backends` is. moto's reset
+clears every BackendDict, so Emulator.reset forgets these with moto's resources, and one
+account or region never sees another's.
+
+Per process: the running Emulator's knobs and model servers (`running()`). moto calls the
+methods the emulator patches in without any reference to an Emulator, so they look it up
+here; one Emulator runs per process, as moto's state is process-wide.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from moto.core.base_backend import BackendDict, BaseBackend
 from moto.sagemaker.models import SageMakerModelBackend
 
 from smgitops.emulator import rollout
 from smgitops.emulator.served import ServedConfig
 
-# Checks a config before it serves: returns a FailureReason, or None when it can serve.
-Preparer = Callable[[str, str, ServedConfig], "str | None"]
+if TYPE_CHECKING:
+    from smgitops.emulator.model_servers import ModelServers
 
 
 @dataclass
@@ -33,13 +39,7 @@ class EmulatorControls:
     fail_next_updates: int = 0
     # Instance type -> most instances endpoints may run at once (ResourceLimitExceeded above).
     instance_quotas: dict[str, int] = field(default_factory=dict)
-    preparer: Preparer | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(
-            max_workers=4, thread_name_prefix="smgitops-prep"
-        )
-    )
 
     def take_failure(self, kind: str) -> bool:
         """Consume one injected failure of `kind` ("create" or "update") if any is armed."""
@@ -57,9 +57,6 @@ class EmulatorControls:
             self.fail_next_creates = 0
             self.fail_next_updates = 0
             self.instance_quotas = {}
-
-
-controls = EmulatorControls()
 
 
 @dataclass
@@ -82,14 +79,67 @@ class Transition:
     deployment_config: dict[str, Any] | None = None
 
 
-def transitions(backend: SageMakerModelBackend) -> dict[str, Transition]:
-    # Side state on the backend instance, so moto's reset (new backends) clears it too.
-    if not hasattr(backend, "_smgitops_transitions"):
-        backend._smgitops_transitions = {}
-    return backend._smgitops_transitions
+class EndpointState(BaseBackend):
+    """One account and region's endpoints as the emulator sees them, beside moto's backend."""
+
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.transitions: dict[str, Transition] = {}  # endpoint name -> its operation in flight
+        self.served: dict[str, ServedConfig] = {}  # endpoint name -> what answers invocations
+        # One endpoint operation at a time per account and region (moto's server is threaded);
+        # re-entrant, as an operation first moves the endpoint on.
+        self.lock = threading.RLock()
 
 
-def served(backend: SageMakerModelBackend) -> dict[str, ServedConfig]:
-    if not hasattr(backend, "_smgitops_served"):
-        backend._smgitops_served = {}
-    return backend._smgitops_served
+endpoint_states: BackendDict[EndpointState] = BackendDict(EndpointState, "sagemaker")
+
+
+def of(backend: SageMakerModelBackend) -> EndpointState:
+    """The emulator's state beside a moto SageMaker backend: same account, same region."""
+    return endpoint_states[backend.account_id][backend.region_name]
+
+
+class Running:
+    """What a started Emulator shares with the moto methods it patches."""
+
+    def __init__(self, controls: EmulatorControls, model_servers: ModelServers):
+        self.controls = controls
+        self.model_servers = model_servers
+        # Background checks of configs before they serve (checks.py), a few at a time.
+        self.checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smgitops-prep")
+
+    def stop(self) -> None:
+        """Stop every model server; checks still running find them stopped and fail."""
+        self.model_servers.stop_all()
+        self.checks.shutdown(wait=False)
+
+
+_running: Running | None = None
+_lock = threading.Lock()
+
+
+def start(running: Running) -> None:
+    """Make `running` this process's emulator; RuntimeError if another one runs."""
+    global _running
+    with _lock:
+        if _running is not None:
+            # moto's backends are process-wide: two emulators would share them.
+            raise RuntimeError("an Emulator is already running in this process")
+        _running = running
+
+
+def stop(running: Running) -> None:
+    """Forget `running` (if it is this process's emulator) and stop it."""
+    global _running
+    with _lock:
+        if _running is running:
+            _running = None
+    running.stop()
+
+
+def running() -> Running:
+    """This process's running emulator; RuntimeError when none was started."""
+    current = _running
+    if current is None:
+        raise RuntimeError("no Emulator is running in this process")
+    return current
