@@ -95,7 +95,7 @@ def _fleet_size(variants: list[dict[str, Any]]) -> int:
 
 def _injected_failure(kind: str) -> str | None:
     """The FailureReason if a failure of this kind ("create", "update") is armed (using it up)."""
-    return INJECTED_FAILURES[kind] if state.running().controls.take_failure(kind) else None
+    return INJECTED_FAILURES[kind] if state.running().use_one(f"fail_next_{kind}s") else None
 
 
 def _get_endpoint(backend, name: str) -> FakeEndpoint:

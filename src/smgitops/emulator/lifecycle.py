@@ -73,7 +73,7 @@ def advance_endpoint(backend: SageMakerModelBackend, name: str) -> None:
                 _advance_update(backend, endpoint, transition)
             return
         # Read the knob now, so slowing or speeding transitions applies to those in flight.
-        if _now() < transition.started + state.running().controls.transition_seconds:
+        if _now() < transition.started + state.running().knobs.transition_seconds:
             return
         finished, failure = checks.outcome(transition)
         if not finished:
@@ -102,7 +102,7 @@ def _advance_update(backend, endpoint: FakeEndpoint, transition: Transition) -> 
     """Provision the new fleet, shift traffic step by step with its bakes, then complete."""
     now = _now()
     # Read the knobs now, so slowing or speeding transitions applies to those in flight.
-    knobs = state.running().controls
+    knobs = state.running().knobs
     provisioned = transition.started + knobs.transition_seconds
     if now < provisioned:
         return

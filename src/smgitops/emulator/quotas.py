@@ -93,6 +93,6 @@ def _instances_in_use(backend: SageMakerModelBackend) -> dict[str, int]:
 
 def check_request(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
     """Raise ResourceLimitExceeded when deploying `variants` would go over the quotas knob."""
-    limits = state.running().controls.instance_quotas
+    limits = state.running().knobs.instance_quotas
     if limits:
         check(limits, _instances_in_use(backend), fleet_instances(variants))

@@ -12,8 +12,10 @@ here; one Emulator runs per process, as moto's state is process-wide.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,41 +24,11 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.sagemaker.models import SageMakerModelBackend
 
 from smgitops.emulator import rollout
+from smgitops.emulator.knobs import Knobs
 from smgitops.emulator.served import ServedConfig
 
 if TYPE_CHECKING:
     from smgitops.emulator.model_servers import ModelServers
-
-
-@dataclass
-class EmulatorControls:
-    """Process-wide knobs of the emulated SageMaker (set via the Emulator or its control API)."""
-
-    transition_seconds: float = 1.0
-    # Real seconds waited per second of a DeploymentConfig wait (bakes, termination waits).
-    wait_scale: float = 1.0
-    fail_next_creates: int = 0
-    fail_next_updates: int = 0
-    # Instance type -> most instances endpoints may run at once (ResourceLimitExceeded above).
-    instance_quotas: dict[str, int] = field(default_factory=dict)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def take_failure(self, kind: str) -> bool:
-        """Consume one injected failure of `kind` ("create" or "update") if any is armed."""
-        with self.lock:
-            attribute = f"fail_next_{kind}s"
-            if getattr(self, attribute) > 0:
-                setattr(self, attribute, getattr(self, attribute) - 1)
-                return True
-            return False
-
-    def reset(self, transition_seconds: float, wait_scale: float = 1.0) -> None:
-        with self.lock:
-            self.transition_seconds = transition_seconds
-            self.wait_scale = wait_scale
-            self.fail_next_creates = 0
-            self.fail_next_updates = 0
-            self.instance_quotas = {}
 
 
 @dataclass
@@ -102,11 +74,34 @@ def of(backend: SageMakerModelBackend) -> EndpointState:
 class Running:
     """What a started Emulator shares with the moto methods it patches."""
 
-    def __init__(self, controls: EmulatorControls, model_servers: ModelServers):
-        self.controls = controls
+    def __init__(self, knobs: Knobs, model_servers: ModelServers):
+        self.start_knobs = knobs
+        # Replaced whole on each change, never edited: readers take it without the lock.
+        self.knobs = knobs
+        self._lock = threading.Lock()
         self.model_servers = model_servers
         # Background checks of configs before they serve (checks.py), a few at a time.
         self.checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smgitops-prep")
+
+    def configure(self, changes: Mapping[str, Any]) -> Knobs:
+        """Apply knob changes (see Knobs.changed: ValueError changes nothing); the new knobs."""
+        with self._lock:
+            self.knobs = self.knobs.changed(changes)
+            return self.knobs
+
+    def reset_knobs(self) -> None:
+        """Back to the knobs the Emulator started with."""
+        with self._lock:
+            self.knobs = self.start_knobs
+
+    def use_one(self, counter: str) -> bool:
+        """Use up one of a counting knob (fail_next_creates, ...); False when none is left."""
+        with self._lock:
+            left = getattr(self.knobs, counter)
+            if left <= 0:
+                return False
+            self.knobs = dataclasses.replace(self.knobs, **{counter: left - 1})
+            return True
 
     def stop(self) -> None:
         """Stop every model server; checks still running find them stopped and fail."""
