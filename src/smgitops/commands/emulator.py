@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from smgitops import console
+from smgitops.emulator.knobs import Knob, declared
 from smgitops.errors import UserError
+
+
+def _knob_option(knob: Knob) -> Callable[[Callable], Callable]:
+    """A knob as `--name-with-dashes`: a flag for a bool, else a number within its range."""
+    flag = "--" + knob.name.replace("_", "-")
+    if knob.kind is bool:
+        return click.option(flag, is_flag=True, help=knob.doc)
+    number = {int: click.IntRange, float: click.FloatRange}[knob.kind]
+    return click.option(
+        flag,
+        type=number(min=knob.at_least, max=knob.at_most),
+        default=knob.default,
+        show_default=True,
+        help=knob.doc,
+    )
+
+
+def _knob_options(command: Callable) -> Callable:
+    """Every knob declared with `option=True`, in declaration order."""
+    options = [knob for knob in declared().values() if knob.option]
+    for knob in reversed(options):  # click lists the innermost decorator last
+        command = _knob_option(knob)(command)
+    return command
 
 
 @click.command("emulator")
@@ -19,34 +45,14 @@ from smgitops.errors import UserError
     show_default=True,
     help="Port on 127.0.0.1 (0 picks a free one; the URL line says which).",
 )
-@click.option(
-    "--transition-seconds",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="How long Creating/Updating/Deleting last before the next status.",
-)
-@click.option(
-    "--wait-scale",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help=(
-        "Real seconds waited per second of an update's bakes and termination wait "
-        "(0.01 turns a 300 s canary bake into 3 s; 0 skips them)."
-    ),
-)
-@click.option(
-    "--enforce-iam",
-    is_flag=True,
-    help="Check signatures and IAM policies (prints full-access credentials on stderr).",
-)
-def emulator(port: int, transition_seconds: float, wait_scale: float, enforce_iam: bool) -> None:
+@_knob_options
+def emulator(port: int, **knobs: Any) -> None:
     """Serve an AWS emulator (moto, extended for SageMaker) until interrupted.
 
     SageMaker endpoints on it run the deployed model for real with the project's serving
     stack. The first stdout line is `AWS_ENDPOINT_URL=...`, printed once it accepts requests;
-    hints go to stderr. Fault injection and the call log: see docs/emulator.md.
+    hints go to stderr. Every option but --port sets a knob; all knobs (fault injection, ...)
+    and the call log: see docs/emulator.md.
 
     \b
     Example:
@@ -61,12 +67,7 @@ def emulator(port: int, transition_seconds: float, wait_scale: float, enforce_ia
     # Set before serving, so a signal arriving during start-up is not lost.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    server = Emulator(
-        port=port,
-        transition_seconds=transition_seconds,
-        wait_scale=wait_scale,
-        enforce_iam=enforce_iam,
-    )
+    server = Emulator(port=port, **knobs)
     try:
         server.start()
     except OSError as error:

@@ -14,9 +14,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
+
+from smgitops.emulator.knobs import Knobs
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -124,62 +126,29 @@ def throttling_response(environ: dict[str, Any], service: str) -> tuple[str, lis
     return "400 Bad Request", [("Content-Type", "text/xml")], body
 
 
-@dataclass
-class FaultSettings:
-    """What the middleware does to AWS requests; changed at runtime by tests and benchmarks."""
-
-    throttle_rate: float = 0.0
-    throttle_services: frozenset[str] = frozenset()  # empty: every service
-    latency_seconds: float = 0.0
-    latency_operations: frozenset[str] = frozenset()  # empty: every operation is delayed
-    seed: int | None = None
-    rng: random.Random = field(default_factory=random.Random)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "throttle_rate": self.throttle_rate,
-            "throttle_services": sorted(self.throttle_services),
-            "latency_seconds": self.latency_seconds,
-            "latency_operations": sorted(self.latency_operations),
-        }
-
-
 class FaultInjector:
-    """WSGI middleware: names, records, delays and (sometimes) throttles AWS requests."""
+    """WSGI middleware: names, records, delays and (sometimes) throttles AWS requests.
 
-    def __init__(self, app: WsgiApp, passthrough_prefixes: tuple[str, ...] = ("/moto-api",)):
+    `knobs` gives the current knobs at each request (throttle_*, latency_*, seed).
+    """
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        knobs: Callable[[], Knobs],
+        passthrough_prefixes: tuple[str, ...] = ("/moto-api",),
+    ):
         self._app = app
+        self._knobs = knobs
         self._passthrough = passthrough_prefixes
         self._lock = threading.Lock()
-        self.settings = FaultSettings()
+        self._rng = random.Random(knobs().seed)
         self._calls: list[ApiCall] = []
 
-    def configure(
-        self,
-        throttle_rate: float | None = None,
-        throttle_services: Iterable[str] | None = None,
-        latency_seconds: float | None = None,
-        seed: int | None = None,
-        latency_operations: Iterable[str] | None = None,
-    ) -> None:
+    def reseed(self) -> None:
+        """Start the throttling choice again from the `seed` knob (None: unseeded)."""
         with self._lock:
-            if throttle_rate is not None:
-                if not 0.0 <= throttle_rate <= 1.0:
-                    raise ValueError("throttle_rate must be between 0 and 1")
-                self.settings.throttle_rate = throttle_rate
-            if throttle_services is not None:
-                self.settings.throttle_services = frozenset(throttle_services)
-            if latency_seconds is not None:
-                self.settings.latency_seconds = max(0.0, latency_seconds)
-            if seed is not None:
-                self.settings.rng = random.Random(seed)
-            if latency_operations is not None:
-                self.settings.latency_operations = frozenset(latency_operations)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.settings = FaultSettings()
-            self._calls.clear()
+            self._rng = random.Random(self._knobs().seed)
 
     def calls(self) -> list[ApiCall]:
         with self._lock:
@@ -189,13 +158,12 @@ class FaultInjector:
         with self._lock:
             self._calls.clear()
 
-    def _should_throttle(self, service: str) -> bool:
-        settings = self.settings
-        if settings.throttle_rate <= 0:
+    def _should_throttle(self, knobs: Knobs, service: str) -> bool:
+        if knobs.throttle_rate <= 0:
             return False
-        if settings.throttle_services and service not in settings.throttle_services:
+        if knobs.throttle_services and service not in knobs.throttle_services:
             return False
-        return settings.rng.random() < settings.throttle_rate
+        return self._rng.random() < knobs.throttle_rate
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "")
@@ -203,14 +171,11 @@ class FaultInjector:
             return self._app(environ, start_response)
         service = _service(environ)
         operation = _operation(environ, service)
+        knobs = self._knobs()
+        delayed = not knobs.latency_operations or operation in knobs.latency_operations
+        latency = knobs.latency_seconds if delayed else 0.0
         with self._lock:
-            throttled = self._should_throttle(service)
-            latency = self.settings.latency_seconds
-            if (
-                self.settings.latency_operations
-                and operation not in self.settings.latency_operations
-            ):
-                latency = 0.0
+            throttled = self._should_throttle(knobs, service)
             self._calls.append(ApiCall(service, operation, throttled))
         if latency:
             time.sleep(latency)

@@ -40,7 +40,6 @@ def ensure_admin(account_id: str) -> Credentials:
     if ADMIN_USER not in backend.users:
         backend.create_user(region_name="us-east-1", user_name=ADMIN_USER)
         backend.put_user_policy(ADMIN_USER, "admin", _ADMIN_POLICY)
-        key = backend.create_access_key(ADMIN_USER)
-        backend.users[ADMIN_USER]._smgitops_admin_key = key
-    key = backend.users[ADMIN_USER]._smgitops_admin_key
+        backend.create_access_key(ADMIN_USER)
+    key = backend.users[ADMIN_USER].access_keys[0]  # the one key made with the user
     return Credentials(key.access_key_id, key.secret_access_key)

@@ -18,7 +18,15 @@ from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-from smgitops.emulator import autoscaling, model_registry, models, responses, runtime, tags
+from smgitops.emulator import (
+    autoscaling,
+    endpoints,
+    model_registry,
+    responses,
+    runtime,
+    tags,
+    validation,
+)
 
 MOTO_VERSION = "5.2.5"
 _installed = False
@@ -41,14 +49,19 @@ def install() -> None:
             raise UnsupportedMotoVersion(
                 f"smgitops' emulator patches moto {MOTO_VERSION}, found {moto.__version__}"
             )
-        backend = {**models.BACKEND_METHODS, **tags.TAG_METHODS, **model_registry.REGISTRY_METHODS}
+        backend = {
+            **validation.BACKEND_METHODS,
+            **endpoints.BACKEND_METHODS,
+            **tags.TAG_METHODS,
+            **model_registry.REGISTRY_METHODS,
+        }
         for name, method in backend.items():
             _replace(SageMakerModelBackend, name, method)
         for name, method in responses.RESPONSE_METHODS.items():
             _replace(SageMakerResponse, name, method)
         for name, method in autoscaling.RESPONSE_METHODS.items():
             _replace(ApplicationAutoScalingResponse, name, method)
-        _replace(FakeEndpointConfig, "validate_instance_type", models.validate_instance_type)
+        _replace(FakeEndpointConfig, "validate_instance_type", validation.validate_instance_type)
         _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
         _replace(
             DomainDispatcherApplication,

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from moto.sagemaker.exceptions import SagemakerClientError
+from moto.sagemaker.models import SageMakerModelBackend
+
+from smgitops.emulator import state
 
 
 class ResourceLimitExceeded(SagemakerClientError):
@@ -56,3 +59,40 @@ def check(quotas: Mapping[str, int], used: Mapping[str, int], requested: Mapping
         current = used.get(instance_type, 0)
         if limit is not None and current + delta > limit:
             raise ResourceLimitExceeded(limit_message(instance_type, limit, current, delta))
+
+
+def _instances_in_use(backend: SageMakerModelBackend) -> dict[str, int]:
+    """Instances per type that endpoints hold: both fleets of an in-flight update count."""
+    used: dict[str, int] = {}
+    fleets: list[dict[str, int]] = []
+    for name, endpoint in backend.endpoints.items():
+        if endpoint.endpoint_status == "Failed":
+            continue
+        config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+        if config is not None:
+            live = {v["VariantName"]: v for v in endpoint.production_variants}
+            fleets.append(
+                fleet_instances(
+                    {
+                        **v,
+                        "InitialInstanceCount": live.get(v["VariantName"], {}).get(
+                            "DesiredInstanceCount", v.get("InitialInstanceCount")
+                        ),
+                    }
+                    for v in config.production_variants
+                )
+            )
+        transition = state.of(backend).transitions.get(name)
+        if transition is not None and transition.kind == "update":
+            fleets.append(fleet_instances(transition.target_variants))
+    for fleet in fleets:
+        for instance_type, count in fleet.items():
+            used[instance_type] = used.get(instance_type, 0) + count
+    return used
+
+
+def check_request(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
+    """Raise ResourceLimitExceeded when deploying `variants` would go over the quotas knob."""
+    limits = state.running().knobs.instance_quotas
+    if limits:
+        check(limits, _instances_in_use(backend), fleet_instances(variants))

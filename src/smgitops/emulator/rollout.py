@@ -91,6 +91,12 @@ def traffic_steps(
     ]
 
 
+def alarm_names(deployment_config: dict[str, Any] | None) -> tuple[str, ...]:
+    """The alarms an update watches (AutoRollbackConfiguration): one in ALARM rolls it back."""
+    rollback = (deployment_config or {}).get("AutoRollbackConfiguration") or {}
+    return tuple(a["AlarmName"] for a in rollback.get("Alarms") or [] if a.get("AlarmName"))
+
+
 def position(
     steps: list[TrafficStep], since_up: float, transition_seconds: float, wait_scale: float
 ) -> Position:

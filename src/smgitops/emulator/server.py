@@ -1,6 +1,6 @@
 """The offline AWS: moto's server app behind fault injection and the control API.
 
-with Emulator(port=0, transition_seconds=0.2) as emulator:
+with Emulator(port=0, transition_seconds=0.2) as emulator:  # any knobs (knobs.py)
     boto3.client("sagemaker", endpoint_url=emulator.url, ...)
     emulator.configure(fail_next_updates=1)
 """
@@ -22,10 +22,11 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from smgitops.emulator import iam_enforcement, models, patch, runtime
+from smgitops.emulator import iam_enforcement, model_servers, patch, state
 from smgitops.emulator.control import ControlApi
 from smgitops.emulator.error_shapes import JsonAuthErrors
 from smgitops.emulator.faults import ApiCall, FaultInjector
+from smgitops.emulator.knobs import Knobs
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
@@ -50,36 +51,31 @@ class _QuietRequestHandler(MotoRequestHandler):
         pass
 
 
-DEFAULT_TRANSITION_SECONDS = 1.0
-
-
 class Emulator:
     """An in-process AWS emulator on 127.0.0.1 whose SageMaker endpoints run the real model.
 
-    One per process at a time: moto's state is process-wide.
+    One per process at a time: moto's state is process-wide. `knobs` are any of `Knobs`
+    (knobs.py), e.g. `transition_seconds=0.2`: the emulator starts with them and `reset()`
+    returns to them; ValueError for an unknown knob or a bad value.
     """
 
     def __init__(
         self,
         port: int = 0,
         host: str = "127.0.0.1",
-        transition_seconds: float = DEFAULT_TRANSITION_SECONDS,
-        wait_scale: float = 1.0,
-        enforce_iam: bool = False,
         load_models_on_deploy: bool = True,
-        server_factory: runtime.ServerFactory | None = None,
+        server_factory: model_servers.ServerFactory | None = None,
+        **knobs: Any,
     ):
         self._requested_port = port
         self._host = host
-        self._default_transition = transition_seconds
-        self._default_wait_scale = wait_scale
-        self._enforce_iam = self._enforce_iam_at_start = enforce_iam
+        self._start_knobs = Knobs().changed(knobs)
         self._load_models_on_deploy = load_models_on_deploy
-        self._server_factory = server_factory or runtime.serving_process_factory
+        self._server_factory = server_factory or model_servers.serving_process_factory
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._workdir: tempfile.TemporaryDirectory | None = None
-        self._model_servers: runtime.ModelServers | None = None
+        self._running: state.Running | None = None
         self._faults: FaultInjector | None = None
         self.admin_credentials: iam_enforcement.Credentials | None = None
 
@@ -97,19 +93,21 @@ class Emulator:
 
     def start(self) -> Emulator:
         """Serve on the port (0 picks a free one); returns once requests are accepted."""
-        if runtime.is_active():
-            # moto's backends and the knobs are process-wide: two emulators would share them.
-            raise RuntimeError("an Emulator is already running in this process")
         patch.install()
-        self._workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
-        self._model_servers = runtime.ModelServers(
-            Path(self._workdir.name), self._server_factory, self._load_models_on_deploy
+        workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
+        servers = model_servers.ModelServers(
+            Path(workdir.name), self._server_factory, self._load_models_on_deploy
         )
-        runtime.activate(self._model_servers)
+        running = state.Running(self._start_knobs, servers)
+        try:
+            state.start(running)
+        except RuntimeError:  # another Emulator runs: leave it be
+            workdir.cleanup()
+            raise
+        self._workdir, self._running = workdir, running
         moto_api_backend.reset()  # start empty, whatever this process did with moto before
-        models.controls.reset(self._default_transition, self._default_wait_scale)
         moto_app = JsonAuthErrors(DomainDispatcherApplication(create_backend_app))
-        self._faults = FaultInjector(moto_app)
+        self._faults = FaultInjector(moto_app, lambda: running.knobs)
         app = ControlApi(self, self._faults)
         try:
             listener = _listen(self._host, self._requested_port)
@@ -141,13 +139,12 @@ class Emulator:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._model_servers is not None:
-            self._model_servers.stop_all()
-            runtime.activate(None)
+        if self._running is not None:
+            state.stop(self._running)
         if self._workdir is not None:
             self._workdir.cleanup()
         iam_enforcement.set_enforcement(False)
-        self._server = self._thread = self._workdir = self._model_servers = None
+        self._server = self._thread = self._workdir = self._running = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -156,55 +153,26 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget all AWS state, faults and calls; running model servers are kept for reuse."""
+        """Forget all AWS state, faults and calls, and return to the knobs it started with;
+        running model servers are kept for reuse."""
         iam_enforcement.set_enforcement(False)
-        self._enforce_iam = self._enforce_iam_at_start
         moto_api_backend.reset()
-        models.controls.reset(self._default_transition, self._default_wait_scale)
+        if self._running is not None:
+            self._running.reset_knobs()
         if self._faults is not None:
-            self._faults.reset()
+            self._faults.clear_calls()
+            self._faults.reseed()
         self._apply_iam_enforcement()
 
     # ------------------------------------------------------------ knobs
 
-    def configure(
-        self,
-        throttle_rate: float | None = None,
-        throttle_services: list[str] | None = None,
-        latency_seconds: float | None = None,
-        seed: int | None = None,
-        fail_next_updates: int | None = None,
-        fail_next_creates: int | None = None,
-        transition_seconds: float | None = None,
-        wait_scale: float | None = None,
-        enforce_iam: bool | None = None,
-        instance_quotas: dict[str, int] | None = None,
-        latency_operations: list[str] | None = None,
-    ) -> None:
-        """Change fault injection and lifecycle knobs; None leaves a knob as it is."""
-        assert self._faults is not None, "start() the emulator first"
-        self._faults.configure(
-            throttle_rate, throttle_services, latency_seconds, seed, latency_operations
-        )
-        with models.controls.lock:
-            if fail_next_updates is not None:
-                models.controls.fail_next_updates = int(fail_next_updates)
-            if fail_next_creates is not None:
-                models.controls.fail_next_creates = int(fail_next_creates)
-            if transition_seconds is not None:
-                if transition_seconds < 0:
-                    raise ValueError("transition_seconds must be >= 0")
-                models.controls.transition_seconds = float(transition_seconds)
-            if wait_scale is not None:
-                if wait_scale < 0:
-                    raise ValueError("wait_scale must be >= 0")
-                models.controls.wait_scale = float(wait_scale)
-            if instance_quotas is not None:
-                models.controls.instance_quotas = {
-                    str(k): int(v) for k, v in instance_quotas.items()
-                }
-        if enforce_iam is not None:
-            self._enforce_iam = bool(enforce_iam)
+    def configure(self, **knobs: Any) -> None:
+        """Change knobs (any of `Knobs`); None leaves a knob as it is. ValueError for an
+        unknown knob or a bad value, and then none changes."""
+        self._started().configure(knobs)
+        if knobs.get("seed") is not None and self._faults is not None:
+            self._faults.reseed()
+        if knobs.get("enforce_iam") is not None:
             self._apply_iam_enforcement()
 
     def fail_next_updates(self, count: int = 1) -> None:
@@ -216,16 +184,8 @@ class Emulator:
         self.configure(fail_next_creates=count)
 
     def knobs(self) -> dict[str, Any]:
-        assert self._faults is not None, "start() the emulator first"
-        return {
-            **self._faults.settings.as_dict(),
-            "fail_next_updates": models.controls.fail_next_updates,
-            "fail_next_creates": models.controls.fail_next_creates,
-            "transition_seconds": models.controls.transition_seconds,
-            "wait_scale": models.controls.wait_scale,
-            "enforce_iam": self._enforce_iam,
-            "instance_quotas": dict(models.controls.instance_quotas),
-        }
+        """The current knobs as JSON values (Knobs.view)."""
+        return self._started().knobs.view()
 
     def calls(self) -> list[ApiCall]:
         """Every AWS request received since start/reset/clear, in order."""
@@ -235,7 +195,13 @@ class Emulator:
         if self._faults is not None:
             self._faults.clear_calls()
 
+    def _started(self) -> state.Running:
+        if self._running is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        return self._running
+
     def _apply_iam_enforcement(self) -> None:
-        if self._enforce_iam:
+        enforce = self._running is not None and self._running.knobs.enforce_iam
+        if enforce:
             self.admin_credentials = iam_enforcement.ensure_admin(ACCOUNT_ID)
-        iam_enforcement.set_enforcement(self._enforce_iam)
+        iam_enforcement.set_enforcement(enforce)

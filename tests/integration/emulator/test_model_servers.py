@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from smgitops.emulator.runtime import ModelServers, serving_process_factory
+from smgitops.emulator.model_servers import ModelServers, serving_process_factory
 from smgitops.emulator.served import ServedContainer
 
 from .conftest import SUM_MODEL, model_tarball

@@ -126,7 +126,7 @@ def test_json_services_are_throttled_with_throttling_exception():
 
 
 def test_a_rolling_timeout_under_aws_minimum_is_named_with_its_limit():
-    from smgitops.emulator.models import _range_errors
+    from smgitops.emulator.validation import _range_errors
 
     errors = _range_errors(
         {
