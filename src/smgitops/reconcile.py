@@ -33,17 +33,19 @@ from smgitops.artifacts.needs import models_used
 from smgitops.artifacts.package import ModelTree, model_tree, package_tree
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
 from smgitops.artifacts.store import fetcher
+from smgitops.artifacts.tree_diff import file_changes, tree_at_commit
 from smgitops.aws import garbage
 from smgitops.aws.apply import EndpointResult, Outcome, Progress, apply_plan
 from smgitops.aws.clients import check_account, client
 from smgitops.aws.history import record_apply
 from smgitops.aws.inventory import write_inventory
 from smgitops.aws.reader import Clients, read_live
+from smgitops.core import naming
 from smgitops.core.desired import EndpointSpec, EnvSettings
 from smgitops.core.live import LiveState
 from smgitops.core.naming import image_uri
 from smgitops.core.pins import TarballPin
-from smgitops.core.plan import Plan, plan
+from smgitops.core.plan import EndpointChange, Plan, plan
 from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 from smgitops.errors import UserError
 from smgitops.manifest import load_env
@@ -58,6 +60,7 @@ class Prepared:
     settings: EnvSettings
     desired: tuple[DesiredEndpoint, ...]
     trees: tuple[ModelTree, ...]
+    repo_root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None
         return replace(artifact, image_uri=pinned_uri(artifact.image_uri, settings, digests))
 
     desired = tuple(desired_endpoint(e, settings, served(e)) for e in desired_env.endpoints)
-    return Prepared(settings, desired, trees)
+    return Prepared(settings, desired, trees, repo_root)
 
 
 def make_plan(repo_root: Path, env: str, clients: Clients | None = None) -> Planned:
@@ -138,7 +141,37 @@ def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned
     clients = clients or Clients.for_region(settings.region)
     live = read_live(clients, settings, prepared.desired)
     result = plan(prepared.desired, live, env=settings.name, prune=settings.prune)
-    return Planned(prepared, live, result)
+    return Planned(prepared, live, _with_file_changes(result, prepared))
+
+
+def _with_file_changes(result: Plan, prepared: Prepared) -> Plan:
+    """Step 3b: for each new tarball of a folder model, the files it changes (from git)."""
+    trees = {t.name: t for t in prepared.trees}
+    changes = []
+    for change in result.changes:
+        data = next((d for d in change.diffs if d.path == "model.data"), None)
+        tree = trees.get(change.desired.artifact.model) if change.desired else None
+        if data is not None and tree is not None and prepared.repo_root is not None:
+            change = _files_of(change, tree, data.before or "", prepared.repo_root)
+        changes.append(change)
+    return replace(result, changes=tuple(changes))
+
+
+def _files_of(
+    change: EndpointChange, tree: ModelTree, live_url: str, repo_root: Path
+) -> EndpointChange:
+    live_tree = naming.tarball_tree(live_url)
+    if live_tree is None or change.live_commit in (None, "unknown"):
+        return replace(change, files_unknown="no commit is recorded for the live tarball")
+    before = tree_at_commit(repo_root, change.live_commit, tree.name)
+    if isinstance(before, str):
+        return replace(change, files_unknown=before)
+    if before.digest != live_tree:  # e.g. an update of that commit was rolled back
+        return replace(
+            change,
+            files_unknown=f"the live tarball is not the one of commit {change.live_commit}",
+        )
+    return replace(change, files=file_changes(before, tree))
 
 
 def _publish_and_check_images(

@@ -77,6 +77,16 @@ class FieldDiff:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """One file of model.tar.gz an update changes: (sha256 hex, size in bytes) before and
+    after; None where the file is new or gone."""
+
+    name: str  # in the archive, e.g. "code/inference.py", "weights.json"
+    before: tuple[str, int] | None
+    after: tuple[str, int] | None
+
+
+@dataclass(frozen=True)
 class ScalingChange:
     action: ScalingAction
     resource_id: str
@@ -116,6 +126,10 @@ class EndpointChange:
     renamed_from: str | None = None
     renamed_to: str | None = None
     removed: LiveEndpoint | None = None  # a delete or orphan: what runs now, for the report
+    live_commit: str | None = None  # the commit that deployed the live config (its tag)
+    # For a new tarball of a folder model: the files it changes, or why they are not known.
+    files: tuple[FileChange, ...] = ()
+    files_unknown: str | None = None
     peak_instances: int = 0
     wait_first: bool = False  # the endpoint is mid-transition: apply waits before acting
     warnings: tuple[str, ...] = ()  # worth a reviewer's eye, not a change (e.g. kept data gone)
@@ -399,6 +413,7 @@ def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
         live_status=current.status,
         live_config=current.config_name,
         live_arn=current.arn or None,
+        live_commit=current.tag_map.get(naming.TAG_COMMIT),
         live_failure=current.failure_reason,
         rollback_config=current.tag_map.get(naming.TAG_PREVIOUS_CONFIG),
         wait_first=current.in_progress,

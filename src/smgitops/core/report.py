@@ -178,6 +178,29 @@ def _created(desired: DesiredEndpoint) -> list[str]:
     return lines
 
 
+def _size(size: int) -> str:
+    """Bytes for people: `912 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`. No side effects."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _file_lines(change: EndpointChange) -> list[str]:
+    """Under a new tarball: each file it changes, with size and short sha256 either side."""
+    if change.files_unknown is not None:
+        return [f"  files: not known ({change.files_unknown})"]
+
+    def side(value: tuple[str, int] | None) -> str:
+        return "(none)" if value is None else f"{_size(value[1])} {value[0][:12]}"
+
+    return [f"  file {f.name}: {side(f.before)} -> {side(f.after)}" for f in change.files]
+
+
 def _deleted(change: EndpointChange) -> list[str]:
     """What a delete takes away, as a create lists what it makes."""
     live = change.removed
@@ -213,6 +236,8 @@ def _details(change: EndpointChange) -> list[str]:
     for diff in change.diffs:
         suffix = "  # forces a new endpoint config" if diff.forces_new_config else ""
         lines.append(f"{diff.path}: {diff.before or '(none)'} -> {diff.after or '(none)'}{suffix}")
+        if diff.path == "model.data":
+            lines += _file_lines(change)
     if change.desired is not None and change.action in (
         Action.CREATE,
         Action.UPDATE,
@@ -380,6 +405,17 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
         "peak_instances": change.peak_instances,
         "warnings": list(change.warnings),
         "last_failure": change.last_failure,
+        "files": [
+            {
+                "name": f.name,
+                "before": None
+                if f.before is None
+                else {"sha256": f.before[0], "size": f.before[1]},
+                "after": None if f.after is None else {"sha256": f.after[0], "size": f.after[1]},
+            }
+            for f in change.files
+        ],
+        "files_unknown": change.files_unknown,
         "renamed_from": change.renamed_from,
         "renamed_to": change.renamed_to,
         "removed": _removed_json(change),

@@ -12,10 +12,10 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from smgitops.artifacts.package import MODELS_DIR
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.manifest.files import is_inside
 
-MODELS_DIR = "models"
 ENTRY_POINT = "inference.py"
 REQUIREMENTS = "requirements.txt"
 # The hash-pinned lock of every model's requirements (`make lock`): the serving image installs
