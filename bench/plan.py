@@ -3,9 +3,10 @@
 Every endpoint has been updated once, so each has a kept previous config whose model data the
 plan checks too (the worst case for the artifact checks). Each AWS call gets 50 ms of added
 latency on the emulator (roughly a real API round trip). Prints calls per plan (target: at most
-2N+5+U: per endpoint DescribeEndpoint and ListTags, whose tags name the kept config's model
-data; per env the account check, one image listing (content tags to digests), the inventory
-and two autoscaling reads; one HEAD per distinct model data URL U),
+2N+7+U: per endpoint DescribeEndpoint and ListTags, whose tags name the kept config's model
+data; per env the account check, one image listing (content tags to digests), the inventory,
+the apply history, the owned alarms and two autoscaling reads; one HEAD per distinct model
+data URL U),
 the median wall time of parallel reads, and the same plan with reads done one at a time.
 
     .venv/bin/python bench/plan.py [--sizes 1,50,200] [--latency 0.05] [--repeats 3]
@@ -59,7 +60,7 @@ def measure(size: int, latency: float, repeats: int) -> dict[str, object]:
         return {
             "size": size,
             "calls": len(calls),
-            "budget": 2 * size + 5 + len(urls),
+            "budget": 2 * size + 7 + len(urls),
             "heads": sum(1 for c in calls if c.operation == "HeadObject"),
             "by_operation": Counter(c.operation for c in calls),
             "parallel_s": parallel,
@@ -75,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"plan with {args.latency * 1000:.0f} ms added per AWS call, median of {args.repeats}")
     print(
-        f"{'endpoints':>9} {'calls':>6} {'2N+5+U':>6} {'HEADs':>6} {'parallel s':>11} "
+        f"{'endpoints':>9} {'calls':>6} {'2N+7+U':>6} {'HEADs':>6} {'parallel s':>11} "
         f"{'serial s':>9} {'ratio':>6}"
     )
     for size in (int(s) for s in args.sizes.split(",")):

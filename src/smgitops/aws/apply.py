@@ -32,6 +32,7 @@ from smgitops.core.desired import DeploymentSpec, EnvSettings, Pairs
 from smgitops.core.outcomes import Outcome
 from smgitops.core.plan import (
     Action,
+    AlarmAction,
     EndpointChange,
     Plan,
     ScalingAction,
@@ -91,7 +92,9 @@ def _already_exists(error: ClientError) -> bool:
 
 # What a re-plan after a wait may do without a new review: finish the change (set counts and
 # weights, autoscaling, the smoke test of the new config). A bigger action is reported instead.
-_FOLLOW_UPS = frozenset({Action.UPDATE_CAPACITY, Action.UPDATE_SCALING, Action.VERIFY})
+_FOLLOW_UPS = frozenset(
+    {Action.UPDATE_CAPACITY, Action.UPDATE_SCALING, Action.UPDATE_ALARMS, Action.VERIFY}
+)
 # Re-plans of one endpoint after its change before apply gives up (each is a smaller action).
 _MAX_FOLLOW_UPS = 4
 _FAILED_VERB = {Action.CREATE: "creation", Action.REPLACE: "creation", Action.UPDATE: "update"}
@@ -153,7 +156,9 @@ class EndpointApplier:
         env, desired = self.settings.name, change.desired
         scaling_ids = {s.resource_id for s in change.scaling}
         scaling_ids |= {s.resource_id for s in desired.scaling} if desired else set()
-        live = read_one(self.clients, env, change.endpoint, desired, scaling_ids)
+        alarm_names = {a.name for a in change.alarms}
+        alarm_names |= {a.name for a in desired.alarms} if desired else set()
+        live = read_one(self.clients, env, change.endpoint, desired, scaling_ids, alarm_names)
         if change.desired is None:
             return plan_removed(change.endpoint, live, env, prune=True)
         replanned = plan_endpoint(change.desired, live, env)
@@ -216,6 +221,21 @@ class EndpointApplier:
             # older version) gets the env's tag here, which its IAM scope needs.
             autoscaling.tag_resource(ResourceARN=registered["ScalableTargetARN"], Tags=tags)
             autoscaling.put_scaling_policy(**wire.scaling_policy_request(step.desired))
+
+    def sync_alarms(self, change: EndpointChange) -> None:
+        """Put the plan's new and changed owned alarms and delete the ones it drops. Runs
+        before a fleet change, so the guardrails find every rollback alarm they watch."""
+        cloudwatch = self.clients.cloudwatch
+        tags = naming.ownership_tags(self.settings.name, change.manifest or "", self.commit)
+        puts = [a.desired for a in change.alarms if a.action is AlarmAction.PUT and a.desired]
+        for alarm in puts:
+            self._say(change, f"alarm {alarm.name}")
+            cloudwatch.put_metric_alarm(**wire.put_metric_alarm_request(alarm, tags))
+        gone = [a.name for a in change.alarms if a.action is AlarmAction.DELETE]
+        if gone:
+            self._say(change, f"deleting alarm(s) {', '.join(gone)}")
+            for start in range(0, len(gone), 100):  # DeleteAlarms takes 100 names a call
+                cloudwatch.delete_alarms(AlarmNames=gone[start : start + 100])
 
     def _create_resources(self, desired: DesiredEndpoint) -> None:
         sagemaker, tags = self.clients.sagemaker, self._tags(desired)
@@ -423,15 +443,17 @@ def _desired(change: EndpointChange) -> DesiredEndpoint:
 _A = EndpointApplier
 # Each action's steps, in order; the follow-ups of the re-plan run after them.
 STEPS: dict[Action, tuple[Callable[[EndpointApplier, EndpointChange], None], ...]] = {
-    Action.CREATE: (_A.remove_scaling, _A.create_endpoint),
-    Action.REPLACE: (_A.remove_scaling, _A.delete_endpoint, _A.create_endpoint),
-    Action.UPDATE: (_A.remove_scaling, _A.update_endpoint),
-    Action.UPDATE_CAPACITY: (_A.remove_scaling, _A.set_capacity, _A.add_scaling),
-    Action.UPDATE_SCALING: (_A.remove_scaling, _A.add_scaling),
+    Action.CREATE: (_A.remove_scaling, _A.sync_alarms, _A.create_endpoint),
+    Action.REPLACE: (_A.remove_scaling, _A.delete_endpoint, _A.sync_alarms, _A.create_endpoint),
+    Action.UPDATE: (_A.remove_scaling, _A.sync_alarms, _A.update_endpoint),
+    Action.UPDATE_CAPACITY: (_A.remove_scaling, _A.sync_alarms, _A.set_capacity, _A.add_scaling),
+    Action.UPDATE_SCALING: (_A.remove_scaling, _A.sync_alarms, _A.add_scaling),
+    Action.UPDATE_ALARMS: (_A.sync_alarms,),
     Action.VERIFY: (_A.smoke_test,),
     # The reconcile put the pinned bytes back before apply; SageMaker is already as wanted.
     Action.REPAIR: (),
-    Action.DELETE: (_A.remove_scaling, _A.delete_endpoint),
+    # The owned alarms go with their endpoint, after it.
+    Action.DELETE: (_A.remove_scaling, _A.delete_endpoint, _A.sync_alarms),
     Action.NOOP: (),
     Action.ORPHAN: (),
 }
@@ -446,6 +468,7 @@ _DONE = {
     Action.UPDATE: "update applied, InService",
     Action.UPDATE_CAPACITY: "update_capacity applied, InService",
     Action.UPDATE_SCALING: "update_scaling applied",
+    Action.UPDATE_ALARMS: "owned alarms updated",
     Action.VERIFY: "smoke test of the live config passed",
     Action.REPAIR: "model data uploaded again from the pin",
     Action.DELETE: "deleted",

@@ -24,7 +24,14 @@ from smgitops.aws.inventory import read_inventory
 from smgitops.aws.verify import ObjectState, head, split_uri, tarball_state
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
-from smgitops.core.live import LastOutcome, LiveConfig, LiveEndpoint, LiveState, ModelDataCheck
+from smgitops.core.live import (
+    LastOutcome,
+    LiveAlarm,
+    LiveConfig,
+    LiveEndpoint,
+    LiveState,
+    ModelDataCheck,
+)
 from smgitops.core.naming import s3_artifact_digest
 from smgitops.core.resources import DesiredEndpoint
 
@@ -136,12 +143,17 @@ def _read_scaling_of(autoscaling: Any, resource_ids: list[str]) -> tuple:
 
 
 def read_one(
-    clients: Clients, env: str, name: str, desired: DesiredEndpoint | None, scaling_ids: set[str]
+    clients: Clients,
+    env: str,
+    name: str,
+    desired: DesiredEndpoint | None,
+    scaling_ids: set[str],
+    alarm_names: set[str],
 ) -> LiveState:
     """Live state of one endpoint, as apply reads it again after a wait: the endpoint (with its
-    config when that is not the desired one) and the scaling targets `scaling_ids` (resource
-    ids, `endpoint/<name>/variant/<variant>`). Model data and alarms are not read: they were
-    the plan's checks, and nothing apply does changes them."""
+    config when that is not the desired one), the scaling targets `scaling_ids` (resource ids,
+    `endpoint/<name>/variant/<variant>`) and the owned alarms `alarm_names`. Model data and
+    the manifests' own rollback alarms are not read: they were the plan's checks."""
     endpoint = _read_endpoint(
         clients.sagemaker, name, desired.config.name if desired else None, env
     )
@@ -149,6 +161,7 @@ def read_one(
         endpoints=() if endpoint is None else (endpoint,),
         scaling=_read_scaling_of(clients.autoscaling, sorted(scaling_ids)),
         inventory=(name,),
+        owned_alarms=read_owned_alarms(clients.cloudwatch, env, sorted(alarm_names)),
     )
 
 
@@ -199,6 +212,7 @@ def read_live(
     with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
         scaling = pool.submit(_read_scaling, clients.autoscaling, set(names))
         last_outcomes = pool.submit(_last_outcomes, clients.s3, settings, set(names))
+        owned_alarms = pool.submit(read_owned_alarms, clients.cloudwatch, settings.name)
         endpoints = pool.map(
             lambda name: _read_endpoint(
                 clients.sagemaker,
@@ -223,6 +237,7 @@ def read_live(
             previous_data=previous,
             alarms=existing_alarms(clients.cloudwatch, wanted),
             last_outcomes=last_outcomes.result(),
+            owned_alarms=owned_alarms.result(),
         )
 
 
@@ -231,6 +246,26 @@ def _last_outcomes(s3: Any, settings: EnvSettings, names: set[str]) -> tuple[Las
     history = read_history(s3, settings)
     last = (history.last(name) for name in sorted(names))
     return tuple(LastOutcome(o.endpoint, o.outcome, o.message, o.commit, o.at) for o in last if o)
+
+
+def read_owned_alarms(
+    cloudwatch: Any, env: str, names: list[str] | None = None
+) -> tuple[LiveAlarm, ...]:
+    """The metric alarms smgitops owns in `env` (by name prefix), or only `names` of them
+    (at most 100)."""
+    if names == []:
+        return ()
+    query = (
+        {"AlarmNames": names}
+        if names is not None
+        else {"AlarmNamePrefix": naming.alarm_prefix(env)}
+    )
+    alarms = []
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(
+        AlarmTypes=["MetricAlarm"], **query
+    ):
+        alarms += [wire.parse_alarm(a) for a in page.get("MetricAlarms", [])]
+    return tuple(sorted(alarms, key=lambda a: a.name))
 
 
 def existing_alarms(cloudwatch: Any, names: set[str]) -> frozenset[str]:

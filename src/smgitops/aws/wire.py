@@ -11,6 +11,7 @@ from typing import Any
 
 from smgitops.core.desired import DataCaptureSpec, Pairs, ServerlessSpec, TrafficStep, pairs
 from smgitops.core.live import (
+    LiveAlarm,
     LiveConfig,
     LiveConfigVariant,
     LiveEndpoint,
@@ -19,7 +20,14 @@ from smgitops.core.live import (
     LiveVariant,
 )
 from smgitops.core.plan import Rollout
-from smgitops.core.resources import Capacity, ConfigDef, ModelDef, ScalingDef, VariantDef
+from smgitops.core.resources import (
+    AlarmDef,
+    Capacity,
+    ConfigDef,
+    ModelDef,
+    ScalingDef,
+    VariantDef,
+)
 
 Request = dict[str, Any]
 
@@ -302,3 +310,39 @@ def parse_scaling(targets: list[Request], policies: list[Request]) -> tuple[Live
             )
         )
     return tuple(sorted(result, key=lambda s: s.resource_id))
+
+
+def put_metric_alarm_request(alarm: AlarmDef, tags: Pairs) -> Request:
+    """PutMetricAlarm of an owned alarm on one variant's SageMaker metric (CloudWatch API
+    reference; SageMaker's endpoint invocation metrics, namespace AWS/SageMaker). The tags only
+    take on creation: CloudWatch ignores them when the alarm exists."""
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": f"owned by smgitops: {alarm.endpoint} variant {alarm.variant}",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": alarm.metric,
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": alarm.endpoint},
+            {"Name": "VariantName", "Value": alarm.variant},
+        ],
+        "Statistic": alarm.statistic,
+        "Period": alarm.period_s,
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "Threshold": alarm.threshold,
+        "ComparisonOperator": "GreaterThanThreshold",
+        # No invocations is no evidence of errors: an idle endpoint must not roll back.
+        "TreatMissingData": "notBreaching",
+        "Tags": [{"Key": k, "Value": v} for k, v in tags],
+    }
+
+
+def parse_alarm(shape: Request) -> LiveAlarm:
+    return LiveAlarm(
+        name=shape["AlarmName"],
+        metric=shape.get("MetricName", ""),
+        statistic=shape.get("Statistic", ""),
+        threshold=float(shape.get("Threshold", 0.0)),
+        period_s=int(shape.get("Period", 0)),
+        evaluation_periods=int(shape.get("EvaluationPeriods", 0)),
+        dimensions=tuple((d["Name"], d["Value"]) for d in shape.get("Dimensions", [])),
+    )

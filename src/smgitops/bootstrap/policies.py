@@ -378,6 +378,15 @@ def deploy_policy(
             [scalable_targets],
             Condition={"StringEquals": {f"aws:ResourceTag/{naming.TAG_ENV}": settings.name}},
         ),
+        # Owned alarms carry the env in their name (naming.alarm_prefix): the ARN scopes them.
+        _statement(
+            "OwnedAlarms",
+            ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"],
+            [
+                f"arn:{partition}:cloudwatch:{settings.region}:{settings.account_id}:alarm:"
+                f"{naming.alarm_prefix(settings.name)}*"
+            ],
+        ),
         _statement(
             "AutoscalingRead",
             [

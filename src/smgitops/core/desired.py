@@ -78,6 +78,21 @@ class DeploymentSpec:
 
 
 @dataclass(frozen=True)
+class AlarmSpec:
+    """A CloudWatch alarm the manifest asks smgitops to own (`spec.alarms[]`): fires when
+    `statistic` of the variant's SageMaker `metric` over `period_s` seconds is greater than
+    `threshold` for `evaluation_periods` periods in a row (latencies in microseconds)."""
+
+    name: str  # short, unique in the manifest
+    metric: str  # e.g. Invocation5XXErrors, ModelLatency (namespace AWS/SageMaker)
+    threshold: float
+    statistic: str
+    period_s: int = 60
+    evaluation_periods: int = 1
+    rollback: bool = True  # also watched by the deployment guardrails
+
+
+@dataclass(frozen=True)
 class DataCaptureSpec:
     sample_percent: int
     s3_uri: str
@@ -154,6 +169,7 @@ class EndpointSpec:
     environment: Pairs = ()
     tags: Pairs = ()
     autoscaling: AutoscalingSpec | None = None
+    alarms: tuple[AlarmSpec, ...] = ()
     deployment: DeploymentSpec = field(default_factory=DeploymentSpec)
     data_capture: DataCaptureSpec | None = None
     smoke_test: SmokeTestSpec | None = None

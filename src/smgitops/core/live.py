@@ -99,6 +99,19 @@ class ModelDataCheck:
 
 
 @dataclass(frozen=True)
+class LiveAlarm:
+    """An owned CloudWatch alarm as DescribeAlarms reports it."""
+
+    name: str
+    metric: str
+    statistic: str
+    threshold: float
+    period_s: int
+    evaluation_periods: int
+    dimensions: Pairs  # (name, value), e.g. ("EndpointName", "staging-churn")
+
+
+@dataclass(frozen=True)
 class LastOutcome:
     """How the newest apply that changed an endpoint ended (the env's apply history)."""
 
@@ -126,6 +139,7 @@ class LiveState:
     # the CloudWatch alarms the manifests' rollbackAlarms name that exist (None: not read)
     alarms: frozenset[str] | None = None
     last_outcomes: tuple[LastOutcome, ...] = ()  # one per endpoint the history knows
+    owned_alarms: tuple[LiveAlarm, ...] = ()  # every alarm under naming.alarm_prefix(env)
 
     def endpoint(self, name: str) -> LiveEndpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)

@@ -154,6 +154,24 @@ def scaled_endpoint(resource_id: str) -> str | None:
     )
 
 
+def alarm_prefix(env: str) -> str:
+    """Start of every CloudWatch alarm name smgitops owns in `env`: one DescribeAlarms lists
+    them, and IAM scopes an env's role to them (endpoint names cannot hold a `/`)."""
+    return f"smgitops/{env}/"
+
+
+def alarm_name(env: str, endpoint: str, variant: str, short: str) -> str:
+    """`smgitops/<env>/<endpoint>/<variant>/<short>`: an owned alarm (at most 255 characters:
+    63 + 63 + 32 and the env's folder name fit). No side effects."""
+    return f"{alarm_prefix(env)}{endpoint}/{variant}/{short}"
+
+
+def alarm_endpoint(name: str) -> str | None:
+    """The endpoint of an owned alarm's name (None for other names). No side effects."""
+    parts = name.split("/")
+    return parts[2] if len(parts) == 5 and parts[0] == "smgitops" else None
+
+
 def scaling_policy_name(endpoint_name: str, variant_name: str) -> str:
     return f"smgitops-{endpoint_name}-{variant_name}"[:256]
 

@@ -14,9 +14,16 @@ from enum import StrEnum
 
 from smgitops.core import naming
 from smgitops.core.desired import DeploymentSpec
-from smgitops.core.live import LiveConfig, LiveConfigVariant, LiveEndpoint, LiveScaling, LiveState
+from smgitops.core.live import (
+    LiveAlarm,
+    LiveConfig,
+    LiveConfigVariant,
+    LiveEndpoint,
+    LiveScaling,
+    LiveState,
+)
 from smgitops.core.outcomes import Outcome
-from smgitops.core.resources import DesiredEndpoint, ScalingDef, VariantDef
+from smgitops.core.resources import AlarmDef, DesiredEndpoint, ScalingDef, VariantDef
 
 _SUCCEEDED = {o.value for o in Outcome if o.succeeded}
 # verify.ObjectState values, as the reader records them (plain strings: this module is pure).
@@ -32,9 +39,10 @@ class Action(StrEnum):
     UPDATE = "update"  # new endpoint config, blue/green with the manifest's guardrails
     UPDATE_CAPACITY = "update_capacity"  # UpdateEndpointWeightsAndCapacities, no new fleet
     UPDATE_SCALING = "update_scaling"  # only the autoscaling target/policy changes
+    UPDATE_ALARMS = "update_alarms"  # only owned CloudWatch alarms change
     REPLACE = "replace"  # delete a Failed endpoint and create it again
     DELETE = "delete"
-    VERIFY = "verify"  # smoke-test the live config: an earlier apply stopped before it passed
+    VERIFY = "verify"  # smoke-test the live config: it never passed (an apply stopped, or failed)
     REPAIR = "repair"  # put the pinned model data back under its key: no SageMaker change
     ORPHAN = "orphan"  # managed, without a manifest, kept because the env does not prune
     NOOP = "no_op"
@@ -45,6 +53,7 @@ class Reason(StrEnum):
     CONFIG_CHANGED = "config_changed"
     CAPACITY_CHANGED = "capacity_changed"
     SCALING_CHANGED = "scaling_changed"
+    ALARMS_CHANGED = "alarms_changed"
     ENDPOINT_FAILED = "endpoint_failed"
     REMOVED_FROM_GIT = "removed_from_git"
     PRUNE_DISABLED = "prune_disabled"
@@ -93,6 +102,19 @@ class ScalingChange:
     desired: ScalingDef | None = None
 
 
+class AlarmAction(StrEnum):
+    PUT = "put"  # PutMetricAlarm: creates, or updates in place
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    action: AlarmAction
+    name: str
+    desired: AlarmDef | None = None
+    live: LiveAlarm | None = None
+
+
 @dataclass(frozen=True)
 class Rollout:
     """How an UPDATE moves traffic: the manifest's guardrails plus what the planner decided."""
@@ -112,6 +134,7 @@ class EndpointChange:
     desired: DesiredEndpoint | None = None
     diffs: tuple[FieldDiff, ...] = ()
     scaling: tuple[ScalingChange, ...] = ()
+    alarms: tuple[AlarmChange, ...] = ()
     rollout: Rollout | None = None
     live_status: str | None = None
     live_config: str | None = None
@@ -347,8 +370,55 @@ def _scaling_diffs(changes: tuple[ScalingChange, ...]) -> tuple[FieldDiff, ...]:
     )
 
 
+def _alarm_changes(desired: DesiredEndpoint, live: LiveState) -> tuple[AlarmChange, ...]:
+    current = {
+        a.name: a for a in live.owned_alarms if naming.alarm_endpoint(a.name) == desired.name
+    }
+    wanted = {a.name: a for a in desired.alarms}
+    changes = [
+        AlarmChange(AlarmAction.DELETE, name, live=current[name])
+        for name in sorted(current.keys() - wanted)
+    ]
+    for name, alarm in sorted(wanted.items()):
+        if name not in current or not _alarm_matches(alarm, current[name]):
+            changes.append(AlarmChange(AlarmAction.PUT, name, alarm, current.get(name)))
+    return tuple(changes)
+
+
+def _alarm_matches(desired: AlarmDef, live: LiveAlarm) -> bool:
+    dimensions = (("EndpointName", desired.endpoint), ("VariantName", desired.variant))
+    return (
+        live.metric == desired.metric
+        and live.statistic == desired.statistic
+        and math.isclose(live.threshold, desired.threshold)
+        and live.period_s == desired.period_s
+        and live.evaluation_periods == desired.evaluation_periods
+        and tuple(sorted(live.dimensions)) == dimensions
+    )
+
+
+def alarm_text(alarm: AlarmDef | LiveAlarm) -> str:
+    """`Invocation5XXErrors Sum > 0 for 1 x 60s`: what makes the alarm fire. No side effects."""
+    return (
+        f"{alarm.metric} {alarm.statistic} > {_fmt(alarm.threshold)} "
+        f"for {alarm.evaluation_periods} x {alarm.period_s}s"
+    )
+
+
+def _alarm_diffs(changes: tuple[AlarmChange, ...]) -> tuple[FieldDiff, ...]:
+    return tuple(
+        FieldDiff(
+            f"alarms[{c.name.split('/', 3)[-1]}]",
+            None if c.live is None else alarm_text(c.live),
+            None if c.desired is None else alarm_text(c.desired),
+        )
+        for c in changes
+    )
+
+
 def _rollout(desired: DesiredEndpoint, live: LiveEndpoint) -> Rollout:
-    deployment = desired.spec.deployment
+    # The guardrails watch the manifest's rollbackAlarms and the owned rollback alarms.
+    deployment = replace(desired.spec.deployment, rollback_alarms=desired.rollback_alarms)
     retain = deployment.retain_scaled_capacity
     if retain is None:
         retain = bool(desired.scaling)
@@ -387,6 +457,7 @@ def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
         manifest=desired.spec.manifest_path,
         desired=desired,
         scaling=_scaling_changes(desired, live),
+        alarms=_alarm_changes(desired, live),
     )
     new_fleet = _instances(c.instance_count for c in desired.capacity)
     if current is None or current.status == "Deleting":
@@ -441,7 +512,7 @@ def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
             base,
             action=Action.UPDATE,
             reason=reason,
-            diffs=diffs + _scaling_diffs(base.scaling),
+            diffs=diffs + _scaling_diffs(base.scaling) + _alarm_diffs(base.alarms),
             rollout=rollout,
             peak_instances=_peak_for_update(desired, current, rollout),
         )
@@ -452,7 +523,7 @@ def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
             base,
             action=Action.UPDATE_CAPACITY,
             reason=Reason.CAPACITY_CHANGED,
-            diffs=capacity + _scaling_diffs(base.scaling),
+            diffs=capacity + _scaling_diffs(base.scaling) + _alarm_diffs(base.alarms),
             peak_instances=max(old, new_fleet),
         )
     if base.scaling:
@@ -460,7 +531,15 @@ def plan_endpoint(desired: DesiredEndpoint, live: LiveState, env: str) -> Endpoi
             base,
             action=Action.UPDATE_SCALING,
             reason=Reason.SCALING_CHANGED,
-            diffs=_scaling_diffs(base.scaling),
+            diffs=_scaling_diffs(base.scaling) + _alarm_diffs(base.alarms),
+            peak_instances=_instances(v.instance_count for v in current.variants),
+        )
+    if base.alarms:
+        return replace(
+            base,
+            action=Action.UPDATE_ALARMS,
+            reason=Reason.ALARMS_CHANGED,
+            diffs=_alarm_diffs(base.alarms),
             peak_instances=_instances(v.instance_count for v in current.variants),
         )
     if _smoke_test_pending(desired, current):
@@ -539,6 +618,11 @@ def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointC
         for s in live.scaling
         if naming.scaled_endpoint(s.resource_id) == name
     )
+    alarms = tuple(
+        AlarmChange(AlarmAction.DELETE, a.name, live=a)
+        for a in live.owned_alarms
+        if naming.alarm_endpoint(a.name) == name
+    )
     if not prune:
         return EndpointChange(
             endpoint=name,
@@ -555,6 +639,7 @@ def plan_removed(name: str, live: LiveState, env: str, prune: bool) -> EndpointC
         reason=Reason.REMOVED_FROM_GIT,
         manifest=manifest,
         scaling=scaling,
+        alarms=alarms,
         live_status=current.status,
         live_config=current.config_name,
         wait_first=current.in_progress,

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from smgitops.core import instance_types
 from smgitops.core.pins import describe_pin, pin_document
-from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction
+from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction, alarm_text
 from smgitops.core.resources import Capacity, DesiredEndpoint, VariantDef
 
 FORMAT_VERSION = 1
@@ -26,6 +26,7 @@ ACTION_NAMES = {
     Action.UPDATE: "update",
     Action.UPDATE_CAPACITY: "update_capacity",
     Action.UPDATE_SCALING: "update_scaling",
+    Action.UPDATE_ALARMS: "update_alarms",
     Action.REPLACE: "replace",
     Action.DELETE: "delete",
     Action.VERIFY: "verify",
@@ -38,6 +39,7 @@ REASON_NAMES = {
     Reason.CONFIG_CHANGED: "config_changed",
     Reason.CAPACITY_CHANGED: "capacity_changed",
     Reason.SCALING_CHANGED: "scaling_changed",
+    Reason.ALARMS_CHANGED: "alarms_changed",
     Reason.ENDPOINT_FAILED: "endpoint_failed",
     Reason.REMOVED_FROM_GIT: "removed_from_git",
     Reason.PRUNE_DISABLED: "prune_disabled",
@@ -53,12 +55,13 @@ REASON_TEXT = {
     Reason.CONFIG_CHANGED: "model or config changed: new endpoint config",
     Reason.CAPACITY_CHANGED: "instance counts or weights changed: no new fleet",
     Reason.SCALING_CHANGED: "autoscaling changed",
+    Reason.ALARMS_CHANGED: "owned CloudWatch alarms changed",
     Reason.ENDPOINT_FAILED: "endpoint is Failed: delete and create again",
     Reason.REMOVED_FROM_GIT: "manifest removed from git",
     Reason.PRUNE_DISABLED: "prune off: no manifest in git, kept running; delete it in git's "
     "way (prune: true) or restore its manifest",
     Reason.SMOKE_TEST_PENDING: (
-        "live config never passed its smoke test (an earlier apply stopped): run it, "
+        "live config never passed its smoke test (an apply stopped or its test failed): run it, "
         "roll back if it fails"
     ),
     Reason.PACKAGING_CHANGED: (
@@ -82,6 +85,7 @@ SYMBOLS = {
     Action.UPDATE: ("~", "yellow"),
     Action.UPDATE_CAPACITY: ("~", "yellow"),
     Action.UPDATE_SCALING: ("~", "yellow"),
+    Action.UPDATE_ALARMS: ("~", "yellow"),
     Action.REPLACE: ("-/+", "red"),
     Action.DELETE: ("-", "red"),
     Action.VERIFY: ("?", "yellow"),
@@ -162,6 +166,9 @@ def _created(desired: DesiredEndpoint) -> list[str]:
             f"autoscaling {s.variant}: {s.min_capacity}-{s.max_capacity} instances, "
             f"target {s.target_value:g} {s.metric}"
         )
+    for alarm in desired.alarms:
+        role = ", rollback alarm" if alarm.rollback else ""
+        lines.append(f"alarm {alarm.name}: {alarm_text(alarm)}{role}")
     spec = desired.spec
     if spec.environment:
         lines.append("environment " + ", ".join(f"{k}={v}" for k, v in spec.environment))
@@ -169,8 +176,8 @@ def _created(desired: DesiredEndpoint) -> list[str]:
         capture = desired.config.data_capture
         lines.append(f"data capture {capture.sample_percent}% to {capture.s3_uri}")
     deployment = spec.deployment
-    if deployment.strategy != "all-at-once" or deployment.rollback_alarms:
-        alarms = ", ".join(deployment.rollback_alarms) or "none"
+    if deployment.strategy != "all-at-once" or desired.rollback_alarms:
+        alarms = ", ".join(desired.rollback_alarms) or "none"
         lines.append(
             f"updates: {deployment.strategy}, rollback on alarms {alarms} (from the next update)"
         )
@@ -225,6 +232,7 @@ def _deleted(change: EndpointChange) -> list[str]:
         lines.append(f"model {model.name} ({model.image_uri})")
         lines.append(f"model data {model.model_data_url}")
     lines += [f"autoscaling {s.resource_id}: deregistered" for s in change.scaling]
+    lines += [f"alarm {a.name}: deleted" for a in change.alarms]
     return lines
 
 
@@ -472,6 +480,14 @@ def _change_json(change: EndpointChange) -> dict[str, Any]:
                 "resource_id": s.resource_id,
             }
             for s in change.scaling
+        ],
+        "alarms": [
+            {
+                "action": a.action.value,
+                "name": a.name,
+                "rule": alarm_text(a.desired) if a.desired else None,
+            }
+            for a in change.alarms
         ],
     }
 

@@ -108,6 +108,21 @@ class ScalingDef:
 
 
 @dataclass(frozen=True)
+class AlarmDef:
+    """An owned CloudWatch alarm on one variant's SageMaker metric (PutMetricAlarm)."""
+
+    name: str  # naming.alarm_name
+    endpoint: str
+    variant: str
+    metric: str
+    statistic: str
+    threshold: float
+    period_s: int
+    evaluation_periods: int
+    rollback: bool
+
+
+@dataclass(frozen=True)
 class DesiredEndpoint:
     spec: EndpointSpec
     artifact: ModelArtifact
@@ -115,10 +130,18 @@ class DesiredEndpoint:
     config: ConfigDef
     capacity: tuple[Capacity, ...]
     scaling: tuple[ScalingDef, ...]
+    alarms: tuple[AlarmDef, ...] = ()
 
     @property
     def name(self) -> str:
         return self.spec.endpoint_name
+
+    @property
+    def rollback_alarms(self) -> tuple[str, ...]:
+        """What the deployment guardrails watch: the manifest's rollbackAlarms, then the
+        owned alarms marked `rollback`."""
+        owned = tuple(a.name for a in self.alarms if a.rollback)
+        return self.spec.deployment.rollback_alarms + owned
 
 
 def _variant_def(variant: VariantSpec, model_name: str) -> VariantDef:
@@ -189,4 +212,19 @@ def desired_endpoint(
             for v in spec.variants
             if not v.is_serverless
         )
-    return DesiredEndpoint(spec, artifact, model, config, capacity, scaling)
+    alarms = tuple(
+        AlarmDef(
+            name=naming.alarm_name(spec.env, spec.endpoint_name, variant.name, alarm.name),
+            endpoint=spec.endpoint_name,
+            variant=variant.name,
+            metric=alarm.metric,
+            statistic=alarm.statistic,
+            threshold=alarm.threshold,
+            period_s=alarm.period_s,
+            evaluation_periods=alarm.evaluation_periods,
+            rollback=alarm.rollback,
+        )
+        for alarm in spec.alarms
+        for variant in spec.variants
+    )
+    return DesiredEndpoint(spec, artifact, model, config, capacity, scaling, alarms)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from smgitops.core.desired import (
+    AlarmSpec,
     AutoscalingSpec,
     BaseImageSpec,
     DataCaptureSpec,
@@ -82,6 +83,23 @@ def _autoscaling(value: dict[str, Any] | None) -> AutoscalingSpec | None:
         metric=metric,
         scale_in_cooldown_s=value["scaleInCooldownSeconds"],
         scale_out_cooldown_s=value["scaleOutCooldownSeconds"],
+    )
+
+
+# Counts add up over a period; latencies are averaged (the schema cannot say "depends on metric").
+_LATENCIES = {"ModelLatency", "OverheadLatency"}
+
+
+def _alarm(value: dict[str, Any]) -> AlarmSpec:
+    metric = value["metric"]
+    return AlarmSpec(
+        name=value["name"],
+        metric=metric,
+        threshold=float(value["threshold"]),
+        statistic=value.get("statistic") or ("Average" if metric in _LATENCIES else "Sum"),
+        period_s=value["periodSeconds"],
+        evaluation_periods=value["evaluationPeriods"],
+        rollback=value["rollback"],
     )
 
 
@@ -218,6 +236,7 @@ def endpoint_spec(
         environment=pairs(spec.get("environment")),
         tags=pairs(metadata.get("tags")),
         autoscaling=_autoscaling(spec.get("autoscaling")),
+        alarms=tuple(_alarm(alarm) for alarm in spec.get("alarms", ())),
         deployment=_deployment(spec.get("deployment")),
         data_capture=_data_capture(spec.get("dataCapture"), settings),
         smoke_test=_smoke_test(spec.get("smokeTest"), smoke_body),

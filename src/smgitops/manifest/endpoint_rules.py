@@ -18,6 +18,8 @@ from smgitops.manifest.yaml_reader import YamlDocument
 MAX_ENDPOINT_NAME = 63
 ENDPOINT_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 RESERVED_TAG_PREFIXES = ("aws:", "smgitops:")
+# AutoRollbackConfiguration.Alarms holds at most 10 (SageMaker API reference).
+MAX_ROLLBACK_ALARMS = 10
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,11 @@ def _deployment_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]
                 (*base, "strategy"), f"strategy {strategy} needs a '{block}' block with its size"
             )
         )
-    if not deployment.get("rollbackAlarms"):
+    if not deployment.get("rollbackAlarms") and not _owned_rollback_alarms(spec):
         problems.append(
             report.at(
                 (*base, "strategy"),
-                f"strategy {strategy} needs rollbackAlarms "
+                f"strategy {strategy} needs rollbackAlarms or an alarm under spec.alarms "
                 "(SageMaker only bakes and rolls back when alarms are watched)",
             )
         )
@@ -223,6 +225,35 @@ def _deployment_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]
                         f"({total} instance(s)) (allowed: {allowed})",
                     )
                 )
+    return problems
+
+
+def _owned_rollback_alarms(spec: dict[str, Any]) -> int:
+    """How many CloudWatch alarms spec.alarms makes that the guardrails watch (one per variant)."""
+    rollback = [a for a in spec.get("alarms", []) if a.get("rollback", True)]
+    return len(rollback) * len(spec["variants"])
+
+
+def _alarm_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for index, alarm in enumerate(spec.get("alarms", [])):
+        if alarm["name"] in seen:
+            problems.append(
+                report.at(("spec", "alarms", index, "name"), f"alarm '{alarm['name']}' twice")
+            )
+        seen.add(alarm["name"])
+    external = spec.get("deployment", {}).get("rollbackAlarms", [])
+    watched = len(external) + _owned_rollback_alarms(spec)
+    if watched > MAX_ROLLBACK_ALARMS:
+        problems.append(
+            report.at(
+                ("spec", "alarms"),
+                f"the guardrails would watch {watched} alarms (rollbackAlarms, plus each "
+                f"rollback alarm here once per variant); SageMaker allows at most "
+                f"{MAX_ROLLBACK_ALARMS}: set rollback: false on some",
+            )
+        )
     return problems
 
 
@@ -298,6 +329,7 @@ def endpoint_problems(document: YamlDocument, file: str, env: str) -> list[Probl
         *_serverless_problems(report, spec),
         *_autoscaling_problems(report, spec),
         *_deployment_problems(report, spec),
+        *_alarm_problems(report, spec),
         *_smoke_test_problems(report, spec),
         *_capture_problems(report, spec),
     ]

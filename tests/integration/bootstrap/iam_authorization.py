@@ -1,7 +1,7 @@
 """Resource-level and condition-aware IAM checks for the emulator, so ARN- and tag-scoped
 policies are really tested.
 
-moto enforces IAM by action only for SageMaker, ECR and Application Auto Scaling: it
+moto enforces IAM by action only for SageMaker, ECR, Application Auto Scaling and CloudWatch: it
 authorises every request against the resource `*`, which an ARN-scoped statement never
 matches. This module gives those requests the ARNs AWS's service authorization reference
 names (UpdateEndpoint, for example, is checked on the endpoint AND the new endpoint config),
@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.ecr.responses import ECRResponse
 from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
@@ -89,6 +90,20 @@ def ecr_resources(response: Any) -> list[str]:
         return ["*"]
     base = f"arn:aws:ecr:{response.region}:{response.current_account}"
     return [f"{base}:repository/{name}" for name in names]
+
+
+def cloudwatch_resources(response: Any) -> list[str]:
+    """The alarms a CloudWatch request writes (PutMetricAlarm, DeleteAlarms, tagging); `*`
+    for the reads, which IAM cannot scope to alarms."""
+    base = f"arn:aws:cloudwatch:{response.region}:{response.current_account}:alarm:"
+    action = response._get_action()
+    if action == "PutMetricAlarm":
+        return [base + response._get_param("AlarmName")]
+    if action == "DeleteAlarms":
+        return [base + name for name in response._get_param("AlarmNames", [])]
+    if action in {"TagResource", "UntagResource"}:
+        return [response._get_param("ResourceARN")]
+    return ["*"]
 
 
 _TAG_ARN_OPERATIONS = {"TagResource", "UntagResource", "ListTagsForResource"}
@@ -224,6 +239,7 @@ def resource_level_iam() -> Iterator[None]:
         (SageMakerResponse, _AUTHORIZE, _authorizer(sagemaker_resources)),
         (SageMakerRuntimeResponse, _AUTHORIZE, _authorizer(runtime_resources)),
         (ECRResponse, _AUTHORIZE, _authorizer(ecr_resources)),
+        (CloudWatchResponse, _AUTHORIZE, _authorizer(cloudwatch_resources)),
         (
             ApplicationAutoScalingResponse,
             _AUTHORIZE,

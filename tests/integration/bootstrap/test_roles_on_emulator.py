@@ -423,3 +423,31 @@ def test_deploy_role_writes_autoscaling_only_on_targets_tagged_for_its_env(roles
     )["ScalableTargets"]
     assert (prod["MinCapacity"], prod["MaxCapacity"]) == (1, 4)
     assert admin.list_tags_for_resource(ResourceARN=prod_arn)["Tags"] == {"smgitops:env": "prod"}
+
+
+def test_deploy_role_writes_only_the_alarms_named_for_its_env(roles, enforced, assume):
+    deploy = assume(DEPLOY_ROLE)
+    cloudwatch = deploy.client("cloudwatch")
+    rule = {
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 0.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Tags": [{"Key": "smgitops:env", "Value": "staging"}],
+    }
+    ours = "smgitops/staging/staging-demo/primary/5xx"
+    prods = "smgitops/prod/prod-demo/primary/5xx"
+    enforced.client("cloudwatch").put_metric_alarm(AlarmName=prods, **rule)
+
+    cloudwatch.put_metric_alarm(AlarmName=ours, **rule)
+    denied(cloudwatch.put_metric_alarm, AlarmName=prods, **{**rule, "Threshold": 1e9})
+    denied(cloudwatch.put_metric_alarm, AlarmName="team-pager", **rule)
+    denied(cloudwatch.delete_alarms, AlarmNames=[prods])
+    cloudwatch.delete_alarms(AlarmNames=[ours])
+
+    # Prod's alarm is as its own deploy made it.
+    (alarm,) = enforced.client("cloudwatch").describe_alarms(AlarmNames=[prods])["MetricAlarms"]
+    assert alarm["Threshold"] == 0.0

@@ -455,7 +455,23 @@ CASES = [
         added("  deployment:\n    strategy: canary\n"),
         (
             "deployments/staging/demo-regressor.yaml:15:15: spec.deployment.strategy: strategy canary needs a 'canary' block with its size",
-            "deployments/staging/demo-regressor.yaml:15:15: spec.deployment.strategy: strategy canary needs rollbackAlarms (SageMaker only bakes and rolls back when alarms are watched)",
+            "deployments/staging/demo-regressor.yaml:15:15: spec.deployment.strategy: strategy canary needs rollbackAlarms or an alarm under spec.alarms (SageMaker only bakes and rolls back when alarms are watched)",
+        ),
+    ),
+    Broken(
+        "alarm-named-twice-and-too-many-watched",
+        added(
+            "  alarms:\n"
+            + "".join(
+                f"    - {{name: a{i}, metric: Invocation5XXErrors, threshold: 0}}\n"
+                for i in range(6)
+            )
+            + "    - {name: a0, metric: ModelLatency, threshold: 1000, rollback: false}\n"
+            + "  deployment:\n    rollbackAlarms: [x1, x2, x3, x4, x5]\n"
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:15:5: spec.alarms: the guardrails would watch 11 alarms (rollbackAlarms, plus each rollback alarm here once per variant); SageMaker allows at most 10: set rollback: false on some",
+            "deployments/staging/demo-regressor.yaml:21:14: spec.alarms[6].name: alarm 'a0' twice",
         ),
     ),
     Broken(
