@@ -44,6 +44,10 @@ def serving_process_factory(model_dir: Path, environment: dict[str, str]) -> Mod
     return ServingProcess(model_dir, port=0, workers=1, env=environment)
 
 
+# DescribeEndpoint's FailureReason holds at most 1024 characters (SageMaker API reference).
+MAX_FAILURE_REASON = 1024
+
+
 class ModelLoadFailed(Exception):
     """The model's serving process did not come up (the container would fail its ping)."""
 
@@ -149,11 +153,15 @@ class ModelServers:
         if self._load_on_deploy:
             try:
                 self.server_for(account, region, container)
-            except (ModelLoadFailed, artifacts.UnsafeArchive):
-                return (
+            except (ModelLoadFailed, artifacts.UnsafeArchive) as error:
+                # AWS's sentence, then what AWS would only show in CloudWatch Logs: the model's
+                # own error line (offline, FailureReason is the one place to read it).
+                reason = (
                     f"The primary container for production variant {variant.name} did not pass "
-                    "the ping health check. Please check CloudWatch logs for this endpoint."
+                    "the ping health check. Please check CloudWatch logs for this endpoint. "
+                    f"(emulator: the model's error: {error})"
                 )
+                return reason[:MAX_FAILURE_REASON]
         return None
 
     def stop_all(self) -> None:

@@ -44,6 +44,7 @@ def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws):
     line = _failure_line(result.output)
     assert line.startswith("staging-scorer: update_rolled_back: SageMaker rolled the update back")
     assert "did not pass the ping health check" in line
+    assert "RuntimeError: weights corrupt" in line  # the model's own error, offline
     assert "container logs: CloudWatch log group /aws/sagemaker/Endpoints/staging-scorer" in line
     _still_serving_the_old_model(deployed)
     # The next plan offers the update again, and says how the last attempt ended.
