@@ -3,6 +3,8 @@ still serves the previous model (the lock released, a re-run free to try again).
 
 from __future__ import annotations
 
+import json
+
 import boto3
 
 from testkit.faults import count, finish, lock_objects, start_apply, wait_for
@@ -85,9 +87,11 @@ def test_alarm_firing_during_the_canary_bake_rolls_back(repo, aws):
         "    rollbackAlarms: [scorer-5xx]\n"
     )
     repo.write("deployments/staging/scorer.yaml", manifest(count=2) + canary)
+    repo.write("deployments/staging/second.yaml", manifest(name="second"))
     assert repo.run("image", "push", "--env", "staging").exit_code == 0
     assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
     repo.set_weight(2.0)
+    (repo.root / "deployments/staging/second.yaml").unlink()  # pruned in the same apply
     process = start_apply(repo.root)
     wait_for(aws, lambda calls: count(calls, "UpdateEndpoint") >= 1, process)
     boto3.client("cloudwatch").set_alarm_state(
@@ -99,3 +103,16 @@ def test_alarm_firing_during_the_canary_bake_rolls_back(repo, aws):
     assert "update_rolled_back" in line
     assert "CloudWatch alarm 'scorer-5xx' was in ALARM state" in line
     _still_serving_the_old_model(repo)
+    # The delete waited for the update, which failed: the endpoint stays, and says why.
+    assert "staging-second: delete_deferred: not deleted while staging-scorer did not come up" in (
+        " ".join(output.split())
+    )
+    answer = boto3.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="staging-second", ContentType="text/csv", Body=b"1,2,3"
+    )
+    assert answer["Body"].read() == b"[6.0]"
+    # status names the alarm that rolled the update back.
+    shown = repo.run("status", "--env", "staging", "scorer", "--format", "json")
+    (row,) = json.loads(shown.stdout)["endpoints"]
+    assert row["last_apply"]["outcome"] == "update_rolled_back"
+    assert "CloudWatch alarm 'scorer-5xx' was in ALARM state" in row["last_apply"]["message"]
