@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from smgitops.core import naming
+from smgitops.core import instance_types, naming
 from smgitops.core.desired import DeploymentSpec
 from smgitops.core.live import (
     LiveAlarm,
@@ -672,6 +672,27 @@ def _with_last_failure(change: EndpointChange, live: LiveState) -> EndpointChang
     return replace(change, last_failure=text)
 
 
+def _gpu_without_cuda(change: EndpointChange) -> EndpointChange:
+    """A warning when a new fleet of GPU instances would run the repo's CPU-only image (the
+    slim Python base of container/): it serves, but pays for GPUs it never uses."""
+    desired = change.desired
+    if desired is None or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+        return change
+    if not desired.spec.model.has_folder or desired.spec.base_image is not None:
+        return change  # a pinned or registry image, or a DLC base that names its processor
+    for variant in desired.config.variants:
+        hardware = instance_types.lookup(variant.instance_type or "")
+        if hardware is not None and hardware.accelerator_kind == "gpu":
+            note = (
+                f"variant {variant.name} runs on {variant.instance_type} "
+                f"({hardware.accelerators} {hardware.accelerator_model}) but the serving image "
+                "is CPU-only (container/'s slim Python base): set spec.image with processor: "
+                "gpu, or use a CPU instance type"
+            )
+            change = replace(change, warnings=(*change.warnings, note))
+    return change
+
+
 def _missing_alarms(desired: DesiredEndpoint, live: LiveState) -> list[str]:
     """The manifest's rollback alarms CloudWatch does not have ([] when alarms were not read)."""
     if live.alarms is None:
@@ -694,7 +715,7 @@ def plan(desired: Iterable[DesiredEndpoint], live: LiveState, *, env: str, prune
         if isinstance(outcome, str):
             errors.append(outcome)
             continue
-        outcome = _pending_rollout_settings(outcome, live)
+        outcome = _gpu_without_cuda(_pending_rollout_settings(outcome, live))
         missing = _missing_alarms(endpoint, live)
         if missing and outcome.rollout is not None:
             errors.append(

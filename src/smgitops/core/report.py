@@ -134,7 +134,11 @@ def _rollout_text(change: EndpointChange) -> str | None:
 
 
 def _peak_text(change: EndpointChange) -> str | None:
-    if not change.is_change or change.action is Action.DELETE or not change.peak_instances:
+    if (
+        not change.is_change
+        or change.action in (Action.DELETE, Action.UPDATE_ALARMS)
+        or not change.peak_instances
+    ):
         return None
     note = " (blue/green: old and new fleets together)" if change.action is Action.UPDATE else ""
     return f"peak {change.peak_instances} instances{note}"
@@ -318,7 +322,7 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
     rows = ["| Endpoint | Action | Why | Peak instances |", "|---|---|---|---|"]
     rows += [
         f"| `{c.endpoint}` | {ACTION_NAMES.get(c.action, 'unknown')} | "
-        f"{_md(_why(c))} | {c.peak_instances or ''} |"
+        f"{_md(_why(c))} | {c.peak_instances if _peak_text(c) else ''} |"
         for c in plan.changes
         if c.is_change or c.action is Action.ORPHAN
     ]

@@ -7,7 +7,14 @@ from dataclasses import replace
 import pytest
 
 from smgitops.core import naming
-from smgitops.core.desired import DeploymentSpec, SmokeTestSpec, TrafficStep, VariantSpec, pairs
+from smgitops.core.desired import (
+    BaseImageSpec,
+    DeploymentSpec,
+    SmokeTestSpec,
+    TrafficStep,
+    VariantSpec,
+    pairs,
+)
 from smgitops.core.live import LiveScaling, LiveState, LiveVariant, ModelDataCheck
 from smgitops.core.plan import Action, Reason, ScalingAction, plan
 from testkit.values import AUTOSCALING, IMAGE, desired, live_for, spec
@@ -319,3 +326,19 @@ def test_endpoint_without_a_smoke_test_is_never_verified():
     (change,) = _plan([d], LiveState(endpoints=(live_for(d),))).changes
 
     assert change.action is Action.NOOP
+
+
+def test_gpu_instances_with_the_cpu_only_image_are_a_warning_not_an_error():
+    gpu = spec(variants=(VariantSpec(name="primary", instance_type="ml.g5.xlarge"),))
+
+    (change,) = _plan([desired(gpu)]).changes
+
+    assert change.action is Action.CREATE
+    (warning,) = change.warnings
+    assert warning.startswith("variant primary runs on ml.g5.xlarge (1 NVIDIA-A10G)")
+    assert "CPU-only" in warning
+    (cpu,) = _plan([desired(spec())]).changes
+    assert cpu.warnings == ()
+    dlc = replace(gpu, base_image=BaseImageSpec("pytorch", "2.0.0", "py310", "gpu"))
+    (on_cuda,) = _plan([desired(dlc)]).changes
+    assert on_cuda.warnings == ()
