@@ -9,6 +9,7 @@ before it goes InService (`prepare`), as SageMaker's instances would fail their 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 from collections import OrderedDict
@@ -46,6 +47,12 @@ def serving_process_factory(model_dir: Path, environment: dict[str, str]) -> Mod
 
 # DescribeEndpoint's FailureReason holds at most 1024 characters (SageMaker API reference).
 MAX_FAILURE_REASON = 1024
+
+
+def _model_error(text: str) -> str:
+    """The model's own words, without the emulator's scratch paths: `code/inference.py`."""
+    text = text.split(" failed to start: ", 1)[-1]
+    return re.sub(r"/\S*/(code/\S+)", r"\1", text)
 
 
 class ModelLoadFailed(Exception):
@@ -159,7 +166,7 @@ class ModelServers:
                 reason = (
                     f"The primary container for production variant {variant.name} did not pass "
                     "the ping health check. Please check CloudWatch logs for this endpoint. "
-                    f"(emulator: the model's error: {error})"
+                    f"(emulator: the model's error: {_model_error(str(error))})"
                 )
                 return reason[:MAX_FAILURE_REASON]
         return None

@@ -99,9 +99,14 @@ def test_model_that_does_not_load_fails_the_ping_health_check(deployer):
 
     with pytest.raises(WaiterError):
         deployer.wait_in_service("ep")
-    assert deployer.sagemaker.describe_endpoint(EndpointName="ep")["FailureReason"] == (
+    reason = deployer.sagemaker.describe_endpoint(EndpointName="ep")["FailureReason"]
+    # AWS's sentence, then the model's own error, which AWS keeps in CloudWatch Logs.
+    assert reason.startswith(
         "The primary container for production variant primary did not pass the ping health "
-        "check. Please check CloudWatch logs for this endpoint."
+        "check. Please check CloudWatch logs for this endpoint. (emulator: the model's error: "
+    )
+    assert reason.endswith(
+        "model_fn in code/inference.py failed: RuntimeError: weights are corrupt (inference.py:3))"
     )
 
 
