@@ -10,8 +10,10 @@ real ones by the `timeout_scale` knob. The sources, per limit:
 - Serverless request body: 4 MB ("The maximum request and response payload size for
   serverless invocations is 4 MB", Developer Guide, serverless-endpoints-invoke); over it
   `ValidationError` "Request <request id> has oversize body." (aws/sagemaker-python-sdk#4271).
-- Invocation timeout: 60 s for both kinds (InvokeEndpoint API reference; "1 minute" for
-  serverless, serverless-endpoints-invoke).
+- Invocation timeout: 60 s for both kinds (InvokeEndpoint API reference: "A customer's model
+  containers must respond to requests within 60 seconds"; "1 minute" for serverless,
+  serverless-endpoints-invoke); over it `ModelError` with status 0 (the wording of
+  aws/sagemaker-python-sdk#1119).
 - Startup: a variant's `ContainerStartupHealthCheckTimeoutInSeconds` and
   `ModelDataDownloadTimeoutInSeconds` (60-3600, ProductionVariant in botocore's model). AWS
   documents no defaults for instance variants; the emulator uses 60 s for the health check

@@ -142,7 +142,10 @@ def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
             region,
             endpoint_name,
             0,
-            "Your invocation timed out while waiting for a response from container primary.",
+            # AWS's wording (aws/sagemaker-python-sdk#1119).
+            "Your invocation timed out while waiting for a response from container primary. "
+            "Review the latency metrics for each container in Amazon CloudWatch, resolve the "
+            "issue, and try again.",
         )
     except requests.ConnectionError as error:
         return _model_error(account, region, endpoint_name, 0, f"connection failed: {error}")
