@@ -47,12 +47,24 @@ DEFAULT_TIMEOUTS = limits.startup_timeouts(False, None, None, timeout_scale=1.0)
 def serving_process_factory(
     model_dir: Path, environment: dict[str, str], startup_timeout: float = 60.0
 ) -> ModelServer:
-    """The project's serving stack as a local process (what the container image runs)."""
+    """The project's serving stack as a local process (what the container image runs): as
+    many workers as the container's SAGEMAKER_MODEL_SERVER_WORKERS asks (one otherwise,
+    where a container would start one per CPU), passing /ping within `startup_timeout`."""
     from smgitops.serving.process import ServingProcess
 
     return ServingProcess(
-        model_dir, port=0, workers=1, env=environment, startup_timeout=startup_timeout
+        model_dir,
+        port=0,
+        workers=_workers(environment),
+        env=environment,
+        startup_timeout=startup_timeout,
     )
+
+
+def _workers(environment: dict[str, str]) -> int:
+    # An unusable value starts one worker.
+    text = environment.get("SAGEMAKER_MODEL_SERVER_WORKERS", "").strip()
+    return int(text) if text.isdigit() and int(text) >= 1 else 1
 
 
 class ModelLoadFailed(Exception):

@@ -140,3 +140,36 @@ def test_a_described_config_can_be_sent_back_as_a_new_one(recorded):
     sm.create_endpoint_config(EndpointConfigName="plain-copy", **copy)
 
     assert "DataCaptureConfig" not in described
+
+
+def test_image_and_autoscaling_answers_the_project_reads_fit_the_output_shapes(recorded):
+    deployer, _ = recorded
+    ecr, ecr_raw = recording_client("ecr")
+    autoscaling, scaling_raw = recording_client("application-autoscaling")
+    deployer.ecr = ecr
+    deployer.register_image("serve")
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/ep/variant/primary",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    autoscaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4)
+    autoscaling.put_scaling_policy(
+        **target,
+        PolicyName="invocations",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+
+    ecr.describe_repositories()
+    ecr.describe_images(repositoryName="serve")
+    autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")
+    autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")
+
+    assert ecr_raw.problems() == {name: [] for name in ecr_raw.bodies}
+    assert scaling_raw.problems() == {name: [] for name in scaling_raw.bodies}

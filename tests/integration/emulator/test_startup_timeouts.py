@@ -1,4 +1,5 @@
-"""A variant's startup settings decide how long its instances may take to come up.
+"""A variant's startup settings decide how long its instances may take to come up, and a
+container's decide how it is started.
 
 The tests run SageMaker's time at 1/60 (knob `timeout_scale`): a 60 s timeout lasts 1 s, a
 3600 s one 60 s, against a model that needs about 5 s to load or to be downloaded.
@@ -22,6 +23,19 @@ SLOW_LOADING_MODEL = """
         return model, "text/plain"
 """
 
+# Notes each process that loads it in the file LOAD_LOG names.
+COUNTED_MODEL = """
+    import os
+
+    def model_fn(model_dir):
+        with open(os.environ["LOAD_LOG"], "a") as log:
+            log.write(f"{os.getpid()}\\n")
+        return "loaded"
+
+    def transform_fn(model, body, content_type, accept):
+        return model, "text/plain"
+"""
+
 QUICK_MODEL = """
     def model_fn(model_dir):
         return "loaded"
@@ -36,14 +50,15 @@ def sixty_times_faster(aws):
     aws.configure(timeout_scale=1 / 60)
 
 
-def _deploy(deployer, name: str, source: str, **settings) -> dict:
+def _deploy(deployer, name: str, source: str, environment=None, **settings) -> dict:
     """Deploy `source` (content unique to `name`: no model server is reused) with the
-    variant `settings`; the endpoint once it stops Creating."""
+    container `environment` and the variant `settings`; the endpoint once it stops Creating."""
     data = deployer.upload(f"{name}/model.tar.gz", model_tarball(source, {"id.txt": name}))
+    container = {"Image": deployer.register_image(name), "ModelDataUrl": data}
+    if environment:
+        container["Environment"] = environment
     deployer.sagemaker.create_model(
-        ModelName=name,
-        ExecutionRoleArn=ROLE_ARN,
-        PrimaryContainer={"Image": deployer.register_image(name), "ModelDataUrl": data},
+        ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container
     )
     deployer.sagemaker.create_endpoint_config(
         EndpointConfigName=name,
@@ -146,3 +161,18 @@ def test_an_update_to_a_model_that_misses_its_timeout_rolls_back(deployer):
 
     assert done["EndpointConfigName"] == "live"
     assert "did not pass the ping health check" in done["FailureReason"]
+
+
+def test_the_container_starts_the_workers_its_environment_asks_for(deployer, tmp_path):
+    loads = tmp_path / "loads"
+
+    endpoint = _deploy(
+        deployer,
+        "two-workers",
+        COUNTED_MODEL,
+        environment={"SAGEMAKER_MODEL_SERVER_WORKERS": "2", "LOAD_LOG": str(loads)},
+        ContainerStartupHealthCheckTimeoutInSeconds=3600,
+    )
+
+    assert endpoint["EndpointStatus"] == "InService"
+    assert len(set(loads.read_text().split())) == 2
