@@ -131,7 +131,8 @@ def _shaped_answers(serialize: Any) -> Any:
 
 
 def _replace(cls: type, name: str, method: Any) -> None:
-    UPSTREAM[f"{cls.__name__}.{name}"] = cls.__dict__.get(name)
+    # What the class answered for the name before, its own or inherited (None: nothing).
+    UPSTREAM[f"{cls.__name__}.{name}"] = getattr(cls, name, None)
     setattr(cls, name, method)
 
 
