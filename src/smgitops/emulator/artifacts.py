@@ -1,4 +1,5 @@
-"""Where a model's artifacts live in the emulated AWS: its S3 tarball and its ECR image.
+"""Where a model's artifacts live in the emulated AWS: its S3 tarball, its code and its ECR
+image.
 
 Reads moto's in-process backends directly (the emulator runs in the same process), and
 extracts tarballs safely: no absolute paths, no `..`, no links or devices.
@@ -12,10 +13,18 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from smgitops.emulator import aws_images
+
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com"
     r"/(?P<repository>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+
+
+# The container environment variable naming the code of framework images (SageMaker's
+# inference toolkits): `s3://bucket/key/sourcedir.tar.gz`, fetched at startup into code/.
+SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
+CODE_DIR = "code"
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,10 @@ def _find_image(ref: EcrImageRef):
 
 
 def image_exists(uri: str) -> bool:
-    """Whether an ECR image URI names a registered image; non-ECR URIs are not checked."""
+    """Whether an ECR image URI names a registered image or one AWS publishes (aws_images.py);
+    non-ECR URIs are not checked."""
     ref = parse_ecr_image(uri)
-    return ref is None or _find_image(ref) is not None
+    return ref is None or aws_images.is_aws_owned(ref.account) or _find_image(ref) is not None
 
 
 def resolve_image_digest(uri: str) -> str | None:
@@ -123,7 +133,8 @@ def _safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
 
 
 def extract_model_tarball(data: bytes, destination: Path) -> None:
-    """Unpack a model.tar.gz into `destination` (created), rejecting unsafe entries."""
+    """Unpack a model.tar.gz (or a sourcedir.tar.gz) into `destination` (created, may hold
+    files already: the archive's win), rejecting unsafe entries (UnsafeArchive)."""
     destination.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
         members = _safe_members(archive)

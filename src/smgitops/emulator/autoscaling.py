@@ -7,6 +7,10 @@ target is updated (TagResource tags an existing one); the tag operations take th
 ARN and answer ResourceNotFoundException for one that does not exist. These functions
 become methods of moto's `ApplicationAutoScalingResponse` (installed by
 `smgitops.emulator.patch.install`); a target's tags live on its moto object.
+
+A SageMaker target registered without a RoleARN gets the service-linked role AWS uses for
+it (Application Auto Scaling User Guide, "Service-linked roles"): DescribeScalableTargets
+requires `RoleARN`, and moto leaves it out.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.exceptions import JsonRESTError
 
 _UPSTREAM_REGISTER = ApplicationAutoScalingResponse.register_scalable_target
+# The service-linked role of SageMaker variants' scalable targets.
+SAGEMAKER_ROLE = (
+    "arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling."
+    "amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
 
 
 class ResourceNotFound(JsonRESTError):
@@ -55,8 +64,10 @@ def register_scalable_target(self: Any) -> str:
     )
     body = _UPSTREAM_REGISTER(self)
     if existed is None:
-        arn = json.loads(body)["ScalableTargetARN"]
-        target_by_arn(backend, arn).tags = dict(self._get_param("Tags") or {})
+        target = target_by_arn(backend, json.loads(body)["ScalableTargetARN"])
+        target.tags = dict(self._get_param("Tags") or {})
+        if not target.role_arn and target.service_namespace == "sagemaker":
+            target.role_arn = SAGEMAKER_ROLE.format(account=self.current_account)
     return body
 
 

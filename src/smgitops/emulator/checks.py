@@ -21,7 +21,8 @@ from smgitops.emulator.state import Transition
 def _submit(backend: SageMakerModelBackend, served: ServedConfig) -> Future:
     running = state.running()
     prepare = running.model_servers.prepare
-    return running.checks.submit(prepare, backend.account_id, backend.region_name, served)
+    scale = running.knobs.timeout_scale
+    return running.checks.submit(prepare, backend.account_id, backend.region_name, served, scale)
 
 
 def start(backend: SageMakerModelBackend, transition: Transition) -> Transition:

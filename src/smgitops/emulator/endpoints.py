@@ -17,7 +17,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 
 from smgitops.emulator import checks, quotas, rollout, state
-from smgitops.emulator.artifacts import parse_s3_url, s3_object_etag
+from smgitops.emulator.artifacts import SUBMIT_DIRECTORY, parse_s3_url, s3_object_etag
 from smgitops.emulator.lifecycle import advance_endpoint
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
 from smgitops.emulator.state import Transition
@@ -29,7 +29,7 @@ from smgitops.emulator.validation import (
     validate_deployment_config,
     validate_weights_request,
 )
-from smgitops.emulator.views import variants_view
+from smgitops.emulator.views import data_capture_summary, variants_view
 
 # The FailureReason of an injected failure (the fail_next_creates/fail_next_updates knobs).
 INJECTED_FAILURES = {
@@ -42,19 +42,24 @@ _MOTO = {
 }
 
 
+def _etag(backend: SageMakerModelBackend, url: str | None) -> str | None:
+    ref = parse_s3_url(url or "")
+    return s3_object_etag(backend.account_id, backend.region_name, ref) if ref else None
+
+
 def _served_config(
     backend: SageMakerModelBackend, config_name: str, variants: list[dict[str, Any]]
 ) -> ServedConfig:
     """What the config's variants will serve: each model's primary container as it is now,
-    with its model data's ETag (instances keep serving what they downloaded)."""
+    with the ETags of its model data and code (instances keep serving what they downloaded),
+    and the variant's kind and startup settings."""
     served = []
     for variant in variants:
         model = backend._models.get(variant.get("ModelName", ""))
         container = (model.primary_container or {}) if model else {}
         if not container and model and model.containers:
             container = model.containers[0]
-        ref = parse_s3_url(container.get("ModelDataUrl") or "")
-        etag = s3_object_etag(backend.account_id, backend.region_name, ref) if ref else None
+        environment = container.get("Environment") or {}
         served.append(
             ServedVariant(
                 name=variant["VariantName"],
@@ -63,9 +68,13 @@ def _served_config(
                     model_name=variant.get("ModelName", ""),
                     image=container.get("Image", ""),
                     model_data_url=container.get("ModelDataUrl"),
-                    environment=tuple(sorted((container.get("Environment") or {}).items())),
-                    model_data_etag=etag,
+                    environment=tuple(sorted(environment.items())),
+                    model_data_etag=_etag(backend, container.get("ModelDataUrl")),
+                    code_etag=_etag(backend, environment.get(SUBMIT_DIRECTORY)),
                 ),
+                serverless=bool(variant.get("ServerlessConfig")),
+                startup_timeout_seconds=variant.get("ContainerStartupHealthCheckTimeoutInSeconds"),
+                download_timeout_seconds=variant.get("ModelDataDownloadTimeoutInSeconds"),
             )
         )
     return ServedConfig(endpoint_config_name=config_name, variants=tuple(served))
@@ -124,7 +133,7 @@ def backend_create_endpoint(
             endpoint_name=endpoint_name,
             endpoint_config_name=endpoint_config_name,
             production_variants=[],
-            data_capture_config=config["DataCaptureConfig"],
+            data_capture_config=data_capture_summary(config.get("DataCaptureConfig")),
             tags=list(tags or []),
         )
         served = _served_config(self, endpoint_config_name, variants)
@@ -196,7 +205,7 @@ def backend_update_endpoint(
             variants = _retained_variants(endpoint, variants, excluded)
         quotas.check_request(self, variants)  # the old fleet keeps running while the new one starts
         served = _served_config(self, endpoint_config_name, variants)
-        data_capture = config.get("DataCaptureConfig")
+        data_capture = data_capture_summary(config.get("DataCaptureConfig"))
         if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
             data_capture = None
         state.of(self).transitions[endpoint_name] = checks.start(

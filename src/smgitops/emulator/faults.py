@@ -93,6 +93,13 @@ def _cbor_text(text: str) -> bytes:
     return header + data
 
 
+def latency_for(knobs: Knobs, operation: str) -> float:
+    """Seconds the latency knobs add to one AWS operation (also to the GetObject with which
+    an emulated instance downloads its model). No side effects."""
+    delayed = not knobs.latency_operations or operation in knobs.latency_operations
+    return knobs.latency_seconds if delayed else 0.0
+
+
 def throttling_response(environ: dict[str, Any], service: str) -> tuple[str, list, bytes]:
     """The throttling error AWS sends for this request's protocol. No side effects."""
     if service == "s3":
@@ -172,8 +179,7 @@ class FaultInjector:
         service = _service(environ)
         operation = _operation(environ, service)
         knobs = self._knobs()
-        delayed = not knobs.latency_operations or operation in knobs.latency_operations
-        latency = knobs.latency_seconds if delayed else 0.0
+        latency = latency_for(knobs, operation)
         with self._lock:
             throttled = self._should_throttle(knobs, service)
             self._calls.append(ApiCall(service, operation, throttled))

@@ -55,6 +55,14 @@ class Knobs:
         at_least=0,
         option=True,
     )
+    timeout_scale: float = knob(
+        1.0,
+        "Real seconds per second of SageMaker's own timeouts: a variant's "
+        "ContainerStartupHealthCheckTimeoutInSeconds and ModelDataDownloadTimeoutInSeconds "
+        "(or their defaults) and the 60 s invocation timeout. 1: as AWS; 0.01 turns a "
+        "600 s startup timeout into 6 s.",
+        at_least=0.001,
+    )
     fail_next_creates: int = knob(
         0, "How many of the next CreateEndpoint calls end Failed with a FailureReason."
     )

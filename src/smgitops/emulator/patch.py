@@ -14,7 +14,12 @@ import moto
 import moto.core.responses
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.models import (
+    FakeEndpointConfig,
+    ModelPackage,
+    ModelPackageGroup,
+    SageMakerModelBackend,
+)
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
@@ -22,6 +27,7 @@ from smgitops.emulator import (
     autoscaling,
     endpoints,
     model_registry,
+    output_shapes,
     responses,
     runtime,
     tags,
@@ -62,6 +68,20 @@ def install() -> None:
         for name, method in autoscaling.RESPONSE_METHODS.items():
             _replace(ApplicationAutoScalingResponse, name, method)
         _replace(FakeEndpointConfig, "validate_instance_type", validation.validate_instance_type)
+        _replace(ModelPackage, "gen_response_object", model_registry.package_view)
+        _replace(ModelPackageGroup, "gen_response_object", model_registry.group_view)
+        _replace(
+            SageMakerResponse,
+            "serialized",
+            _shaped_answers(SageMakerResponse.serialized),
+        )
+        _replace(
+            SageMakerResponse,
+            "_authenticate_and_authorize_normal_action",
+            _checked_after_authorisation(
+                SageMakerResponse._authenticate_and_authorize_normal_action
+            ),
+        )
         _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
         _replace(
             DomainDispatcherApplication,
@@ -89,8 +109,30 @@ def _memoised_backend_lookup(lookup: Any) -> Any:
     return get_backend_for_host
 
 
+def _checked_after_authorisation(authorise: Any) -> Any:
+    """SageMaker checks a request's constraints once it knows who sent it (as AWS does after
+    authentication); a refusal is an HTTPException, which moto answers from this step."""
+
+    def authorise_then_check(self: SageMakerResponse, resource: str = "*") -> None:
+        authorise(self, resource)
+        validation.check_constraints(self)
+
+    return authorise_then_check
+
+
+def _shaped_answers(serialize: Any) -> Any:
+    """SageMaker answers without the empty structures moto defaults to (output_shapes.py)."""
+
+    def serialized(self: SageMakerResponse, action_result: Any) -> Any:
+        status, headers, body = serialize(self, action_result)
+        return status, headers, output_shapes.prune_body(self._get_action(), status, body)
+
+    return serialized
+
+
 def _replace(cls: type, name: str, method: Any) -> None:
-    UPSTREAM[f"{cls.__name__}.{name}"] = cls.__dict__.get(name)
+    # What the class answered for the name before, its own or inherited (None: nothing).
+    UPSTREAM[f"{cls.__name__}.{name}"] = getattr(cls, name, None)
     setattr(cls, name, method)
 
 

@@ -16,6 +16,8 @@ class ServedContainer:
     environment: tuple[tuple[str, str], ...]
     # The model data's S3 ETag when deployed: instances keep serving what they downloaded.
     model_data_etag: str | None = None
+    # The same for the code of an `s3://` SAGEMAKER_SUBMIT_DIRECTORY in the environment.
+    code_etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class ServedVariant:
     name: str
     weight: float
     container: ServedContainer
+    serverless: bool = False
+    # The variant's own startup settings in AWS seconds (None: not set; limits.py has defaults).
+    startup_timeout_seconds: float | None = None
+    download_timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from smgitops.emulator import iam_enforcement, model_servers, patch, state
 from smgitops.emulator.control import ControlApi
 from smgitops.emulator.error_shapes import JsonAuthErrors
-from smgitops.emulator.faults import ApiCall, FaultInjector
+from smgitops.emulator.faults import ApiCall, FaultInjector, latency_for
 from smgitops.emulator.knobs import Knobs
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
@@ -96,7 +96,11 @@ class Emulator:
         patch.install()
         workdir = tempfile.TemporaryDirectory(prefix="smgitops-emulator-")
         servers = model_servers.ModelServers(
-            Path(workdir.name), self._server_factory, self._load_models_on_deploy
+            Path(workdir.name),
+            self._server_factory,
+            self._load_models_on_deploy,
+            # An instance fetches its model with GetObject: injected latency delays it too.
+            download_delay=lambda: latency_for(state.running().knobs, "GetObject"),
         )
         running = state.Running(self._start_knobs, servers)
         try:

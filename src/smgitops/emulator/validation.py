@@ -8,16 +8,23 @@ answers as a ValidationException.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from botocore.model import OperationNotFoundError
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import get_service_model
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
 from smgitops.core import instance_types
+from smgitops.emulator import constraints
 
 IN_PROGRESS = ("Creating", "Updating", "Deleting", "RollingBack", "SystemUpdating")
+# Enums another check owns: the instance types (validate_instance_type knows newer ones).
+OWN_ENUMS = frozenset({"ProductionVariantInstanceType"})
 
 
 def endpoint_arn(backend: SageMakerModelBackend, name: str) -> str:
@@ -147,6 +154,20 @@ def validate_weights_request(
                 )
             )
         seen.add(name)
+
+
+def check_constraints(response: Any) -> None:
+    """Refuse a SageMaker request that breaks a constraint of botocore's model (lengths,
+    patterns, ranges, enums: constraints.py) with AWS's ValidationException, before moto
+    runs it. JsonRESTError is what moto answers as-is from its authorisation step."""
+    try:
+        operation = get_service_model("sagemaker").operation_model(response._get_action())
+        params = json.loads(response.body or "{}")
+    except (ValueError, OperationNotFoundError):
+        return  # not an operation of the model, or not JSON: moto answers it
+    problems = constraints.errors(operation, params, OWN_ENUMS) if isinstance(params, dict) else []
+    if problems:
+        raise JsonRESTError("ValidationException", constraints.message(problems))
 
 
 # ---------------------------------------------------------------- moto methods, checked first

@@ -59,6 +59,22 @@ def variants_view(
     ]
 
 
+def data_capture_summary(config: dict[str, Any] | None) -> dict[str, Any]:
+    """DescribeEndpoint's DataCaptureConfigSummary for a config's DataCaptureConfig ({} when
+    it has none; the answer then leaves it out). EnableCapture defaults to true (API
+    reference); KmsKeyId is required in the summary, empty when the config sets none."""
+    if not config:
+        return {}
+    enabled = config.get("EnableCapture", True)
+    return {
+        "EnableCapture": enabled,
+        "CaptureStatus": "Started" if enabled else "Stopped",
+        "CurrentSamplingPercentage": config.get("InitialSamplingPercentage", 0),
+        "DestinationS3Uri": config.get("DestinationS3Uri", ""),
+        "KmsKeyId": config.get("KmsKeyId", ""),
+    }
+
+
 def set_pending_status(endpoint: FakeEndpoint, status: str) -> None:
     """Set the VariantStatus of every variant in the endpoint's PendingDeploymentSummary."""
     summary = endpoint.pending_deployment_summary or {}

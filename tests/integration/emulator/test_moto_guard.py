@@ -43,6 +43,10 @@ EXPECTED_UPSTREAM_PARAMETERS = {
     "SageMakerModelBackend.delete_tags": ["self", "arn", "tag_keys"],
     "FakeEndpointConfig.validate_instance_type": ["self", "instance_type"],
     "SageMakerRuntimeResponse.invoke_endpoint": ["self"],
+    "SageMakerResponse._authenticate_and_authorize_normal_action": ["self", "resource"],
+    "SageMakerResponse.serialized": ["self", "action_result"],
+    "ModelPackage.gen_response_object": ["self"],
+    "ModelPackageGroup.gen_response_object": ["self"],
 }
 
 
