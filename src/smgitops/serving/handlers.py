@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from smgitops.serving import codecs
+from smgitops.serving import codecs, toolkit_alias
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
 
@@ -121,7 +121,9 @@ def find_program(model_dir: Path, program: str) -> Path:
 
 
 def import_program(path: Path) -> ModuleType:
-    """Import the user module; its folder goes first on sys.path so its helpers import."""
+    """Import the user module; its folder goes first on sys.path so its helpers import,
+    and `sagemaker_inference` imports resolve (toolkit_alias) as on AWS's containers."""
+    toolkit_alias.install()
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)

@@ -161,7 +161,7 @@ class ModelHost:
         self._on_loaded()
 
     async def invoke(
-        self, body: bytes, content_type: str, accept: str, context: InferenceContext
+        self, body: bytes, content_type: str | None, accept: str, context: InferenceContext
     ) -> InferenceResponse:
         """Run the chain on the inference thread, within SAGEMAKER_MODEL_SERVER_TIMEOUT
         (waiting for the model and for earlier requests included)."""
