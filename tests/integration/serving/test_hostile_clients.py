@@ -183,8 +183,9 @@ def pipelined_requests(server: ServingProcess) -> None:
     received = exchange(server.port, b"".join(requests))
     answers = received.split(b"HTTP/1.1 ")[1:]
     assert [answer(b"HTTP/1.1 " + each)[0] for each in answers] == [200] * 5
+    # One CSV row of ints decodes to a 1-D int array, so each sum is an int.
     assert [json.loads(answer(b"HTTP/1.1 " + each)[2]) for each in answers] == [
-        number + 1 for number in range(5)  # one CSV row of ints: a 1-D int array
+        number + 1 for number in range(5)
     ]
 
 
