@@ -172,7 +172,7 @@ def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> A
             return
         content_type = headers.get("content-type")  # None reaches the handlers as None
         accept = effective_accept(headers.get("accept"), settings.default_accept)
-        context = InferenceContext(headers=headers, model_dir=model_dir)
+        context = InferenceContext(headers=headers, model_dir=model_dir, gpu_id=host.gpu_id)
         try:
             result = await host.invoke(body, content_type, accept, context)
         except InvocationFailed as failure:

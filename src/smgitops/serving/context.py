@@ -73,7 +73,8 @@ class InferenceContext:
 
     @property
     def system_properties(self) -> dict[str, Any]:
-        """model_dir, gpu_id (None on CPU), batch_size (1), server_name, server_version."""
+        """model_dir, gpu_id (the worker's GPU, None without; gpus.py), batch_size (1),
+        server_name, server_version."""
         return {
             "model_dir": self.model_dir,
             "gpu_id": self.gpu_id,

@@ -195,10 +195,11 @@ def _load_step(handlers: HandlerSet, handler: Handler, *args: Any, context: Any)
         ) from error
 
 
-def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
+def load_model(handlers: HandlerSet, model_dir: Path, gpu_id: int | None = None) -> Any:
     """pre_model_fn (if any), model_fn, model_warmup_fn (if any); a failure becomes one
-    ModelLoadError line naming the hook, the file and the cause."""
-    context = InferenceContext(model_dir=str(model_dir))
+    ModelLoadError line naming the hook, the file and the cause. `gpu_id`: the GPU the
+    context names (None: CPU)."""
+    context = InferenceContext(model_dir=str(model_dir), gpu_id=gpu_id)
     directory = str(model_dir)
     if handlers.pre_model_fn is not None:
         _load_step(handlers, handlers.pre_model_fn, directory, context=context)

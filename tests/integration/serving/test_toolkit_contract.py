@@ -130,3 +130,21 @@ def test_scripts_importing_the_toolkits_modules_run_unchanged(model_dir):
         assert reply.headers["content-type"] == "text/csv"
         error = assert_one_line_json_error(invoke(server.url, "x", "text/plain"), 415)
         assert error == "input_fn failed: send JSON or CSV"
+
+
+GPU_REPORT = """
+    def model_fn(model_dir, context):
+        return context.system_properties["gpu_id"]
+
+
+    def transform_fn(gpu_at_load, body, content_type, accept, context):
+        return "{} {}".format(gpu_at_load, context.system_properties["gpu_id"])
+"""
+
+
+def test_each_worker_is_given_its_own_gpu_as_multi_model_server_does(model_dir):
+    env = {"CUDA_VISIBLE_DEVICES": "0,1"}
+    with ServingProcess(model_dir(GPU_REPORT), workers=2, env=env) as server:
+        # Each new connection goes to the next worker.
+        answers = {invoke(server.url, "x").text for _ in range(4)}
+    assert answers == {"0 0", "1 1"}
