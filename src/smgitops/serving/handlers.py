@@ -121,7 +121,7 @@ def find_program(model_dir: Path, program: str) -> Path:
 
 
 def import_program(path: Path) -> ModuleType:
-    """Import the user module; its folder goes first on sys.path so its helpers import,
+    """Import the user module; its folder goes first on sys.path so its own modules import,
     and `sagemaker_inference` imports resolve (toolkit_alias) as on AWS's containers."""
     toolkit_alias.install()
     folder = str(path.parent)
