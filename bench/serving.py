@@ -296,7 +296,7 @@ model_server.start_model_server(handler_service="bench_handler_service")
 
 
 @contextlib.contextmanager
-def toolkit_stack(model_dir: Path, work: Path) -> Iterator[RunningServer]:
+def toolkit_stack(model_dir: Path, work: Path, workers: int = WORKERS) -> Iterator[RunningServer]:
     service = work / "toolkit"
     service.mkdir(parents=True, exist_ok=True)
     (service / "bench_handler_service.py").write_text(TOOLKIT_HANDLER_SERVICE)
@@ -304,13 +304,17 @@ def toolkit_stack(model_dir: Path, work: Path) -> Iterator[RunningServer]:
     port = free_port()
     # The toolkit finds the model at $SAGEMAKER_BASE_DIR/model.
     base = model_dir.parent
+    # MMS keeps its pid file in the temp dir: a private one lets two runs coexist.
+    private_tmp = work / "tmp"
+    private_tmp.mkdir(exist_ok=True)
     env = {
         **os.environ,
+        "TMPDIR": str(private_tmp),
         "PATH": f"{BENCH_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "PYTHONPATH": str(service),
         "SAGEMAKER_BASE_DIR": str(base),
         "SAGEMAKER_BIND_TO_PORT": str(port),
-        "SAGEMAKER_MODEL_SERVER_WORKERS": str(WORKERS),
+        "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
     }
     command = [str(BENCH_VENV / "bin" / "python"), "launch.py", str(service / "mms.properties")]
     log = work / "toolkit.log"

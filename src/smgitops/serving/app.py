@@ -26,6 +26,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ROUTES = {"/ping": ("GET", "HEAD"), "/invocations": ("POST",)}
+# Response headers the server writes itself; a handler's values for them are ignored.
+OWN_HEADERS = frozenset(
+    {"content-type", "content-length", "transfer-encoding", "connection", "date", "server"}
+)
+TOKEN_EXTRA = frozenset("!#$%&'*+-.^_`|~")
 
 
 def error_body(message: str) -> bytes:
@@ -43,11 +48,48 @@ def valid_custom_attributes(value: object) -> bool:
     )
 
 
-def with_charset(content_type: str) -> str:
-    """text/* bodies are labelled UTF-8 unless they say otherwise. No side effects."""
-    if content_type.startswith("text/") and "charset=" not in content_type.lower():
-        return content_type + "; charset=utf-8"
-    return content_type
+class BadHandlerResponse(Exception):
+    """A handler set a response header or status that cannot be sent."""
+
+
+def _token(name: str) -> bool:
+    return bool(name) and all((c.isascii() and c.isalnum()) or c in TOKEN_EXTRA for c in name)
+
+
+def _field_value(value: object) -> bool:
+    """Sendable as a header value: visible characters, spaces and tabs (latin-1's upper
+    half included, as a request's own header may carry it); never CR or LF."""
+    return isinstance(value, str) and all(
+        " " <= c <= "~" or c == "\t" or "\x80" <= c <= "\xff" for c in value
+    )
+
+
+def handler_extras(context: InferenceContext) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """The status and extra headers a handler set through its context (200 and none by
+    default). Content-Type comes from the handler's result, as in the toolkit, so a
+    content-type set here is ignored; framing headers are ours. BadHandlerResponse for
+    what cannot be sent. No side effects."""
+    status = context.response_status
+    if status is None:
+        status = 200
+    elif isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise BadHandlerResponse(f"set_response_status({status!r}): not an HTTP status")
+    extra = []
+    for name, value in context.response_headers.items():
+        if name in OWN_HEADERS:
+            continue
+        if not isinstance(name, str) or not _token(name) or not _field_value(value):
+            raise BadHandlerResponse(f"response header {name!r}: {value!r} cannot be sent")
+        extra.append((name.encode("ascii"), value.encode("latin-1")))
+    attributes = context.response_custom_attributes
+    if attributes is not None:
+        if not valid_custom_attributes(attributes):
+            raise BadHandlerResponse(
+                "response_custom_attributes must be at most 1024 visible ASCII characters"
+            )
+        extra = [(n, v) for n, v in extra if n != CUSTOM_ATTRIBUTES_HEADER.encode()]
+        extra.append((CUSTOM_ATTRIBUTES_HEADER.encode("latin-1"), attributes.encode("latin-1")))
+    return status, extra
 
 
 class PayloadTooLarge(Exception):
@@ -67,7 +109,7 @@ async def _send_response(
 ) -> None:
     headers = [(b"content-length", str(len(body)).encode("latin-1"))]
     if content_type is not None:
-        headers.append((b"content-type", with_charset(content_type).encode("latin-1")))
+        headers.append((b"content-type", content_type.encode("latin-1")))
     if extra:
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -128,9 +170,9 @@ def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> A
             return
         except ClientGone:
             return
-        content_type = headers.get("content-type") or JSON
+        content_type = headers.get("content-type")  # None reaches the handlers as None
         accept = effective_accept(headers.get("accept"), settings.default_accept)
-        context = InferenceContext(headers=headers, model_dir=model_dir)
+        context = InferenceContext(headers=headers, model_dir=model_dir, gpu_id=host.gpu_id)
         try:
             result = await host.invoke(body, content_type, accept, context)
         except InvocationFailed as failure:
@@ -141,19 +183,16 @@ def create_app(host: ModelHost, is_ready: Callable[[], bool] | None = None) -> A
                 log.warning("invocation failed (%d): %s", failure.status, failure)
             await _send_error(send, failure.status, failure.message)
             return
-        extra = None
-        attributes = context.response_custom_attributes
-        if attributes is not None:
-            if not valid_custom_attributes(attributes):
-                log.error("invalid response_custom_attributes from a handler: %r", attributes)
-                await _send_error(
-                    send,
-                    500,
-                    "response_custom_attributes must be at most 1024 visible ASCII characters",
-                )
-                return
-            extra = [(CUSTOM_ATTRIBUTES_HEADER.encode("latin-1"), attributes.encode("latin-1"))]
-        await _send_response(send, 200, result.body, result.content_type, extra)
+        try:
+            status, extra = handler_extras(context)
+            content_type = result.content_type
+            if content_type is not None and not _field_value(content_type):
+                raise BadHandlerResponse(f"content type {content_type!r} cannot be sent")
+        except BadHandlerResponse as error:
+            log.error("a handler's response cannot be sent: %s", error)
+            await _send_error(send, 500, f"the handler's response cannot be sent: {error}")
+            return
+        await _send_response(send, status, result.body, content_type, extra)
 
     async def lifespan(receive: Receive, send: Send) -> None:
         while True:

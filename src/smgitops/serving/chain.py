@@ -6,6 +6,7 @@ what the endpoint runs.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +14,12 @@ from smgitops.serving import codecs
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import InferenceError
 from smgitops.serving.handlers import Handler, HandlerSet, describe_exception, one_line
-from smgitops.serving.mediatypes import first_concrete
 
 
 @dataclass(frozen=True)
 class InferenceResponse:
     body: bytes
-    content_type: str
+    content_type: str | None  # None: the response carries no Content-Type
 
 
 class InvocationFailed(Exception):
@@ -39,6 +39,14 @@ def status_of(error: BaseException) -> int:
     return 500
 
 
+def _message(error: BaseException) -> str:
+    """One line for the caller: a toolkit-style error's own `message`, else `Type: text`."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str) and message.strip():
+        return one_line(message)
+    return describe_exception(error)
+
+
 def _call(handler: Handler, *args: Any, context: InferenceContext) -> Any:
     try:
         return handler(*args, context=context)
@@ -46,43 +54,65 @@ def _call(handler: Handler, *args: Any, context: InferenceContext) -> Any:
         if isinstance(error, InferenceError):  # our own errors are already user-facing text
             message = one_line(str(error)) or type(error).__name__
         else:
-            message = f"{handler.name} failed: {describe_exception(error)}"
+            message = f"{handler.name} failed: {_message(error)}"
         raise InvocationFailed(status_of(error), message) from error
 
 
-def to_response(result: Any, accept: str, source: str) -> InferenceResponse:
-    """Normalise what output_fn/transform_fn returned. No side effects.
-
-    Accepted: bytes, str (sent as UTF-8), or a (body, content_type) tuple; a bare body is
-    labelled with the best concrete type of Accept, not the raw Accept list.
-    """
-    content_type = None
-    if isinstance(result, tuple) and len(result) == 2:
-        result, content_type = result
+def _serialised(result: Any, source: str) -> bytes:
+    """The body bytes of a result: bytes as they are, str as UTF-8, anything else as
+    `json.dumps(result, indent=2)` (what Multi Model Server does with the toolkit's result)."""
+    if isinstance(result, bytes):
+        return result
+    if isinstance(result, bytearray | memoryview):
+        return bytes(result)
     if isinstance(result, str):
-        body = result.encode()
-    elif isinstance(result, bytes | bytearray | memoryview):
-        body = bytes(result)
-    else:
+        return result.encode()
+    try:
+        return json.dumps(result, indent=2).encode()
+    except (TypeError, ValueError) as error:
         raise InvocationFailed(
             500,
-            f"{source} returned {type(result).__name__}; "
-            "expected bytes, str or (body, content_type)",
-        )
-    return InferenceResponse(body, str(content_type) if content_type else first_concrete(accept))
+            f"{source} returned {type(result).__name__}, which is not JSON serialisable "
+            f"({one_line(str(error))}); return bytes, str or (body, content_type)",
+        ) from None
+
+
+def to_response(result: Any, accept: str, source: str) -> InferenceResponse:
+    """Normalise what output_fn/transform_fn returned, as the toolkit does. No side effects.
+
+    A tuple is `(body, content_type)` and the type is sent verbatim (None: no Content-Type);
+    a bare body is labelled with the request's Accept as it came (after the default for a
+    missing or `*/*` one), a list of types included.
+    """
+    if isinstance(result, tuple):
+        if len(result) < 2:
+            raise InvocationFailed(
+                500, f"{source} returned a tuple of {len(result)}; expected (body, content_type)"
+            )
+        body, content_type = result[0], result[1]
+        label = None if content_type is None or content_type == "" else str(content_type)
+        return InferenceResponse(_serialised(body, source), label)
+    return InferenceResponse(_serialised(result, source), accept)
 
 
 def run_chain(
     handlers: HandlerSet,
     model: Any,
     body: bytes,
-    content_type: str,
+    content_type: str | None,
     accept: str,
     context: InferenceContext,
 ) -> InferenceResponse:
-    """Run one request through the user's handlers (defaults where omitted)."""
+    """Run one request through the user's handlers (defaults where omitted).
+
+    `content_type` is None when the request had no Content-Type header: user handlers see
+    None, the default input_fn reads JSON. InvocationFailed carries the status and message.
+    """
     try:
-        data = codecs.body_for_handlers(body, content_type)
+        if handlers.transform_fn is not None or handlers.input_fn.user_defined:
+            data = codecs.body_for_handlers(body, content_type)
+        else:
+            data = codecs.body_for_defaults(body, content_type)
     except InferenceError as error:
         raise InvocationFailed(error.status_code, str(error)) from error
     if handlers.transform_fn is not None:

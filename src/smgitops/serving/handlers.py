@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from smgitops.serving import codecs
+from smgitops.serving import codecs, toolkit_alias
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
 
@@ -121,7 +121,9 @@ def find_program(model_dir: Path, program: str) -> Path:
 
 
 def import_program(path: Path) -> ModuleType:
-    """Import the user module; its folder goes first on sys.path so its helpers import."""
+    """Import the user module; its folder goes first on sys.path so its own modules import,
+    and `sagemaker_inference` imports resolve (toolkit_alias) as on AWS's containers."""
+    toolkit_alias.install()
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -193,10 +195,11 @@ def _load_step(handlers: HandlerSet, handler: Handler, *args: Any, context: Any)
         ) from error
 
 
-def load_model(handlers: HandlerSet, model_dir: Path) -> Any:
+def load_model(handlers: HandlerSet, model_dir: Path, gpu_id: int | None = None) -> Any:
     """pre_model_fn (if any), model_fn, model_warmup_fn (if any); a failure becomes one
-    ModelLoadError line naming the hook, the file and the cause."""
-    context = InferenceContext(model_dir=str(model_dir))
+    ModelLoadError line naming the hook, the file and the cause. `gpu_id`: the GPU the
+    context names (None: CPU)."""
+    context = InferenceContext(model_dir=str(model_dir), gpu_id=gpu_id)
     directory = str(model_dir)
     if handlers.pre_model_fn is not None:
         _load_step(handlers, handlers.pre_model_fn, directory, context=context)

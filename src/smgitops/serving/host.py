@@ -118,8 +118,10 @@ class ModelHost:
         on_loaded: Callable[[], None] = lambda: None,
         on_load_failed: Callable[[str], None] = lambda reason: None,
         native_threads: int | None = None,
+        gpu_id: int | None = None,
     ) -> None:
         self.settings = settings
+        self.gpu_id = gpu_id  # handed to handlers in context.system_properties
         self._native_threads = native_threads
         self._on_loaded = on_loaded
         self._on_load_failed = on_load_failed
@@ -142,7 +144,7 @@ class ModelHost:
         if self._native_threads is not None:
             limit_native_threads(self._native_threads)
         handlers = load_handlers(self.settings.model_dir, self.settings.program)
-        return handlers, load_model(handlers, self.settings.model_dir)
+        return handlers, load_model(handlers, self.settings.model_dir, gpu_id=self.gpu_id)
 
     def start_loading(self) -> None:
         """Begin model_fn on the inference thread; the server keeps serving meanwhile."""
@@ -161,7 +163,7 @@ class ModelHost:
         self._on_loaded()
 
     async def invoke(
-        self, body: bytes, content_type: str, accept: str, context: InferenceContext
+        self, body: bytes, content_type: str | None, accept: str, context: InferenceContext
     ) -> InferenceResponse:
         """Run the chain on the inference thread, within SAGEMAKER_MODEL_SERVER_TIMEOUT
         (waiting for the model and for earlier requests included)."""

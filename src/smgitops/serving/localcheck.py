@@ -6,6 +6,7 @@ difference means the serving stack, not the model, changed the answer.
 
 from __future__ import annotations
 
+import os
 import shutil
 import urllib.error
 import urllib.request
@@ -17,6 +18,7 @@ from smgitops.errors import ConfigError, UserError
 from smgitops.serving.chain import InvocationFailed, run_chain
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
+from smgitops.serving.gpus import gpu_for_worker, visible_gpu_count
 from smgitops.serving.handlers import load_handlers, load_model
 from smgitops.serving.mediatypes import CSV, JSON, NPY, parse_media_type
 from smgitops.serving.process import ServerStartFailed, ServingProcess
@@ -79,12 +81,19 @@ def answer_in_process(model_dir: Path, body: bytes, content_type: str, accept: s
     """The handler chain called directly, as the endpoint's worker calls it."""
     try:
         handlers = load_handlers(model_dir, PROGRAM)
-        model = load_model(handlers, model_dir)
+        # The GPU the endpoint's first worker would get, so `gpu_id` reads the same.
+        gpu_id = gpu_for_worker(0, visible_gpu_count(os.environ))
+        model = load_model(handlers, model_dir, gpu_id=gpu_id)
     except ModelLoadError as error:
         raise UserError(str(error)) from None
     try:
         response = run_chain(
-            handlers, model, body, content_type, accept, InferenceContext(model_dir=str(model_dir))
+            handlers,
+            model,
+            body,
+            content_type,
+            accept,
+            InferenceContext(model_dir=str(model_dir), gpu_id=gpu_id),
         )
     except InvocationFailed as failure:
         raise UserError(f"handler error (HTTP {failure.status}): {failure.message}") from None

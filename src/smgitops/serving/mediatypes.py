@@ -68,15 +68,3 @@ def negotiate(accept: str, supported: tuple[str, ...]) -> str | None:
             if _matches(media_range, essence):
                 return essence
     return None
-
-
-def first_concrete(accept: str) -> str:
-    """The best-ranked media type of Accept without wildcards (the label for a bare body).
-
-    No side effects.
-    """
-    ranges = _accept_ranges(accept)
-    for media_range in ranges:
-        if "*" not in media_range:
-            return media_range
-    return ranges[0] if ranges else accept.strip()

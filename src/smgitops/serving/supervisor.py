@@ -72,6 +72,7 @@ class Worker:
     reports: multiprocessing.connection.Connection  # "ready" / "failed" from the worker
     channel: socket.socket  # accepted connections go to the worker through this
     cpu: int | None = None  # the CPU it is pinned to, if any
+    slot: int = 0  # its place among the workers (a replacement takes the same), for its GPU
 
 
 class Supervisor:
@@ -96,7 +97,7 @@ class Supervisor:
 
     # ------------------------------------------------------------------ workers
 
-    def _spawn(self, cpu: int | None = None) -> None:
+    def _spawn(self, cpu: int | None = None, slot: int = 0) -> None:
         from smgitops.serving.worker import run_worker
 
         # One byte per message, each carrying one connection (SCM_RIGHTS); a stream socket
@@ -111,13 +112,13 @@ class Supervisor:
         inherited.append(ours)
         process = self._context.Process(
             target=run_worker,
-            args=(theirs, inherited, self.settings, sender, self._all_ready, cpu),
+            args=(theirs, inherited, self.settings, sender, self._all_ready, cpu, slot),
         )
         process.start()
         theirs.close()
         sender.close()
         ours.settimeout(1.0)  # a wedged worker must not stall accepting for the others
-        self._workers.append(Worker(process, receiver, ours, cpu))
+        self._workers.append(Worker(process, receiver, ours, cpu, slot))
 
     def _read_reports(self, worker: Worker) -> None:
         """Count "ready" reports; a "failed" one stops the server. A closed pipe reads as
@@ -146,7 +147,7 @@ class Supervisor:
             raise ServerFailed(f"a worker exited with code {code} before the model was loaded")
         # A worker that died while serving (e.g. killed for memory) is replaced.
         log.error("worker %d exited with code %s; starting a new one", worker.process.pid, code)
-        self._spawn(worker.cpu)
+        self._spawn(worker.cpu, worker.slot)
 
     # ------------------------------------------------------------------ connections
 
@@ -191,8 +192,8 @@ class Supervisor:
             signal.signal(signum, self._request_stop)
         try:
             self._cpus = worker_cpus(self.settings, usable_cpu_ids())
-            for cpu in self._cpus:
-                self._spawn(cpu)
+            for slot, cpu in enumerate(self._cpus):
+                self._spawn(cpu, slot)
             log.info(
                 "serving %s on %s:%d with %d worker(s)",
                 self.settings.model_dir,

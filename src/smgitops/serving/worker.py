@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from smgitops.serving.app import create_app
+from smgitops.serving.gpus import gpu_for_worker, visible_gpu_count
 from smgitops.serving.host import ModelHost
 from smgitops.serving.protocol import BoundedHttpToolsProtocol
 from smgitops.serving.settings import ServingSettings
@@ -141,8 +142,10 @@ def run_worker(
     reports: multiprocessing.connection.Connection,
     all_ready: Any,
     cpu: int | None = None,
+    slot: int = 0,
 ) -> None:
-    """Body of a worker process (forked by the supervisor); `cpu`: the CPU to stay on."""
+    """Body of a worker process (forked by the supervisor); `cpu`: the CPU to stay on,
+    `slot`: its place among the workers (which GPU its handlers are given)."""
     signal.set_wakeup_fd(-1)  # the supervisor's wake-up socket is not ours
     signal.signal(signal.SIGTERM, _ignore_signal)
     signal.signal(signal.SIGINT, _ignore_signal)
@@ -167,6 +170,7 @@ def run_worker(
         on_loaded=loaded,
         on_load_failed=load_failed,
         native_threads=None if cpu is None or threads_sized_by_user else 1,
+        gpu_id=gpu_for_worker(slot, visible_gpu_count(os.environ)),
     )
     app = create_app(host, is_ready=lambda: all_ready.value == 1)
     config = uvicorn.Config(

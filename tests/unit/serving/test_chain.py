@@ -45,8 +45,8 @@ def call(
 
 
 def test_default_chain_decodes_predicts_and_encodes():
-    response = call(handler_set(), body=b"1,2\n", content_type="text/csv", accept="text/csv")
-    assert (response.body, response.content_type) == (b"2.0,4.0\n", "text/csv")
+    response = call(handler_set(), body=b"1,2\n3,4\n", content_type="text/csv", accept="text/csv")
+    assert (response.body, response.content_type) == (b"2,4\n6,8\n", "text/csv")
 
 
 def test_output_fn_may_return_str_bytes_or_a_tuple():
@@ -60,13 +60,28 @@ def test_output_fn_may_return_str_bytes_or_a_tuple():
         assert (response.body, response.content_type) == expected
 
 
-def test_a_bare_body_is_labelled_with_one_media_type_not_the_accept_list():
+def test_a_bare_body_is_labelled_with_the_accept_header_as_it_came():
     response = to_response(b"x", "text/csv;q=0.2, application/jsonlines", "output_fn")
-    assert response.content_type == "application/jsonlines"
+    assert response.content_type == "text/csv;q=0.2, application/jsonlines"
 
 
-def test_an_unsupported_return_type_is_a_500_naming_the_handler():
-    handlers = handler_set(output_fn=Handler("output_fn", lambda p, a: {"not": "bytes"}))
+def test_a_tuple_labels_the_body_verbatim_and_none_sends_no_content_type():
+    assert to_response(("x", "text/csv"), "application/json", "output_fn").content_type == (
+        "text/csv"
+    )
+    assert to_response(("x", None), "application/json", "output_fn").content_type is None
+
+
+def test_a_returned_dict_or_list_is_sent_as_indented_json():
+    handlers = handler_set(output_fn=Handler("output_fn", lambda p, a: {"scores": [1, 2]}))
+    response = call(handlers, accept="text/csv")
+    assert json.loads(response.body) == {"scores": [1, 2]}
+    assert response.body.startswith(b'{\n  "scores"')
+    assert response.content_type == "text/csv"  # the Accept, as for any bare body
+
+
+def test_a_result_json_cannot_write_is_a_500_naming_the_handler():
+    handlers = handler_set(output_fn=Handler("output_fn", lambda p, a: {"model": object()}))
     with pytest.raises(InvocationFailed, match="output_fn returned dict") as caught:
         call(handlers)
     assert caught.value.status == 500
@@ -135,3 +150,34 @@ def test_a_handler_calling_sys_exit_is_a_500_not_a_dead_worker():
         call(handler_set(predict_fn=Handler("predict_fn", quit_)))
     assert caught.value.status == 500
     assert caught.value.message == "predict_fn failed: SystemExit: 3"
+
+
+def test_user_handlers_see_what_the_toolkit_hands_them():
+    seen = {}
+
+    def record(body, content_type):
+        seen.update(body=body, content_type=content_type)
+        return [1]
+
+    handlers = handler_set(input_fn=Handler("input_fn", record, user_defined=True))
+    call(handlers, body=b"[1]", content_type="application/json")
+    assert seen == {"body": "[1]", "content_type": "application/json"}
+    call(handlers, body=b"hi", content_type="text/plain")
+    assert (seen["body"], type(seen["body"])) == (bytearray(b"hi"), bytearray)
+    call(handlers, body=b"[1]", content_type=None)
+    assert seen["content_type"] is None
+
+
+def test_default_input_fn_reads_a_request_without_content_type_as_json():
+    assert call(handler_set(), body=b"[3]", content_type=None).body == b"[6]"
+
+
+def test_a_toolkit_error_answers_with_its_status_and_message():
+    from smgitops.serving.toolkit.errors import BaseInferenceToolkitError
+
+    def refuse(body, content_type):
+        raise BaseInferenceToolkitError(415, "send JSON", "Unsupported Media Type")
+
+    with pytest.raises(InvocationFailed) as caught:
+        call(handler_set(input_fn=Handler("input_fn", refuse, user_defined=True)))
+    assert (caught.value.status, caught.value.message) == (415, "input_fn failed: send JSON")

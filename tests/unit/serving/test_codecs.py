@@ -15,7 +15,7 @@ def test_json_body_decodes_to_an_array():
 
 
 def test_csv_body_with_several_rows_decodes_to_a_float_matrix():
-    decoded = codecs.decode("1,2.5\n3,4\n", "text/csv; charset=utf-8")
+    decoded = codecs.decode(b"1,2.5\n3,4\n", "text/csv; charset=utf-8")
     assert decoded.dtype == np.float64
     assert decoded.tolist() == [[1.0, 2.5], [3.0, 4.0]]
 
@@ -107,15 +107,72 @@ def test_invalid_json_and_csv_are_400():
         codecs.decode("1,two\n", "text/csv")
 
 
-def test_text_bodies_are_decoded_with_their_charset():
-    assert codecs.body_for_handlers("é".encode("latin-1"), "text/csv; charset=latin-1") == "é"
-    assert codecs.body_for_handlers(b"\x01\x02", "application/x-npy") == b"\x01\x02"
+@pytest.mark.parametrize("content_type", ["application/json", "text/csv"])
+def test_handlers_get_text_for_exactly_json_and_csv(content_type):
+    assert codecs.body_for_handlers("é".encode(), content_type) == "é"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-npy",
+        "application/json; charset=utf-8",
+        "text/csv; charset=utf-8",
+        "Application/JSON",
+        "",
+        None,
+    ],
+)
+def test_handlers_get_a_bytearray_for_every_other_content_type(content_type):
+    body = codecs.body_for_handlers(b"hello", content_type)
+    assert body == b"hello"
+    assert type(body) is bytearray
+    assert body.decode("utf-8") == "hello"
+
+
+def test_json_or_csv_that_is_not_utf8_is_a_400_before_any_handler_runs():
     with pytest.raises(BadRequest):
         codecs.body_for_handlers(b"\xff\xfe", "application/json")
+
+
+def test_default_decoder_reads_the_charset_parameter():
+    assert codecs.decode("é,1".encode("latin-1").replace(b"\xe9", b"2"), "text/csv").tolist() == [
+        2,
+        1,
+    ]
+    assert codecs.decode('["é"]'.encode("latin-1"), "application/json; charset=latin-1")[0] == "é"
     with pytest.raises(BadRequest):  # a codec raising UnicodeError, not UnicodeDecodeError
-        codecs.body_for_handlers(b"xn--a-", "text/csv; charset=idna")
+        codecs.decode(b"xn--a-", "text/csv; charset=idna")
     with pytest.raises(BadRequest):  # not a text encoding at all
-        codecs.body_for_handlers(b"eJw=", "text/csv; charset=base64")
+        codecs.decode(b"eJw=", "text/csv; charset=base64")
+
+
+def test_default_decoder_reads_a_missing_content_type_as_json():
+    assert codecs.decode(b"[1, 2]", None).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("body", "shape", "dtype"),
+    [
+        ("1.0,2.0,3.0\n", (3,), np.float64),  # one row: 1-D, as genfromtxt gives
+        ("1\n2\n3\n", (3,), np.int64),  # one column: 1-D too
+        ("5\n", (), np.int64),  # one cell: 0-d
+        ("1,2\n3,4\n", (2, 2), np.int64),
+        ("1,2.5\n3,4\n", (2, 2), np.float64),  # mixed columns: floats, not a record array
+    ],
+)
+def test_default_csv_decoding_has_the_toolkits_shapes(body, shape, dtype):
+    decoded = codecs.decode(body, "text/csv")
+    assert decoded.shape == shape
+    assert decoded.dtype == dtype
+
+
+def test_ragged_or_empty_csv_is_400():
+    with pytest.raises(BadRequest, match="row 2"):
+        codecs.decode("1,2\n3\n", "text/csv")
+    with pytest.raises(BadRequest):
+        codecs.decode("\n", "text/csv")
 
 
 @pytest.mark.parametrize(
@@ -136,6 +193,17 @@ def test_csv_encoding_writes_one_row_per_line():
     assert codecs.encode(np.array([[1, 2], [3, 4]]), "text/csv") == (b"1,2\n3,4\n", "text/csv")
     assert codecs.encode(np.array([1.5, 2.5]), "text/csv") == (b"1.5\n2.5\n", "text/csv")
     assert codecs.encode(7, "text/csv") == (b"7\n", "text/csv")
+
+
+def test_csv_encoding_writes_each_number_as_its_own_type_prints_it():
+    scores = np.array([0.1, 0.45], dtype=np.float32) * np.float32(1.0000001)
+    body, _ = codecs.encode(scores, "text/csv")
+    assert body == b"0.10000002\n0.45000005\n"  # float32's own digits, not float64's
+
+
+def test_npy_encoding_writes_object_arrays_as_numpy_does():
+    body, _ = codecs.encode(np.array([{"a": 1}], dtype=object), "application/x-npy")
+    assert np.load(io.BytesIO(body), allow_pickle=True)[0] == {"a": 1}
 
 
 def test_npy_encoding_round_trips():
@@ -161,5 +229,5 @@ def test_default_csv_and_json_round_trip_any_float_matrix(rows):
     array = np.array(rows, dtype=np.float64)
     for media_type in ("text/csv", "application/json"):
         body, content_type = codecs.encode(array, media_type)
-        decoded = codecs.decode(codecs.body_for_handlers(body, content_type), content_type)
+        decoded = codecs.decode(codecs.body_for_defaults(body, content_type), content_type)
         assert np.array_equal(decoded.reshape(array.shape), array)

@@ -1,6 +1,5 @@
 from smgitops.serving.mediatypes import (
     effective_accept,
-    first_concrete,
     negotiate,
     parse_media_type,
 )
@@ -41,8 +40,3 @@ def test_negotiation_matches_subtype_wildcards():
 
 def test_negotiation_returns_none_when_nothing_fits():
     assert negotiate("application/xml", SUPPORTED) is None
-
-
-def test_a_bare_body_is_labelled_with_the_best_concrete_type():
-    assert first_concrete("text/*, application/json;q=0.9, text/csv;q=0.8") == "application/json"
-    assert first_concrete("application/jsonlines") == "application/jsonlines"
