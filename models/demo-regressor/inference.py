@@ -42,9 +42,11 @@ def _rows(values):
 
 
 def input_fn(request_body, content_type):
-    if isinstance(request_body, bytes):
-        request_body = request_body.decode("utf-8")
-    media_type = content_type.split(";")[0].strip().lower()
+    # As AWS's toolkit hands it over: text for JSON and CSV, bytes (a bytearray) otherwise,
+    # and no content type at all when the request has none (read as JSON here).
+    if isinstance(request_body, (bytes, bytearray)):
+        request_body = bytes(request_body).decode("utf-8")
+    media_type = (content_type or "application/json").split(";")[0].strip().lower()
     try:
         if media_type == "text/csv":
             lines = [line for line in request_body.splitlines() if line.strip()]
