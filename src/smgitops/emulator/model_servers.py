@@ -73,7 +73,11 @@ MAX_FAILURE_REASON = 1024
 
 
 def _model_error(text: str) -> str:
-    """The model's own words, without the emulator's scratch paths: `code/inference.py`."""
+    """The model's own words, without the emulator's scratch paths (`code/inference.py`); a
+    server that only ran out of time says so, not its last log line."""
+    slow = re.match(r"model server for \S+ (was not ready within [\d.]+ s)", text)
+    if slow:
+        return f"the model server {slow.group(1)}"
     text = text.split(" failed to start: ", 1)[-1]
     return re.sub(r"/\S*/(code/\S+)", r"\1", text)
 

@@ -92,7 +92,8 @@ def test_a_model_slower_than_its_startup_health_check_timeout_fails(deployer):
     assert endpoint["EndpointStatus"] == "Failed"
     assert endpoint["FailureReason"] == (
         "The primary container for production variant primary did not pass the ping health "
-        "check. Please check CloudWatch logs for this endpoint."
+        "check. Please check CloudWatch logs for this endpoint. (emulator: the model's error: "
+        "the model server was not ready within 1 s)"
     )
 
 
