@@ -623,6 +623,29 @@ CASES = [
         ),
     ),
     Broken(
+        "smoke-test-headers-sagemaker-refuses",
+        changed(
+            "    contentType: text/csv\n",
+            '    contentType: "text/csv; charset=\u00fc"\n    accept: "\u00e9"\n    targetVariant: no_such\n',
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:12:18: spec.smokeTest.contentType: 'text/csv; charset=\u00fc' is not valid (allowed: type/subtype, e.g. text/csv, then ASCII parameters)",
+            "deployments/staging/demo-regressor.yaml:13:13: spec.smokeTest.accept: '\u00e9' is not valid (allowed: printable ASCII, e.g. application/json)",
+            "deployments/staging/demo-regressor.yaml:14:20: spec.smokeTest.targetVariant: 'no_such' is not valid (allowed: letters, digits and '-', not at the ends)",
+        ),
+    ),
+    Broken(
+        "blank-rollback-alarm-and-target-beyond-application-autoscaling",
+        added(
+            "  deployment: {rollbackAlarms: ['  ']}\n"
+            "  autoscaling: {minCapacity: 1, maxCapacity: 2, target: 1.0e+200}\n"
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:14:33: spec.deployment.rollbackAlarms[0]: '  ' is not valid (allowed: a name without control characters, not blank)",
+            "deployments/staging/demo-regressor.yaml:15:57: spec.autoscaling.target: 1e+200 is out of range (allowed: more than 0 to 1.174271e+108)",
+        ),
+    ),
+    Broken(
         "smoke-body-file-outside-repo",
         changed(
             '    body: "1.0,2.0,3.2,2.2,1.23,11.5"', "    bodyFile: ../../../../../../etc/hostname"
