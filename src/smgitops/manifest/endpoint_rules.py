@@ -6,21 +6,18 @@ They run on documents that already passed the schema, so types and required keys
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smgitops.core.naming import TAG_MANIFEST
+from smgitops.core.naming import ENDPOINT_NAME, MAX_NAME, MAX_TAG_VALUE, TAG_MANIFEST
 from smgitops.manifest import instance_types
 from smgitops.manifest.problems import FieldPath, Problem, clip, format_field
 from smgitops.manifest.yaml_reader import YamlDocument
 
-MAX_ENDPOINT_NAME = 63
-ENDPOINT_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+MAX_ENDPOINT_NAME = MAX_NAME
 RESERVED_TAG_PREFIXES = ("aws:", "smgitops:")
-MAX_TAG_VALUE = 256
 # SageMaker's tag pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (letters, separators, numbers).
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
@@ -304,7 +301,7 @@ def _metadata_problems(report: _Report, manifest: dict[str, Any], env: str) -> l
                     f"{MAX_ENDPOINT_NAME}); shorten the name or set endpointName",
                 )
             )
-        elif not ENDPOINT_NAME_RE.fullmatch(name):
+        elif not ENDPOINT_NAME.fullmatch(name):
             problems.append(
                 report.at(
                     ("metadata", "name"),
