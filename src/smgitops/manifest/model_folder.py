@@ -13,6 +13,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from smgitops.artifacts.layout import code_files
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.manifest.paths import Refusal, read_bounded, resolve
 from smgitops.manifest.problems import clip
@@ -180,7 +181,20 @@ def model_problem(repo_root: Path, name: str) -> str | None:
     problem = handler_problem(source.text)
     if problem:
         return f"{shown}/{ENTRY_POINT} {problem}"
-    return requirements_problem(repo_root, folder, shown)
+    return code_files_problem(repo_root, folder, shown) or requirements_problem(
+        repo_root, folder, shown
+    )
+
+
+def code_files_problem(repo_root: Path, folder: Path, shown: str) -> str | None:
+    """The first file packaged under code/ that a symlink leads out of the repository, or
+    None: the tarball would carry bytes git does not hold (a key, a credentials file)."""
+    for _, path in code_files(folder):
+        relative = path.relative_to(folder).as_posix()
+        resolved = resolve(path, repo_root, subject=f"{shown}/{relative}")
+        if isinstance(resolved, Refusal):
+            return f"{resolved.message}: it would be packaged into model.tar.gz"
+    return None
 
 
 def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...], str] | None:

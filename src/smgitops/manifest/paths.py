@@ -141,6 +141,8 @@ def read_bounded(
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         return Refusal(f"{subject} cannot be read: {error.strerror} (allowed: a readable file)")
+    except ValueError:  # a NUL byte or text no file system can name; `resolve` says which
+        return Refusal(f"{subject} is not a path the file system can open")
     with os.fdopen(handle, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):

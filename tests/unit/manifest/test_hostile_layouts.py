@@ -183,6 +183,15 @@ LAYOUTS = [
         ),
     ),
     Layout(
+        "model-code-file-linked-out-of-the-repository",
+        lambda repo, outside: (repo.root / "models/demo-regressor/features.py").symlink_to(
+            outside / "secret.csv"
+        ),
+        (
+            f"{M}:6:10: spec.model: models/demo-regressor/features.py leads outside the repository (allowed: a regular file in the repository, or a symlink to one there): it would be packaged into model.tar.gz",
+        ),
+    ),
+    Layout(
         "inference-py-with-a-nul-byte",
         lambda repo, _: repo.write_bytes(
             "models/demo-regressor/inference.py", b"def model_fn(d):\n    return d\0\n"
