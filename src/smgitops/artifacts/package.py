@@ -31,6 +31,7 @@ from smgitops.artifacts import layout
 from smgitops.artifacts.pin import PIN_FILE, ArtifactPin, PinnedFile, parse_pin, pin_mismatch
 from smgitops.core.naming import PACKAGING_FORMAT, TARBALL_NAME
 from smgitops.errors import ConfigError
+from smgitops.paths import Refusal, read_bounded, resolve
 
 MODELS_DIR = "models"
 # Fixed so the archive never records when or where it was made.
@@ -41,6 +42,7 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COPY_CHUNK = 1024 * 1024
+MAX_PIN_BYTES = 16 * 1024 * 1024  # a pin lists each weights file in one short line
 
 # Brings one pinned file from the content store, verified; returns where it now is.
 Fetch = Callable[[ArtifactPin, PinnedFile], Path]
@@ -129,14 +131,22 @@ def local_artifact(folder: Path) -> tuple[tuple[PinnedFile, Path], ...]:
 
 def read_pin(folder: Path, name: str) -> ArtifactPin | None:
     """The committed pin of `models/<name>` (None when it has none); ConfigError if corrupt."""
-    path = folder / PIN_FILE
-    if not path.is_file():
+    shown = f"{MODELS_DIR}/{name}/{PIN_FILE}"
+    # Inside the repository (models/<name>/ is two levels below its root), a regular file.
+    resolved = resolve(folder / PIN_FILE, folder.parents[1], subject=shown)
+    if isinstance(resolved, Refusal) and resolved.missing:
         return None
+    data = (
+        resolved
+        if isinstance(resolved, Refusal)
+        else read_bounded(resolved, MAX_PIN_BYTES, subject=shown)
+    )
+    if isinstance(data, Refusal):
+        raise ConfigError(data.message)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{MODELS_DIR}/{name}/{PIN_FILE}: cannot be read: {error}") from None
-    return parse_pin(text, f"{MODELS_DIR}/{name}/{PIN_FILE}")
+        return parse_pin(data.decode("utf-8"), shown)
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{shown}: not UTF-8 (byte {error.start})") from None
 
 
 def model_tree(repo_root: Path, name: str, *, require_pin: bool = True) -> ModelTree:

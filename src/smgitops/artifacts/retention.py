@@ -18,9 +18,11 @@ from pathlib import Path
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.core.naming import BLOB_PREFIX
 from smgitops.errors import UserError
+from smgitops.paths import Refusal, read_bounded, resolve
 
 PIN_PATHS = f"models/*/{PIN_FILE}"
 MANIFEST_PATHS = "deployments/"
+_MAX_TEXT_BYTES = 16 * 1024 * 1024  # far above a pin's or a manifest's size
 _PINNED = re.compile(r'"sha256":\s*"([0-9a-f]{64})"')
 # A manifest pinned to one tarball (`tarball: sha256:<hex>`, promote --pin) keeps it too.
 _PINNED_TARBALL = re.compile(r"tarball\W+sha256:([0-9a-f]{64})")
@@ -40,15 +42,30 @@ def pinned_in_history(repo_root: Path) -> tuple[set[str], set[str]]:
     by the pins in the working tree (pinned, maybe not committed yet); the sha256s include the
     tarballs manifests pin (`tarball: sha256:...`). UserError outside git."""
     pins, manifests = _history(repo_root, PIN_PATHS), _history(repo_root, MANIFEST_PATHS)
-    texts = [pins] + [p.read_text() for p in sorted(repo_root.glob(PIN_PATHS))]
+    texts = [pins] + [_working_copy(p, repo_root) for p in sorted(repo_root.glob(PIN_PATHS))]
     manifest_texts = [manifests] + [
-        p.read_text(errors="replace") for p in sorted(repo_root.glob("deployments/*/*.y*ml"))
+        _working_copy(p, repo_root) for p in sorted(repo_root.glob("deployments/*/*.y*ml"))
     ]
     return (
         {m for text in texts for m in _PINNED.findall(text)}
         | {m for text in manifest_texts for m in _PINNED_TARBALL.findall(text)},
         {m.rstrip("/") for text in texts for m in _STORE.findall(text)},
     )
+
+
+def _working_copy(path: Path, repo_root: Path) -> str:
+    """A pin or manifest of the working tree; UserError when it cannot be read (a loop, a
+    FIFO, a folder...): what it pins is unknown, so nothing may be deleted."""
+    shown = path.relative_to(repo_root).as_posix()
+    resolved = resolve(path, repo_root, subject=shown)
+    data = (
+        resolved
+        if isinstance(resolved, Refusal)
+        else read_bounded(resolved, _MAX_TEXT_BYTES, subject=shown)
+    )
+    if isinstance(data, Refusal):
+        raise UserError(f"{data.message}; gc reads every pin and manifest to know what to keep")
+    return data.decode("utf-8", errors="replace")
 
 
 def _history(repo_root: Path, paths: str) -> str:

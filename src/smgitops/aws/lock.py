@@ -27,6 +27,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smgitops.aws.clients import error_code
+from smgitops.aws.state import (
+    StateObject,
+    StateProblem,
+    corrupt_message,
+    expect,
+    fetch,
+)
 from smgitops.aws.wire import object_encryption
 from smgitops.core.desired import EnvSettings
 from smgitops.core.naming import lock_key
@@ -36,6 +43,8 @@ from smgitops.errors import UserError
 _HELD = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 _GONE = {"NoSuchKey", "404"}
 _ATTEMPTS = 3  # a lock released or broken between our PUT and GET: try again, briefly
+MAX_LOCK_BYTES = 64 * 1024  # a holder record is a few hundred bytes
+_TEXT_FIELDS = ("env", "user", "host", "commit", "since")
 
 
 class LockHeld(UserError):
@@ -65,22 +74,39 @@ def holder_document(holder: LockHolder) -> bytes:
     return json.dumps({"version": 1, **asdict(holder)}, indent=2).encode()
 
 
-def parse_holder(body: bytes) -> LockHolder | None:
-    """The holder recorded in a lock object, or None when it is unreadable. No side effects."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A lock object whose holder cannot be read: where it is and what is wrong with it."""
+
+    uri: str
+    problem: str
+
+
+def holder_from(document: object) -> LockHolder:
+    """The holder a lock document records; StateProblem naming the first field that is not
+    as `holder_document` writes it. No side effects."""
+    data = expect(document, dict, "top level")
+    text = {name: expect(data.get(name), str, name) for name in _TEXT_FIELDS}
+    pid = expect(data.get("pid"), int, "pid")
+    if not 0 < pid < 2**31:
+        raise StateProblem(f"pid: {pid} is not a process id")
     try:
-        data = json.loads(body)
-        return LockHolder(
-            env=str(data["env"]),
-            user=str(data["user"]),
-            host=str(data["host"]),
-            pid=int(data["pid"]),
-            commit=str(data["commit"]),
-            since=str(data["since"]),
-            token=str(data.get("token", "")),
-            machine=str(data.get("machine", "")),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
+        since = datetime.fromisoformat(text["since"])
+    except ValueError:
+        raise StateProblem(f"since: '{text['since'][:40]}' is not an ISO 8601 time") from None
+    if since.tzinfo is None:
+        raise StateProblem(f"since: '{text['since'][:40]}' has no time zone")
+    optional = {name: expect(data.get(name, ""), str, name) for name in ("token", "machine")}
+    return LockHolder(pid=pid, **text, **optional)
+
+
+def _holder_of(found: StateObject, uri: str) -> LockHolder | Unreadable:
+    try:
+        if found.problem:
+            raise StateProblem(found.problem)
+        return holder_from(found.document)
+    except StateProblem as problem:
+        return Unreadable(uri, str(problem))
 
 
 def is_abandoned(holder: LockHolder, machine: str, pid_alive: Callable[[int], bool]) -> bool:
@@ -94,7 +120,7 @@ def is_abandoned(holder: LockHolder, machine: str, pid_alive: Callable[[int], bo
 def _age(since: str, now: datetime) -> str:
     try:
         seconds = int((now - datetime.fromisoformat(since)).total_seconds())
-    except ValueError:
+    except (ValueError, TypeError):  # not a time, or one without a time zone
         return "unknown time"
     if seconds < 120:
         return f"{max(seconds, 0)}s"
@@ -103,11 +129,17 @@ def _age(since: str, now: datetime) -> str:
     return f"{seconds // 3600}h"
 
 
-def refusal(env: str, holder: LockHolder | None, now: datetime) -> str:
+def refusal(env: str, holder: LockHolder | Unreadable, now: datetime) -> str:
     """The one-line refusal naming the holder and the way out. No side effects."""
     how = f"wait for it to finish, or if it died run `smgitops apply --env {env} --break-lock`"
-    if holder is None:
-        return f"apply already running for env {env} (lock holder unreadable); {how}"
+    if isinstance(holder, Unreadable):
+        return corrupt_message(
+            f"the apply lock of env {env}",
+            holder.uri,
+            holder.problem,
+            "whether an apply runs is unknown: wait for any to finish, or if none runs, "
+            f"run `smgitops apply --env {env} --break-lock`",
+        )
     return (
         f"apply already running for env {env} since {holder.since} "
         f"({_age(holder.since, now)} ago), by {holder.describe()}; {how}"
@@ -183,15 +215,12 @@ class EnvLock:
         self.release()
 
 
-def _read(s3: Any, settings: EnvSettings) -> tuple[LockHolder | None, str] | None:
+def _read(s3: Any, settings: EnvSettings) -> tuple[LockHolder | Unreadable, str] | None:
     """(holder, etag) of the current lock object, or None when there is none."""
-    try:
-        response = s3.get_object(Bucket=settings.artifact_bucket, Key=lock_key(settings))
-    except ClientError as error:
-        if error_code(error) in _GONE:
-            return None
-        raise
-    return parse_holder(response["Body"].read()), response["ETag"]
+    found = fetch(s3, settings.artifact_bucket, lock_key(settings), MAX_LOCK_BYTES)
+    if found is None:
+        return None
+    return _holder_of(found, f"s3://{settings.artifact_bucket}/{lock_key(settings)}"), found.etag
 
 
 def _remove(s3: Any, settings: EnvSettings, etag: str) -> None:
@@ -232,12 +261,13 @@ def acquire(
         if current is None:
             continue  # released in between: try again
         other, etag = current
-        if other is not None and other.token == holder.token:
+        readable = isinstance(other, LockHolder)
+        if readable and other.token == holder.token:
             return EnvLock(s3, settings, holder, etag, say)  # our PUT landed, its answer did not
         if break_lock:
-            who = other.describe() if other else "an unreadable holder"
+            who = other.describe() if readable else "an unreadable holder"
             say(f"breaking the apply lock of env {settings.name} held by {who}")
-        elif other is not None and is_abandoned(other, holder.machine, pid_alive):
+        elif readable and is_abandoned(other, holder.machine, pid_alive):
             say(
                 f"taking over the apply lock of env {settings.name}: its holder "
                 f"{other.describe()} is no longer running"
@@ -245,9 +275,10 @@ def acquire(
         else:
             raise LockHeld(refusal(settings.name, other, datetime.now(UTC)))
         _remove(s3, settings, etag)
-    raise LockHeld(refusal(settings.name, _read_holder(s3, settings), datetime.now(UTC)))
-
-
-def _read_holder(s3: Any, settings: EnvSettings) -> LockHolder | None:
     current = _read(s3, settings)
-    return current[0] if current else None
+    if current is None:
+        raise LockHeld(
+            f"the apply lock of env {settings.name} was taken and released by others "
+            f"{_ATTEMPTS} times while this apply tried to take it; run apply again"
+        )
+    raise LockHeld(refusal(settings.name, current[0], datetime.now(UTC)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -73,13 +72,17 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
     """
     from smgitops.aws.clients import aws_errors
     from smgitops.core import report
+    from smgitops.errors import UserError
     from smgitops.reconcile import make_plan
 
     with aws_errors("reading live state"):
         planned = make_plan(Path.cwd(), env_name)
     _render(planned.plan, output_format)
     if out_file is not None:
-        out_file.write_text(report.render_json(planned.plan))
+        try:
+            out_file.write_text(report.render_json(planned.plan))
+        except OSError as error:
+            raise UserError(f"cannot save the plan to {out_file}: {error.strerror}") from None
         err.print(f"plan saved to {out_file}")
     if planned.plan.errors:
         sys.exit(exitcodes.ERROR)
@@ -87,24 +90,37 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
         sys.exit(exitcodes.CHANGES)
 
 
-def _recorded_sources(saved_file: Path) -> dict[str, str]:
-    """Model Registry versions the saved plan resolved (latest-approved is not re-resolved)."""
+# A plan of a few hundred endpoints is a few megabytes of JSON.
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+
+
+def _read_saved_plan(saved_file: Path, env_name: str) -> dict:
+    """The plan `apply --plan` applies, checked; UserError (one line: the file, what is
+    wrong, the remedy) when it is not a plan of this env as `plan --out` writes it."""
+    from smgitops.aws.state import StateProblem, parse_json
     from smgitops.core.pins import recorded_packages
+    from smgitops.core.report import saved_plan_problem
+    from smgitops.errors import UserError
+    from smgitops.paths import Refusal, read_bounded
+
+    remedy = f"run `smgitops plan --env {env_name} --out {saved_file}` again and review it"
+    data = read_bounded(saved_file, MAX_PLAN_BYTES, subject=f"plan {saved_file}")
+    if isinstance(data, Refusal):
+        raise UserError(f"{data.message}; {remedy}")
+    try:
+        document = parse_json(data)
+        problem = saved_plan_problem(document, env_name)
+        if problem is not None:
+            raise StateProblem(problem)
+        recorded_packages(document)  # every recorded resolution is readable
+    except ValueError as problem:  # StateProblem is one
+        raise UserError(f"plan {saved_file} cannot be applied ({problem}); {remedy}") from None
+    return document
+
+
+def _refuse_stale(saved_file: Path, saved: dict, current: dict) -> None:
     from smgitops.errors import UserError
 
-    try:
-        return recorded_packages(json.loads(saved_file.read_text()))
-    except (OSError, ValueError, AttributeError, TypeError) as error:
-        raise UserError(f"cannot read plan {saved_file}: {error}") from None
-
-
-def _refuse_stale(saved_file: Path, current: dict) -> None:
-    from smgitops.errors import UserError
-
-    try:
-        saved = json.loads(saved_file.read_text())
-    except (OSError, ValueError) as error:
-        raise UserError(f"cannot read plan {saved_file}: {error}") from None
     if saved != current:
         raise UserError(
             f"plan {saved_file} is stale: git or live state changed since it was made; "
@@ -176,11 +192,13 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops.aws.clients import aws_errors
     from smgitops.aws.reader import Clients
     from smgitops.core import report
+    from smgitops.core.pins import recorded_packages
     from smgitops.errors import ApplyFailed, UserError
     from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
 
     repo_root = Path.cwd()
-    recorded = _recorded_sources(plan_file) if plan_file is not None else None
+    saved = _read_saved_plan(plan_file, env_name) if plan_file is not None else None
+    recorded = recorded_packages(saved) if saved is not None else None
     with aws_errors("pinning images and model sources"):  # reads ECR, S3, the Model Registry
         prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
@@ -193,8 +211,8 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     with env_lock:
         with aws_errors("reading live state"):
             planned = plan_prepared(prepared, clients)
-        if plan_file is not None:
-            _refuse_stale(plan_file, report.plan_document(planned.plan))
+        if plan_file is not None and saved is not None:
+            _refuse_stale(plan_file, saved, report.plan_document(planned.plan))
         plan_out.print(report.render_text(planned.plan, markup=True))
         if planned.plan.errors:
             raise UserError(planned.plan.errors[0])

@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 
 from smgitops.commands.options import ENV, output_format
-from smgitops.console import out, plan_out
+from smgitops.console import err, out, plan_out
 
 
 @click.command("status")
@@ -31,9 +31,10 @@ def status(env_name: str, output_format: str, name: str | None) -> None:
       smgitops status --env prod demo-regressor --format json
     """
     from smgitops.aws.clients import aws_errors, check_account
-    from smgitops.aws.history import read_history
+    from smgitops.aws.history import read_history, unreadable_note
     from smgitops.aws.inventory import read_inventory
     from smgitops.aws.reader import Clients
+    from smgitops.aws.state import StateCorrupt
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
@@ -44,17 +45,26 @@ def status(env_name: str, output_format: str, name: str | None) -> None:
         known = ", ".join(sorted(e.name for e in desired.endpoints)) or "none"
         raise UserError(f"no manifest named {name} in env {env_name} (known: {known})")
     check_account(settings.account_id, env_name, settings.region)
+    # A corrupt inventory or history is noted; status shows what it can without them.
+    notes = []
     with aws_errors(f"reading the status of env {env_name}"):
         clients = Clients.for_region(settings.region)
         if name is None:
-            names += sorted(set(read_inventory(clients.s3, settings)) - set(names))
+            try:
+                names += sorted(set(read_inventory(clients.s3, settings)) - set(names))
+            except StateCorrupt as corrupt:
+                notes.append(f"note: {corrupt.message} (endpoints only it names are not shown)")
         history = read_history(clients.s3, settings)
+        if history.problem:
+            notes.append(unreadable_note(settings, history))
         rows = [_row(clients.sagemaker, endpoint, history) for endpoint in names]
     if output_format == "json":
+        for note in notes:
+            err.print(escape(note))
         out(json.dumps({"env": env_name, "endpoints": rows}, indent=2, sort_keys=True))
         return
-    if not history.readable:
-        plan_out.print("note: the apply history object cannot be read (last outcomes unknown)")
+    for note in notes:
+        plan_out.print(escape(note))
     for row in rows:
         plan_out.print(escape(_text(row)))
     if not rows:

@@ -29,6 +29,7 @@ BLOB_PREFIX = "sha256"
 IMAGE_TAG_HASH_LENGTH = 12
 HASH_LENGTH = 10
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
+ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 
 TAG_MANAGED = "smgitops:managed"
 TAG_ENV = "smgitops:env"
@@ -43,6 +44,11 @@ TAG_SMOKE_TESTED = "smgitops:smoke-tested"
 # Hash of the deployment guardrails and smoke test the live config was rolled out with: a
 # change of only those creates nothing, so the plan says they apply at the next update.
 TAG_ROLLOUT = "smgitops:rollout"
+
+
+def is_endpoint_name(name: str) -> bool:
+    """True when SageMaker accepts `name` as an endpoint name. No side effects."""
+    return len(name) <= MAX_NAME and ENDPOINT_NAME.fullmatch(name) is not None
 
 
 def _canonical(value: object) -> object:

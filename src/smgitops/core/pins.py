@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from smgitops.core import naming
 from smgitops.core.desired import EnvSettings
@@ -166,17 +167,29 @@ def recorded_key(manifest: str, requested: str) -> str:
     return f"{manifest}\0{requested}"
 
 
-def recorded_packages(plan_document: dict) -> dict[str, str]:
+def _field(value: object, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        raise ValueError(f"{where}: expected {'text' if kind is str else 'an object'}")
+    return value
+
+
+def recorded_packages(plan_document: dict[str, Any]) -> dict[str, str]:
     """recorded_key -> model package ARN a saved plan resolved. No side effects.
 
     Keyed by what the manifest asked for too, so a manifest edited since the plan (another
-    group, an explicit ARN) is resolved afresh instead of taking the old answer.
+    group, an explicit ARN) is resolved afresh instead of taking the old answer. ValueError
+    naming the field when a recorded resolution is not as `pin_document` writes it.
     """
     recorded = {}
-    for endpoint in plan_document.get("endpoints", []):
-        desired = endpoint.get("desired") or {}
-        source = desired.get("source") or {}
+    for index, endpoint in enumerate(plan_document.get("endpoints", [])):
+        where = f"endpoints[{index}]"
+        desired = _field(endpoint, dict, where).get("desired") or {}
+        source = _field(desired, dict, f"{where}.desired").get("source") or {}
+        source = _field(source, dict, f"{where}.desired.source")
         if source.get("kind") == "model_package" and endpoint.get("manifest"):
-            key = recorded_key(endpoint["manifest"], source.get("requested", ""))
-            recorded[key] = source["arn"]
+            key = recorded_key(
+                _field(endpoint["manifest"], str, f"{where}.manifest"),
+                _field(source.get("requested", ""), str, f"{where}.desired.source.requested"),
+            )
+            recorded[key] = _field(source.get("arn"), str, f"{where}.desired.source.arn")
     return recorded

@@ -507,5 +507,21 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     }
 
 
+def saved_plan_problem(document: object, env: str) -> str | None:
+    """Why `document` is not a plan of env `env` as `render_json` writes it, or None.
+    No side effects."""
+    if not isinstance(document, dict):
+        return "top level: expected an object"
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        return f"format_version: {json.dumps(version)[:20]} (allowed: {FORMAT_VERSION})"
+    if document.get("env") != env:
+        return f"env: it is a plan of env {json.dumps(document.get('env'))[:40]}, not {env}"
+    endpoints = document.get("endpoints")
+    if not isinstance(endpoints, list):
+        return "endpoints: expected a list"
+    return None
+
+
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n"

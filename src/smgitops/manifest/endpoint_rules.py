@@ -6,20 +6,23 @@ They run on documents that already passed the schema, so types and required keys
 from __future__ import annotations
 
 import math
-import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from smgitops.core import instance_types
+from smgitops.core.naming import ENDPOINT_NAME, MAX_NAME, MAX_TAG_VALUE, TAG_MANIFEST
 from smgitops.manifest.problems import FieldPath, Problem, clip, format_field
 from smgitops.manifest.yaml_reader import YamlDocument
 
-MAX_ENDPOINT_NAME = 63
-ENDPOINT_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+MAX_ENDPOINT_NAME = MAX_NAME
 RESERVED_TAG_PREFIXES = ("aws:", "smgitops:")
 # AutoRollbackConfiguration.Alarms holds at most 10 (SageMaker API reference).
 MAX_ROLLBACK_ALARMS = 10
+# SageMaker's tag pattern: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (letters, separators, numbers).
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,32 @@ class _Report:
     def at(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
         line, column = self.document.position(path, key=key)
         return Problem(self.file, line, column, format_field(path), message)
+
+
+def refused_tag_character(text: str) -> str | None:
+    """The first character of `text` SageMaker refuses in a tag key or value, or None.
+    No side effects."""
+    return next(
+        (c for c in text if c not in _TAG_PUNCTUATION and unicodedata.category(c)[0] not in "LZN"),
+        None,
+    )
+
+
+def manifest_path_problem(file: str) -> str | None:
+    """Why a manifest's repository path cannot be the value of its endpoint's
+    smgitops:manifest tag (apply would fail on it), or None. No side effects."""
+    if len(file) > MAX_TAG_VALUE:
+        return (
+            f"path is {len(file)} characters, too long for the endpoint's {TAG_MANIFEST} tag "
+            f"(allowed: at most {MAX_TAG_VALUE}; shorten the file name)"
+        )
+    char = refused_tag_character(file)
+    if char is not None:
+        return (
+            f"path has '{char}', which the endpoint's {TAG_MANIFEST} tag cannot hold "
+            f"(allowed: {TAG_CHARACTERS}; rename the file)"
+        )
+    return None
 
 
 def endpoint_name(manifest: dict[str, Any], env: str) -> str:
@@ -288,15 +317,22 @@ def _capture_problems(report: _Report, spec: dict[str, Any]) -> list[Problem]:
 
 def _metadata_problems(report: _Report, manifest: dict[str, Any], env: str) -> list[Problem]:
     problems = []
-    for key in manifest["metadata"].get("tags", {}):
+    for key, value in manifest["metadata"].get("tags", {}).items():
+        path: FieldPath = ("metadata", "tags", key)
         if key.lower().startswith(RESERVED_TAG_PREFIXES):
             problems.append(
-                report.at(
-                    ("metadata", "tags", key),
-                    "tag keys starting with aws: or smgitops: are reserved",
-                    key=True,
-                )
+                report.at(path, "tag keys starting with aws: or smgitops: are reserved", key=True)
             )
+        for text, at_key in ((key, True), (value, False)):
+            char = refused_tag_character(text)
+            if char is not None:
+                problems.append(
+                    report.at(
+                        path,
+                        f"'{char}' is not allowed in a SageMaker tag (allowed: {TAG_CHARACTERS})",
+                        key=at_key,
+                    )
+                )
     if "endpointName" not in manifest["metadata"]:
         name = endpoint_name(manifest, env)
         if len(name) > MAX_ENDPOINT_NAME:
@@ -307,7 +343,7 @@ def _metadata_problems(report: _Report, manifest: dict[str, Any], env: str) -> l
                     f"{MAX_ENDPOINT_NAME}); shorten the name or set endpointName",
                 )
             )
-        elif not ENDPOINT_NAME_RE.fullmatch(name):
+        elif not ENDPOINT_NAME.fullmatch(name):
             problems.append(
                 report.at(
                     ("metadata", "name"),

@@ -21,6 +21,7 @@ from smgitops.manifest.endpoint_rules import (
     encrypted_volume_problems,
     endpoint_problems,
     foreign_env_problems,
+    manifest_path_problem,
     shared_account_problems,
 )
 from smgitops.manifest.env_rules import (
@@ -28,11 +29,12 @@ from smgitops.manifest.env_rules import (
     promotion_problems,
     shared_namespace_problems,
 )
-from smgitops.manifest.files import display_path, is_inside, read_text
+from smgitops.manifest.files import display_path, read_text
 from smgitops.manifest.model_folder import source_problem
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
+from smgitops.paths import Refusal, read_bounded, resolve
 
 DEPLOYMENTS_DIR = "deployments"
 ENV_FILE = "_env.yaml"
@@ -81,24 +83,20 @@ def list_envs(repo_root: Path) -> list[str]:
     )
 
 
-def _file_problem(file: str, line: int, column: int, message: str) -> Problem:
+def _file_problem(file: str, message: str, line: int = 1, column: int = 1) -> Problem:
     return Problem(file, line, column, "", message)
 
 
 def read_smoke_body(manifest: Path, body_file: str, repo_root: Path) -> bytes | str:
     """Bytes of smokeTest.bodyFile (relative to the manifest's folder), or why it is unusable."""
-    path = manifest.parent / body_file
-    shown = clip(body_file)
-    if not is_inside(path, repo_root):
-        return f"'{shown}' is outside the repository"
-    if not path.is_file():
-        return f"no such file '{shown}' (relative to {manifest.parent.name}/)"
-    if path.stat().st_size > MAX_SMOKE_BODY_BYTES:
-        return f"'{shown}' is larger than the 6 MB InvokeEndpoint limit"
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        return f"cannot read '{shown}': {error.strerror}"
+    shown = f"'{clip(body_file)}'"
+    resolved = resolve(manifest.parent / body_file, repo_root, subject=shown)
+    if isinstance(resolved, Refusal):
+        if resolved.missing:
+            return f"no such file {shown} (relative to {manifest.parent.name}/)"
+        return resolved.message
+    body = read_bounded(resolved, MAX_SMOKE_BODY_BYTES, subject=shown, why="InvokeEndpoint's limit")
+    return body.message if isinstance(body, Refusal) else body
 
 
 def _endpoint_semantics(
@@ -132,18 +130,20 @@ def check_file(path: Path, repo_root: Path) -> CheckedFile:
     file = display_path(path, repo_root)
     env = path.parent.name
     is_env_settings = path.name == ENV_FILE
+    name_problem = None if is_env_settings else manifest_path_problem(file)
+    named = (_file_problem(file, name_problem),) if name_problem else ()
 
     def failed(*problems: Problem) -> CheckedFile:
-        return CheckedFile(path, file, env, is_env_settings, None, tuple(problems))
+        return CheckedFile(path, file, env, is_env_settings, None, (*named, *problems))
 
     text = read_text(path, repo_root)
     if not isinstance(text, str):
-        return failed(_file_problem(file, text.line, text.column, text.message))
+        return failed(_file_problem(file, text.message, text.line, text.column))
     parsed = parse_yaml(text)
     if isinstance(parsed, YamlError):
-        return failed(_file_problem(file, parsed.line, parsed.column, parsed.message))
+        return failed(_file_problem(file, parsed.message, parsed.line, parsed.column))
     if isinstance(parsed, list):
-        return failed(*(_file_problem(file, e.line, e.column, e.message) for e in parsed))
+        return failed(*(_file_problem(file, e.message, e.line, e.column) for e in parsed))
     schema = ENV_SCHEMA if is_env_settings else ENDPOINT_SCHEMA
     problems = schema_problems(parsed, schema, file)
     if problems:
@@ -153,7 +153,7 @@ def check_file(path: Path, repo_root: Path) -> CheckedFile:
         problems = env_problems(parsed, file, env)
     else:
         problems, smoke_body = _endpoint_semantics(path, file, parsed, env, repo_root)
-    return CheckedFile(path, file, env, is_env_settings, parsed, tuple(problems), smoke_body)
+    return CheckedFile(path, file, env, is_env_settings, parsed, (*named, *problems), smoke_body)
 
 
 def _env_folder_files(env_dir: Path, repo_root: Path) -> tuple[list[Path], list[Problem]]:
@@ -161,9 +161,9 @@ def _env_folder_files(env_dir: Path, repo_root: Path) -> tuple[list[Path], list[
     problems = []
     settings = env_dir / ENV_FILE
     files = [settings]
-    if not settings.exists() and not settings.is_symlink():
+    if not os.path.lexists(settings):
         shown = display_path(settings, repo_root)
-        problems.append(_file_problem(shown, 0, 0, "missing: every environment folder needs one"))
+        problems.append(_file_problem(shown, "missing: every environment folder needs one"))
         files = []
     for entry in sorted(env_dir.iterdir()):
         if entry.name.startswith(".") or not entry.name.endswith(MANIFEST_SUFFIXES):
@@ -173,9 +173,7 @@ def _env_folder_files(env_dir: Path, repo_root: Path) -> tuple[list[Path], list[
         if entry.name.startswith("_"):
             shown = display_path(entry, repo_root)
             problems.append(
-                _file_problem(
-                    shown, 0, 0, f"unknown settings file; only {ENV_FILE} starts with '_'"
-                )
+                _file_problem(shown, f"unknown settings file; only {ENV_FILE} starts with '_'")
             )
             continue
         files.append(entry)
@@ -183,16 +181,16 @@ def _env_folder_files(env_dir: Path, repo_root: Path) -> tuple[list[Path], list[
 
 
 def _expand(paths: list[Path], repo_root: Path) -> tuple[list[Path], list[Problem]]:
-    deployments = (repo_root / DEPLOYMENTS_DIR).resolve()
+    deployments = os.path.realpath(repo_root / DEPLOYMENTS_DIR)
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
-        if path.is_dir() and path.resolve() == deployments:
+        if path.is_dir() and os.path.realpath(path) == deployments:
             for entry in sorted(path.iterdir()):
                 if entry.is_file() and entry.name.endswith(MANIFEST_SUFFIXES):
                     shown = display_path(entry, repo_root)
                     problems.append(
-                        _file_problem(shown, 0, 0, "not read: manifests go in deployments/<env>/")
+                        _file_problem(shown, "not read: manifests go in deployments/<env>/")
                     )
             for env in list_envs(repo_root):
                 found, layout = _env_folder_files(path / env, repo_root)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from smgitops.artifacts.layout import code_files
 from smgitops.artifacts.package import MODELS_DIR
 from smgitops.artifacts.pin import PIN_FILE
-from smgitops.manifest.files import is_inside
+from smgitops.manifest.problems import clip
+from smgitops.paths import Refusal, read_bounded, resolve
 
 ENTRY_POINT = "inference.py"
 REQUIREMENTS = "requirements.txt"
@@ -23,6 +26,8 @@ REQUIREMENTS = "requirements.txt"
 MODELS_LOCK = "requirements/models.txt"
 LOADER_HANDLERS = ("model_fn", "transform_fn")
 MAX_SOURCE_BYTES = 1024 * 1024
+# The lock of every model's pins: a few hundred kilobytes with hashes.
+MAX_LOCK_BYTES = 16 * 1024 * 1024
 _LOCK_PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
 
 
@@ -46,10 +51,14 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 def handler_problem(source: str) -> str | None:
     """Why this inference.py source cannot load a model, or None. No side effects."""
+    if "\0" in source:  # refused by every Python before parsing, with varying errors
+        return "has a syntax error: it contains a NUL byte"
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
         return f"has a syntax error at line {error.lineno}: {error.msg}"
+    except (RecursionError, MemoryError):
+        return "is nested too deeply to parse"
     if not set(LOADER_HANDLERS) & _top_level_names(tree):
         return "defines neither model_fn nor transform_fn"
     return None
@@ -66,46 +75,68 @@ def requirement_problem(line: str) -> str | None:
     text = line.split(" #", 1)[0].strip()
     if not text or text.startswith("#"):
         return None
+    shown = f"'{clip(text)}'"
     if text.startswith("-"):
-        return f"'{text}' is a pip option (allowed: only name==version lines)"
+        return f"{shown} is a pip option (allowed: only name==version lines)"
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
-        return f"'{text}' is not a requirement (allowed: name==version)"
+        return f"{shown} is not a requirement (allowed: name==version)"
     if requirement.url:
-        return f"'{text}' installs from a direct URL (allowed: name==version from the index)"
+        return f"{shown} installs from a direct URL (allowed: name==version from the index)"
     pins = list(requirement.specifier)
     if len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version:
         return (
-            f"'{text}' is not an exact pin (allowed: name==version, e.g. {requirement.name}==1.2.3)"
+            f"{shown} is not an exact pin "
+            f"(allowed: name==version, e.g. {clip(requirement.name)}==1.2.3)"
         )
     return None
 
 
 def locked_versions(repo_root: Path) -> dict[str, str]:
-    """{canonical name: version} of the `name==version` lines in MODELS_LOCK; {} if absent."""
-    try:
-        lines = (repo_root / MODELS_LOCK).read_text(encoding="utf-8").splitlines()
-    except (UnicodeDecodeError, OSError):
+    """{canonical name: version} of the `name==version` lines in MODELS_LOCK; {} if absent
+    or unusable (then every pin reads as not locked)."""
+    text = _read_text(repo_root / MODELS_LOCK, repo_root, MODELS_LOCK, MAX_LOCK_BYTES)
+    if text is None or text.problem:
         return {}
     versions: dict[str, str] = {}
-    for line in lines:
+    for line in text.text.splitlines():
         pin = _LOCK_PIN.match(line)
         if pin:
             versions[canonicalize_name(pin["name"])] = pin["version"]
     return versions
 
 
+@dataclass(frozen=True)
+class _Text:
+    text: str = ""
+    problem: str = ""  # why the file cannot be used, when it cannot
+
+
+def _read_text(
+    path: Path, repo_root: Path, subject: str, limit: int = MAX_SOURCE_BYTES
+) -> _Text | None:
+    """A UTF-8 file of the repository (None when there is none), or why it cannot be used."""
+    resolved = resolve(path, repo_root, subject=subject)
+    if isinstance(resolved, Refusal):
+        return None if resolved.missing else _Text(problem=resolved.message)
+    data = read_bounded(resolved, limit, subject=subject)
+    if isinstance(data, Refusal):
+        return _Text(problem=data.message)
+    try:
+        return _Text(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        byte = data[error.start]
+        return _Text(problem=f"{subject} is not UTF-8 (byte 0x{byte:02x}); save it as UTF-8")
+
+
 def requirements_problem(repo_root: Path, folder: Path, shown: str) -> str | None:
     """The first refused line of `<folder>/requirements.txt` as `file:line: why`, or None:
     a line `requirement_problem` refuses, then a pin the models lock does not hold."""
-    path = folder / REQUIREMENTS
-    if not path.is_file():
-        return None
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (UnicodeDecodeError, OSError) as error:
-        return f"{shown}/{REQUIREMENTS} cannot be read: {error.__class__.__name__}"
+    read = _read_text(folder / REQUIREMENTS, repo_root, f"{shown}/{REQUIREMENTS}")
+    if read is None or read.problem:
+        return read.problem if read else None
+    lines = read.text.splitlines()
     for number, line in enumerate(lines, start=1):
         problem = requirement_problem(line)
         if problem:
@@ -119,38 +150,51 @@ def requirements_problem(repo_root: Path, folder: Path, shown: str) -> str | Non
         (pin,) = requirement.specifier
         have = locked.get(canonicalize_name(requirement.name))
         if have != pin.version:
-            where = f"holds {requirement.name}=={have}" if have else "does not hold it"
+            where = f"holds {clip(requirement.name)}=={have}" if have else "does not hold it"
             return (
-                f"{shown}/{REQUIREMENTS}:{number}: '{text}' is not in the lock: {MODELS_LOCK} "
-                f"{where} (run `make lock` and commit {MODELS_LOCK})"
+                f"{shown}/{REQUIREMENTS}:{number}: '{clip(text)}' is not in the lock: "
+                f"{MODELS_LOCK} {where} (run `make lock` and commit {MODELS_LOCK})"
             )
     return None
 
 
 def model_problem(repo_root: Path, name: str) -> str | None:
     """Why `models/<name>` is not a servable model folder, or None."""
-    folder = model_folder(repo_root, name)
     shown = f"{MODELS_DIR}/{name}"
-    if (
-        not is_inside(folder, repo_root / MODELS_DIR)
-        or folder.resolve() == (repo_root / MODELS_DIR).resolve()
-    ):
-        return f"'{name}' leaves the {MODELS_DIR}/ folder"
-    if not folder.is_dir():
-        return f"no model folder {shown}/ (create it with an {ENTRY_POINT})"
-    entry = folder / ENTRY_POINT
-    if not entry.is_file():
+    folder = resolve(
+        model_folder(repo_root, name),
+        repo_root / MODELS_DIR,
+        kind="folder",
+        subject=f"{shown}/",
+        place=f"{MODELS_DIR}/",
+        strictly=True,
+    )
+    if isinstance(folder, Refusal):
+        if folder.missing:
+            return f"no model folder {shown}/ (create it with an {ENTRY_POINT})"
+        return folder.message
+    source = _read_text(folder / ENTRY_POINT, repo_root, f"{shown}/{ENTRY_POINT}")
+    if source is None:
         return f"{shown}/ has no {ENTRY_POINT}"
-    if entry.stat().st_size > MAX_SOURCE_BYTES:
-        return f"{shown}/{ENTRY_POINT} is larger than 1 MB"
-    try:
-        source = entry.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as error:
-        return f"{shown}/{ENTRY_POINT} cannot be read: {error.__class__.__name__}"
-    problem = handler_problem(source)
+    if source.problem:
+        return source.problem
+    problem = handler_problem(source.text)
     if problem:
         return f"{shown}/{ENTRY_POINT} {problem}"
-    return requirements_problem(repo_root, folder, shown)
+    return code_files_problem(repo_root, folder, shown) or requirements_problem(
+        repo_root, folder, shown
+    )
+
+
+def code_files_problem(repo_root: Path, folder: Path, shown: str) -> str | None:
+    """The first file packaged under code/ that a symlink leads out of the repository, or
+    None: the tarball would carry bytes git does not hold (a key, a credentials file)."""
+    for _, path in code_files(folder):
+        relative = path.relative_to(folder).as_posix()
+        resolved = resolve(path, repo_root, subject=f"{shown}/{relative}")
+        if isinstance(resolved, Refusal):
+            return f"{resolved.message}: it would be packaged into model.tar.gz"
+    return None
 
 
 def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...], str] | None:
@@ -164,13 +208,19 @@ def source_problem(repo_root: Path, value: str | dict) -> tuple[tuple[str, ...],
         return (("spec", "model"), problem) if problem else None
     if "tarball" in value:
         folder = value["folder"]
-        pin = model_folder(repo_root, folder) / PIN_FILE
-        if not is_inside(pin, repo_root / MODELS_DIR) or not pin.is_file():
-            return (
-                ("spec", "model", "folder"),
-                f"{MODELS_DIR}/{folder}/{PIN_FILE} does not exist: it names the content "
-                "store that keeps the pinned tarball (allowed: a folder with a pinned artifact)",
+        shown = f"{MODELS_DIR}/{folder}/{PIN_FILE}"
+        pin = resolve(
+            model_folder(repo_root, folder) / PIN_FILE,
+            repo_root / MODELS_DIR,
+            subject=shown,
+            place=f"{MODELS_DIR}/",
+        )
+        if isinstance(pin, Refusal):
+            why = (
+                f"{shown} does not exist: it names the content store that keeps the pinned "
+                "tarball (allowed: a folder with a pinned artifact)"
             )
+            return ("spec", "model", "folder"), why if pin.missing else pin.message
         return None
     if "s3" in value and "code" in value:
         problem = model_problem(repo_root, value["code"])

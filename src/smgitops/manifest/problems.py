@@ -42,7 +42,8 @@ def format_field(path: Sequence[str | int]) -> str:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong, at a position of a file. `line` 0 means the file itself (e.g. missing)."""
+    """One thing wrong, at a position of a file; a problem of the file as a whole (missing,
+    too big, a folder named `*.yaml`) is at 1:1, so every line reads `file:line:col:`."""
 
     file: str  # repository-relative posix path
     line: int
@@ -51,9 +52,7 @@ class Problem:
     message: str
 
     def render(self, file: str | None = None) -> str:
-        where = one_line(file if file is not None else self.file)
-        if self.line > 0:
-            where = f"{where}:{self.line}:{self.column}"
+        where = f"{one_line(file if file is not None else self.file)}:{self.line}:{self.column}"
         message = one_line(self.message)
         return (
             f"{where}: {one_line(self.field)}: {message}" if self.field else f"{where}: {message}"

@@ -51,7 +51,14 @@ _PATTERN_HINTS = {
     "^[0-9]+(\\.[0-9]+){1,2}$": "a version such as 2.0.0, quoted",
     "^py3[0-9]+$": "py3 and the minor version, e.g. py310",
     "^ml\\.[a-z0-9-]+\\.[a-z0-9]+$": "ml.<family>.<size>, e.g. ml.m5.large",
-    "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;.*)?$": "type/subtype, e.g. text/csv",
+    "^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?$": (
+        "type/subtype, e.g. text/csv, then ASCII parameters"
+    ),
+    "^[ -~]+$": "printable ASCII, e.g. application/json",
+    "^sha256:[0-9a-f]{64}$": "sha256: then 64 lowercase hex digits",
+    "^[A-Za-z0-9-]+$": "letters, digits and '-'",
+    "^\\S+$": "an image URI without spaces",
+    "^(?!\\s*$)[^\\u0000-\\u001f\\u007f]+$": "a name without control characters, not blank",
     "^\\$(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[[0-9]+\\])*$": "$ then .key or [index] steps, e.g. $[0]",
 }
 

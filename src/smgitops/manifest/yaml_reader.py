@@ -8,6 +8,7 @@ custom tags. Values are plain JSON-like data (dict, list, str, int, float, bool,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,9 @@ from smgitops.manifest.problems import FieldPath, clip
 MAX_DEPTH = 40
 
 _SCALAR_TAG = "tag:yaml.org,2002:"
+# Whole numbers as AWS APIs and JSON tools take them: 64-bit.
+_MAX_INT = 2**63 - 1
+_MIN_INT = -(2**63)
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,13 @@ class _Converter:
             result[key] = self.convert(value_node, (*path, key))
         return result
 
+    @staticmethod
+    def _too_large(node: yaml.Node) -> str:
+        return (
+            f"'{clip(node.value)}' is too large "
+            f"(allowed: whole numbers from {_MIN_INT} to {_MAX_INT})"
+        )
+
     def _scalar(self, node: yaml.Node) -> object:
         tag = node.tag or ""
         kind = tag[len(_SCALAR_TAG) :] if tag.startswith(_SCALAR_TAG) else None
@@ -165,10 +176,26 @@ class _Converter:
         }
         if kind in constructors:
             try:
-                return constructors[kind](node)
+                value = constructors[kind](node)
             except (ValueError, TypeError):
-                self.error(node, f"'{clip(node.value)}' is not a valid {kind}")
+                # Python refuses to convert more than 4300 digits at all.
+                too_long = kind == "int" and len(node.value) > 4000
+                self.error(
+                    node,
+                    self._too_large(node)
+                    if too_long
+                    else f"'{clip(node.value)}' is not a valid {kind}",
+                )
                 return node.value
+            # JSON, AWS and the arithmetic of the rules know neither infinities nor bignums.
+            if isinstance(value, float) and not math.isfinite(value):
+                self.error(
+                    node,
+                    f"'{clip(node.value)}' is not a finite number (allowed: a number such as 1.5)",
+                )
+            elif isinstance(value, int) and not _MIN_INT <= value <= _MAX_INT:
+                self.error(node, self._too_large(node))
+            return value
         shown = f"!!{kind}" if kind else tag
         self.error(node, f"YAML tag '{shown}' is not allowed")
         return node.value

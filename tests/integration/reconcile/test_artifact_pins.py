@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 
 import boto3
@@ -198,3 +199,23 @@ def test_model_pin_prints_the_pin_files_sha256_as_sha256sum_does(repo, aws):
     digest, path = result.stdout.split()
     assert path == PIN
     assert digest == hashlib.sha256((repo.root / PIN).read_bytes()).hexdigest()
+
+
+def test_gc_refuses_when_a_manifest_cannot_be_read_and_deletes_nothing(repo, aws):
+    repo.git("init", "-q")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "scorer pinned at weight 1")
+    repo.set_weight(2.0)
+    repo.set_weight(3.0)  # the weight-2 blob is no longer pinned anywhere
+    before = _store_keys()
+    os.mkfifo(repo.root / "deployments/staging/pipe.yaml")  # never opened: nothing waits on it
+
+    refused = repo.run("model", "gc", "--grace-days", "0", "--yes")
+
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1] == (
+        "Error: deployments/staging/pipe.yaml is a FIFO (named pipe) (allowed: a regular file "
+        "in the repository, or a symlink to one); gc reads every pin and manifest to know what "
+        "to keep"
+    )
+    assert _store_keys() == before

@@ -236,3 +236,17 @@ def test_artifact_file_named_like_the_code_folder_is_a_config_error(repo, tmp_pa
 
     with pytest.raises(ConfigError, match=r"both map to code in model.tar.gz"):
         package_model(repo, "demo", tmp_path / "out")
+
+
+def test_a_pin_that_is_a_symlink_loop_is_named_as_one_not_as_missing(repo):
+    from smgitops.artifacts.package import model_tree
+
+    (repo / "models/demo/artifact.pin.json").symlink_to("artifact.pin.json")
+
+    with pytest.raises(ConfigError) as refused:
+        model_tree(repo, "demo")
+
+    assert refused.value.message == (
+        "models/demo/artifact.pin.json is a symlink loop "
+        "(allowed: a regular file in the repository, or a symlink to one)"
+    )

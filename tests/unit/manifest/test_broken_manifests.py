@@ -602,12 +602,72 @@ CASES = [
         ),
     ),
     Broken(
+        "smoke-body-file-with-nul-escape",
+        changed('    body: "1.0,2.0,3.2,2.2,1.23,11.5"', '    bodyFile: "row\\0.csv"'),
+        (
+            "deployments/staging/demo-regressor.yaml:13:15: spec.smokeTest.bodyFile: 'row\\x00.csv' contains a NUL byte (allowed: a path without NUL characters)",
+        ),
+    ),
+    Broken(
+        "smoke-body-file-name-too-long",
+        changed('    body: "1.0,2.0,3.2,2.2,1.23,11.5"', f"    bodyFile: {'r' * 300}.csv"),
+        (
+            "deployments/staging/demo-regressor.yaml:13:15: spec.smokeTest.bodyFile: '"
+            + "r" * 57
+            + "...' has a name of 304 bytes (allowed: at most 255 bytes per name)",
+        ),
+    ),
+    Broken(
+        "infinite-weight",
+        changed("      instanceCount: 2\n", "      instanceCount: 2\n      weight: .inf\n"),
+        (
+            "deployments/staging/demo-regressor.yaml:11:15: '.inf' is not a finite number (allowed: a number such as 1.5)",
+        ),
+    ),
+    Broken(
+        "instance-count-beyond-64-bits",
+        changed("instanceCount: 2", "instanceCount: 99999999999999999999"),
+        (
+            "deployments/staging/demo-regressor.yaml:10:22: '99999999999999999999' is too large (allowed: whole numbers from -9223372036854775808 to 9223372036854775807)",
+        ),
+    ),
+    Broken(
+        "tag-value-with-a-character-sagemaker-refuses",
+        changed("  name: demo-regressor\n", "  name: demo-regressor\n  tags: {team: ml!}\n"),
+        (
+            "deployments/staging/demo-regressor.yaml:5:16: metadata.tags.team: '!' is not allowed in a SageMaker tag (allowed: letters, digits, spaces and _ . : / = + - @)",
+        ),
+    ),
+    Broken(
+        "smoke-test-headers-sagemaker-refuses",
+        changed(
+            "    contentType: text/csv\n",
+            '    contentType: "text/csv; charset=\u00fc"\n    accept: "\u00e9"\n    targetVariant: no_such\n',
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:12:18: spec.smokeTest.contentType: 'text/csv; charset=\u00fc' is not valid (allowed: type/subtype, e.g. text/csv, then ASCII parameters)",
+            "deployments/staging/demo-regressor.yaml:13:13: spec.smokeTest.accept: '\u00e9' is not valid (allowed: printable ASCII, e.g. application/json)",
+            "deployments/staging/demo-regressor.yaml:14:20: spec.smokeTest.targetVariant: 'no_such' is not valid (allowed: letters, digits and '-', not at the ends)",
+        ),
+    ),
+    Broken(
+        "blank-rollback-alarm-and-target-beyond-application-autoscaling",
+        added(
+            "  deployment: {rollbackAlarms: ['  ']}\n"
+            "  autoscaling: {minCapacity: 1, maxCapacity: 2, target: 1.0e+200}\n"
+        ),
+        (
+            "deployments/staging/demo-regressor.yaml:14:33: spec.deployment.rollbackAlarms[0]: '  ' is not valid (allowed: a name without control characters, not blank)",
+            "deployments/staging/demo-regressor.yaml:15:57: spec.autoscaling.target: 1e+200 is out of range (allowed: more than 0 to 1.174271e+108)",
+        ),
+    ),
+    Broken(
         "smoke-body-file-outside-repo",
         changed(
             '    body: "1.0,2.0,3.2,2.2,1.23,11.5"', "    bodyFile: ../../../../../../etc/hostname"
         ),
         (
-            "deployments/staging/demo-regressor.yaml:13:15: spec.smokeTest.bodyFile: '../../../../../../etc/hostname' is outside the repository",
+            "deployments/staging/demo-regressor.yaml:13:15: spec.smokeTest.bodyFile: '../../../../../../etc/hostname' leads outside the repository (allowed: a regular file in the repository, or a symlink to one there)",
         ),
     ),
     Broken(
@@ -784,13 +844,13 @@ CASES = [
     Broken(
         "stray-manifest-in-deployments-root",
         {"deployments/orphan.yaml": ENDPOINT, M: ENDPOINT},
-        ("deployments/orphan.yaml: not read: manifests go in deployments/<env>/",),
+        ("deployments/orphan.yaml:1:1: not read: manifests go in deployments/<env>/",),
     ),
     Broken(
         "stray-underscore-file",
         {"deployments/staging/_defaults.yaml": "a: 1\n", M: ENDPOINT},
         (
-            "deployments/staging/_defaults.yaml: unknown settings file; only _env.yaml starts with '_'",
+            "deployments/staging/_defaults.yaml:1:1: unknown settings file; only _env.yaml starts with '_'",
         ),
     ),
 ]

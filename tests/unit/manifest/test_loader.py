@@ -242,7 +242,7 @@ def test_env_folder_without_settings_is_invalid(repo):
         load_env(repo.root, "dev")
 
     assert [problem.render() for problem in raised.value.problems] == [
-        "deployments/dev/_env.yaml: missing: every environment folder needs one"
+        "deployments/dev/_env.yaml:1:1: missing: every environment folder needs one"
     ]
 
 

@@ -88,7 +88,7 @@ def test_missing_path_is_a_problem_not_a_usage_error(repo):
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "deployments/staging/nope.yaml: no such file",
+        "deployments/staging/nope.yaml:1:1: no such file",
         "1 problem in 1 file",
     ]
 
@@ -108,7 +108,8 @@ def test_ten_megabyte_manifest_is_refused_without_parsing(repo):
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "deployments/staging/big.yaml: file is 10.0 MB; the limit is 1.0 MB",
+        "deployments/staging/big.yaml:1:1: file is 10,485,764 bytes "
+        "(allowed: at most 1,048,576 bytes = 1 MiB)",
         "1 problem in 1 file",
     ]
 
@@ -122,8 +123,8 @@ def test_symlinked_manifest_outside_the_repository_is_refused(repo, tmp_path):
 
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "deployments/staging/linked.yaml: "
-        "symlink points outside the repository; refusing to read it",
+        "deployments/staging/linked.yaml:1:1: file leads outside the repository "
+        "(allowed: a regular file in the repository, or a symlink to one there)",
         "1 problem in 1 file",
     ]
 
@@ -140,7 +141,8 @@ def test_model_folder_symlinked_outside_models_is_refused(repo, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         "deployments/staging/demo-regressor.yaml:6:10: "
-        "spec.model: 'escape' leaves the models/ folder"
+        "spec.model: models/escape/ leads outside models/ "
+        "(allowed: a folder in models/, or a symlink to one there)"
     )
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from smgitops.aws.lock import LockHolder, holder_document, is_abandoned, parse_holder, refusal
+from smgitops.aws.lock import (
+    LockHolder,
+    Unreadable,
+    holder_document,
+    holder_from,
+    is_abandoned,
+    refusal,
+)
 
 HOLDER = LockHolder(
     env="staging",
@@ -19,12 +27,7 @@ HOLDER = LockHolder(
 
 
 def test_holder_round_trips_through_the_lock_document():
-    assert parse_holder(holder_document(HOLDER)) == HOLDER
-
-
-def test_unreadable_lock_document_has_no_holder():
-    assert parse_holder(b"not json") is None
-    assert parse_holder(b'{"env": "staging"}') is None
+    assert holder_from(json.loads(holder_document(HOLDER))) == HOLDER
 
 
 def test_refusal_names_env_start_age_holder_and_the_way_out():
@@ -36,10 +39,15 @@ def test_refusal_names_env_start_age_holder_and_the_way_out():
     )
 
 
-def test_refusal_without_a_readable_holder_still_says_how_to_break_it():
-    assert refusal("prod", None, datetime.now(UTC)) == (
-        "apply already running for env prod (lock holder unreadable); wait for it to finish, "
-        "or if it died run `smgitops apply --env prod --break-lock`"
+def test_refusal_of_a_corrupt_lock_names_the_object_the_fault_and_how_to_break_it():
+    corrupt = Unreadable(
+        "s3://b/smgitops/locks/prod.json", "pid: expected a whole number, got text"
+    )
+
+    assert refusal("prod", corrupt, datetime.now(UTC)) == (
+        "the apply lock of env prod s3://b/smgitops/locks/prod.json is corrupt (pid: expected a "
+        "whole number, got text); whether an apply runs is unknown: wait for any to finish, or "
+        "if none runs, run `smgitops apply --env prod --break-lock`"
     )
 
 
