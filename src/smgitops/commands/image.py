@@ -41,8 +41,11 @@ def _builder_option(help_text: str) -> Callable[[F], F]:
 
 
 def _env_models(
-    env_name: str, only_model: str | None
+    env_name: str, only_model: str | None, pinned_too: bool = False
 ) -> tuple[DesiredEnv, tuple[ServingImage, ...]]:
+    """The env and the images its manifests serve by content tag, or only `only_model`'s
+    (UserError when the env does not use it; with `pinned_too`, manifests pinned to one
+    tarball and image count as using it too)."""
     from smgitops.artifacts.needs import serving_images
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
@@ -50,8 +53,9 @@ def _env_models(
     desired = load_env(Path.cwd(), env_name)
     models = serving_images(desired)
     if only_model is not None:
-        if only_model not in {m.model for m in models}:
-            used = ", ".join(sorted({m.model for m in models})) or "none"
+        pinned = {m for m, _ in _pinned_digests(desired, None)} if pinned_too else set()
+        if only_model not in {m.model for m in models} | pinned:
+            used = ", ".join(sorted({m.model for m in models} | pinned)) or "none"
             raise UserError(f"env {env_name} does not use model {only_model} (it uses: {used})")
         models = tuple(m for m in models if m.model == only_model)
     return desired, models
@@ -203,7 +207,7 @@ def copy(env_name: str, source_name: str | None, builder: str, only_model: str |
     from smgitops.errors import UserError
     from smgitops.manifest import load_env
 
-    desired, models = _env_models(env_name, only_model)
+    desired, models = _env_models(env_name, only_model, pinned_too=True)
     settings = desired.settings
     source_name = source_name or settings.promotes_from
     if source_name is None:

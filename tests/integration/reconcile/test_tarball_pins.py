@@ -65,7 +65,8 @@ def test_prod_keeps_serving_the_pinned_tarball_while_the_folder_moves_on(pinned)
     refused = pinned.run("apply", "--env", "prod", "--yes")
     assert refused.exit_code == 1
     assert "run `smgitops image copy --env prod` first" in refused.output
-    copied = pinned.run("image", "copy", "--env", "prod")
+    # Named by its folder: prod uses the model only through its pin, and that counts.
+    copied = pinned.run("image", "copy", "--env", "prod", "--model", "scorer")
     assert copied.exit_code == 0, copied.output
     applied = pinned.run("apply", "--env", "prod", "--yes")
     assert applied.exit_code == 0, applied.output
