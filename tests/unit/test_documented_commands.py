@@ -23,6 +23,7 @@ def _documented() -> list[tuple[str, str]]:
         for block in re.findall(r"```(?:bash|sh)\n(.*?)```", doc.read_text(), flags=re.S):
             for raw in block.splitlines():
                 line = raw.split("  #")[0].strip().rstrip("&").strip()
+                line = re.split(r"\s(?:>>?|\||&&|;)\s", line)[0]  # the command, not its redirect
                 line = re.sub(r"^(\w+=\S+\s+)+", "", line)  # GH_TOKEN=... smgitops ...
                 if line.startswith("smgitops "):
                     commands.append((doc.name, line))

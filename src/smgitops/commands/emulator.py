@@ -56,9 +56,10 @@ def emulator(port: int, **knobs: Any) -> None:
 
     \b
     Example:
-      smgitops emulator --port 5000 &
-      export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_DEFAULT_REGION=us-east-1
-      export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+      smgitops emulator --port 0 --wait-scale 0.01 > emulator.env &
+      export "$(head -n 1 emulator.env)"   # once it is printed
+      export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing
+      export AWS_SECRET_ACCESS_KEY=testing
       smgitops apply --env staging --yes
     """
     from smgitops.emulator import Emulator

@@ -134,7 +134,8 @@ def _refuse_stale(saved_file: Path, saved: dict, current: dict) -> None:
     "--plan",
     "plan_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Apply exactly this saved plan; refused when live state moved since.",
+    help="Apply exactly this saved plan (it was reviewed: no prompt); refused when live "
+    "state moved since.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
@@ -148,8 +149,9 @@ def apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) ->
     Packages and uploads missing model tarballs, then applies the plan; independent
     endpoints run in parallel. A failed smoke test rolls that endpoint back to its previous
     config. Superseded models/configs are garbage collected (the previous one is kept for
-    `git revert`). Prompts only on a terminal; without one, --yes is required. Exit 1 when
-    any endpoint did not converge, 130 when interrupted (re-run to converge).
+    `git revert`). Prompts only on a terminal; without one, --yes (or --plan FILE) is
+    required. Exit 1 when any endpoint did not converge, 130 when interrupted (re-run to
+    converge).
 
     One apply per env at a time: a second one refuses, naming the running one. A lock left by
     a killed apply on this machine is taken over automatically; elsewhere use --break-lock.
