@@ -8,6 +8,7 @@ data URL confirms. Nothing is fetched: weights are known by their pin.
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import tarfile
@@ -19,6 +20,8 @@ from smgitops.core.plan import FileChange
 from smgitops.errors import ConfigError
 
 
+# A commit's content never changes: endpoints updated from the same commit share one read.
+@functools.lru_cache(maxsize=64)
 def tree_at_commit(repo_root: Path, commit: str, name: str) -> ModelTree | str:
     """The tarball's content of `models/<name>` as of `commit`, or why it is not known (one
     line: the commit is not in this checkout, the folder or its pin was not there, ...)."""
