@@ -35,7 +35,13 @@ from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_t
 from smgitops.artifacts.store import fetcher
 from smgitops.artifacts.tree_diff import file_changes, tree_at_commit
 from smgitops.aws import garbage
-from smgitops.aws.apply import EndpointResult, Outcome, Progress, apply_plan
+from smgitops.aws.apply import (
+    ApplyInterrupted,
+    EndpointResult,
+    Outcome,
+    Progress,
+    apply_plan,
+)
 from smgitops.aws.clients import check_account, client
 from smgitops.aws.history import record_apply
 from smgitops.aws.inventory import write_inventory
@@ -248,18 +254,12 @@ def apply_planned(
         raise UserError(planned.plan.errors[0])
     _publish_and_check_images(planned, clients, repo_root, progress)
     commit = current_commit(repo_root)
-    results = apply_plan(planned.plan, clients, settings, commit=commit, progress=progress)
-    # What changed, and how it ended, for `smgitops status` (unchanged endpoints are not news).
-    record_apply(
-        clients.s3,
-        settings,
-        commit,
-        [
-            (r.endpoint, r.outcome.value, r.message)
-            for r in results
-            if r.outcome is not Outcome.UNCHANGED
-        ],
-    )
+    try:
+        results = apply_plan(planned.plan, clients, settings, commit=commit, progress=progress)
+    except ApplyInterrupted as interrupted:
+        _record(clients, settings, commit, interrupted.results)  # Ctrl-C is history too
+        raise
+    _record(clients, settings, commit, results)
     collected = _collect_garbage(planned, clients, results)
     # Everything planned stays remembered (kept orphans, failed deletes) except what is gone.
     deleted = {r.endpoint for r in results if r.outcome is Outcome.DELETED}
@@ -267,6 +267,19 @@ def apply_planned(
     if managed != set(planned.live.inventory):
         write_inventory(clients.s3, settings, managed)
     return results, collected
+
+
+def _record(
+    clients: Clients, settings: EnvSettings, commit: str, results: tuple[EndpointResult, ...]
+) -> None:
+    """What changed, and how it ended, for `smgitops status` and the next plan (unchanged
+    endpoints are not news)."""
+    record_apply(
+        clients.s3,
+        settings,
+        commit,
+        [(r.endpoint, r.outcome.value, r.message) for r in results if r.changed],
+    )
 
 
 def _collect_garbage(

@@ -34,6 +34,10 @@ def test_ctrl_c_stops_new_work_exits_130_and_a_rerun_converges(repo, aws):
         assert ": not started" in output
         assert count(aws.calls(), "UpdateEndpoint") == 1  # the second endpoint was never touched
         assert lock_objects(BUCKET) == []
+        # The interrupted apply is history too: status says how it ended.
+        shown = json.loads(repo.run("status", "--env", "staging", "--format", "json").stdout)
+        outcomes = {row["endpoint"]: row["last_apply"]["outcome"] for row in shown["endpoints"]}
+        assert "interrupted" in outcomes.values(), outcomes
 
         rerun = repo.run("apply", "--env", "staging", "--yes")
         assert rerun.exit_code == 0, rerun.output
