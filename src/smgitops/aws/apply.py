@@ -339,7 +339,7 @@ class EndpointApplier:
         """Remember the config we replaced, so garbage collection keeps it for a revert."""
         if change.live_config is None:
             return
-        tags = ((naming.TAG_PREVIOUS_CONFIG, change.live_config), (naming.TAG_COMMIT, self.commit))
+        tags: Pairs = ((naming.TAG_PREVIOUS_CONFIG, change.live_config),)
         if change.desired is not None:  # the update rolls out with the manifest's settings
             tags += ((naming.TAG_ROLLOUT, naming.rollout_hash(change.desired.spec)),)
         data = " ".join(change.rollout.previous_model_data) if change.rollout else ""
@@ -393,6 +393,8 @@ class EndpointApplier:
         if change.action is Action.DELETE:
             return Outcome.DELETED, "deleted"
         self._follow_up(change)
+        if change.action is Action.UPDATE:  # only now does this commit's config serve
+            self._tag_endpoint(change, ((naming.TAG_COMMIT, self.commit),))
         return Outcome.APPLIED, _DONE[change.action]
 
     def _settled(self, planned: EndpointChange) -> EndpointChange | None:

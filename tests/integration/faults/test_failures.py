@@ -34,13 +34,14 @@ def test_missing_image_stops_before_any_change(deployed, aws):
     _still_serving_the_old_model(deployed)
 
 
-def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws):
+def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws, monkeypatch):
     deployed.write(
         "models/scorer/inference.py",
         INFERENCE_PY.replace(
             "    return float(", "    raise RuntimeError('weights corrupt')\n    return float("
         ),
     )
+    monkeypatch.setenv("GITHUB_SHA", "bad0c0ffee00")  # the commit CI would apply
     result = deployed.run("apply", "--env", "staging", "--yes")
     assert result.exit_code == 1
     line = _failure_line(result.output)
@@ -49,6 +50,11 @@ def test_model_that_fails_to_load_is_rolled_back_by_sagemaker(deployed, aws):
     assert "RuntimeError: weights corrupt" in line  # the model's own error, offline
     assert "container logs: CloudWatch log group /aws/sagemaker/Endpoints/staging-scorer" in line
     _still_serving_the_old_model(deployed)
+    # The endpoint still names the commit of the config it serves, not the one that failed.
+    (row,) = json.loads(deployed.run("status", "--env", "staging", "--format", "json").stdout)[
+        "endpoints"
+    ]
+    assert row["commit"] != "bad0c0ffee00"
     # The next plan offers the update again, and says how the last attempt ended.
     replanned = deployed.run("plan", "--env", "staging").stdout
     (last,) = [x.strip() for x in replanned.splitlines() if "last apply failed:" in x]
