@@ -13,6 +13,7 @@ from typing import Any
 from rich.markup import escape
 
 from smgitops.core import instance_types
+from smgitops.core.live import LiveConfigVariant, LiveEndpoint, LiveVariant
 from smgitops.core.pins import describe_pin, pin_document
 from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction, alarm_text
 from smgitops.core.resources import Capacity, DesiredEndpoint, VariantDef
@@ -144,6 +145,13 @@ def _peak_text(change: EndpointChange) -> str | None:
     return f"peak {change.peak_instances} instances{note}"
 
 
+def _fleet(instance_type: str | None, count: int | None) -> str:
+    """`ml.g5.xlarge x 2 (4 vCPU, 16 GiB, 1 NVIDIA-A10G each)`: a fleet and its hardware."""
+    hardware = instance_types.lookup(instance_type or "")
+    each = f" ({hardware.describe()} each)" if hardware is not None else ""
+    return f"{instance_type} x {count}{each}"
+
+
 def _variant_text(variant: VariantDef, capacity: Capacity | None, kind: str) -> str:
     if variant.serverless is not None:
         size = (
@@ -152,10 +160,7 @@ def _variant_text(variant: VariantDef, capacity: Capacity | None, kind: str) -> 
         )
     else:
         count = capacity.instance_count if capacity else variant.initial_instance_count
-        size = f"{variant.instance_type} x {count}"
-        hardware = instance_types.lookup(variant.instance_type or "")
-        if hardware is not None:
-            size += f" ({hardware.describe()} each)"
+        size = _fleet(variant.instance_type, count)
     weight = capacity.weight if capacity else variant.initial_weight
     return f"{kind} {variant.name}: {size}, weight {weight:g}"
 
@@ -212,20 +217,23 @@ def _file_lines(change: EndpointChange) -> list[str]:
     return [f"  file {f.name}: {side(f.before)} -> {side(f.after)}" for f in change.files]
 
 
+def _running(live: LiveEndpoint) -> list[tuple[LiveConfigVariant, LiveVariant | None]]:
+    """Each variant of the live config, with what DescribeEndpoint says of it now (None when
+    it says nothing); [] when the config itself is gone."""
+    now = {v.name: v for v in live.variants}
+    return [(v, now.get(v.name)) for v in (live.config.variants if live.config else ())]
+
+
 def _deleted(change: EndpointChange) -> list[str]:
     """What a delete takes away, as a create lists what it makes."""
     live = change.removed
     assert live is not None
     lines = [f"endpoint config {live.config_name} (status {live.status})"]
-    counts = {v.name: v for v in live.variants}
     config = live.config
-    for variant in config.variants if config else ():
-        now = counts.get(variant.name)
+    for variant, now in _running(live):
         count = now.instance_count if now else variant.initial_instance_count
         weight = now.weight if now and now.weight is not None else variant.initial_weight
-        size = f"{variant.instance_type} x {count}" if variant.instance_type else "serverless"
-        hardware = instance_types.lookup(variant.instance_type or "")
-        size += f" ({hardware.describe()} each)" if hardware else ""
+        size = _fleet(variant.instance_type, count) if variant.instance_type else "serverless"
         lines.append(f"variant {variant.name}: {size}, weight {weight or 0:g}")
     if config is None:  # the config is gone: what DescribeEndpoint still says
         lines += [
@@ -383,7 +391,6 @@ def _removed_json(change: EndpointChange) -> dict[str, Any] | None:
     live = change.removed
     if live is None:
         return None
-    counts = {v.name: v for v in live.variants}
     config = live.config
     return {
         "endpoint_config": live.config_name,
@@ -391,10 +398,10 @@ def _removed_json(change: EndpointChange) -> dict[str, Any] | None:
             {
                 "name": v.name,
                 "instance_type": v.instance_type,
-                "instance_count": counts[v.name].instance_count if v.name in counts else None,
-                "weight": counts[v.name].weight if v.name in counts else None,
+                "instance_count": now.instance_count if now else None,
+                "weight": now.weight if now else None,
             }
-            for v in (config.variants if config else ())
+            for v, now in _running(live)
         ],
         "models": [
             {"name": m.name, "image": m.image_uri, "model_data": m.model_data_url}

@@ -108,16 +108,38 @@ class Deployer:
         source: str = SUM_MODEL,
         image: str | None = None,
         data_url: str | None = None,
+        environment: dict[str, str] | None = None,
     ) -> str:
         if data_url is None:
             tarball = model_tarball(source, {"offset.txt": str(offset)})
             data_url = self.upload(f"{name}/model.tar.gz", tarball)
         if image is None:
             image = self.register_image() if not self._image_registered() else IMAGE
+        container = {"Image": image, "ModelDataUrl": data_url}
+        if environment:
+            container["Environment"] = environment
         self.sagemaker.create_model(
-            ModelName=name,
-            ExecutionRoleArn=ROLE_ARN,
-            PrimaryContainer={"Image": image, "ModelDataUrl": data_url},
+            ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container
+        )
+        return name
+
+    def unique_model(
+        self, name: str, source: str, environment: dict[str, str] | None = None
+    ) -> str:
+        """A model of `source` whose tarball and image are `name`'s own, so no model server
+        is shared with another test's endpoint."""
+        data = self.upload(f"{name}/model.tar.gz", model_tarball(source, {"id.txt": name}))
+        image = self.register_image(name)
+        return self.model(name, image=image, data_url=data, environment=environment)
+
+    def one_variant_config(self, name: str, model: str, **variant: object) -> str:
+        """A config with one variant `primary` of `model`: one ml.m5.large unless `variant`
+        sets ServerlessConfig; other ProductionVariant fields from `variant`."""
+        if "ServerlessConfig" not in variant:
+            variant = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1, **variant}
+        self.sagemaker.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[{"VariantName": "primary", "ModelName": model, **variant}],
         )
         return name
 

@@ -4,7 +4,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import ROLE_ARN, model_tarball
+from .conftest import ROLE_ARN
 
 # Answers with the size of what it received, so a test sees whether the model was reached.
 SIZE_MODEL = """
@@ -34,19 +34,7 @@ SERVERLESS_LIMIT = 4 * 1024 * 1024
 
 def _endpoint(deployer, name, source=SIZE_MODEL, environment=None, **variant):
     """An InService endpoint `name` with one variant `primary` running `source`."""
-    data = deployer.upload(f"{name}/model.tar.gz", model_tarball(source, {"id.txt": name}))
-    container = {"Image": deployer.register_image(name), "ModelDataUrl": data}
-    if environment:
-        container["Environment"] = environment
-    deployer.sagemaker.create_model(
-        ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container
-    )
-    if "ServerlessConfig" not in variant:
-        variant = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1, **variant}
-    deployer.sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[{"VariantName": "primary", "ModelName": name, **variant}],
-    )
+    deployer.one_variant_config(name, deployer.unique_model(name, source, environment), **variant)
     return deployer.endpoint(name, name)
 
 

@@ -10,8 +10,6 @@ import contextlib
 import pytest
 from botocore.exceptions import WaiterError
 
-from .conftest import ROLE_ARN, model_tarball
-
 SLOW_LOADING_MODEL = """
     import time
 
@@ -53,25 +51,7 @@ def sixty_times_faster(aws):
 def _deploy(deployer, name: str, source: str, environment=None, **settings) -> dict:
     """Deploy `source` (content unique to `name`: no model server is reused) with the
     container `environment` and the variant `settings`; the endpoint once it stops Creating."""
-    data = deployer.upload(f"{name}/model.tar.gz", model_tarball(source, {"id.txt": name}))
-    container = {"Image": deployer.register_image(name), "ModelDataUrl": data}
-    if environment:
-        container["Environment"] = environment
-    deployer.sagemaker.create_model(
-        ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container
-    )
-    deployer.sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "primary",
-                "ModelName": name,
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 1,
-                **settings,
-            }
-        ],
-    )
+    deployer.one_variant_config(name, deployer.unique_model(name, source, environment), **settings)
     deployer.endpoint(name, name, wait=False)
     waiter = deployer.sagemaker.get_waiter("endpoint_in_service")
     # Failed ends the waiter: the description says why.
