@@ -47,10 +47,14 @@ Progress = Callable[[str, str], None]  # (endpoint, message)
 @dataclass(frozen=True)
 class EndpointResult:
     endpoint: str
-    ready: bool
     outcome: Outcome
     message: str
     elapsed_s: float = 0.0
+
+    @property
+    def ready(self) -> bool:
+        """The endpoint is as git says (its outcome succeeded)."""
+        return self.outcome.succeeded
 
     @property
     def changed(self) -> bool:
@@ -358,7 +362,7 @@ class EndpointApplier:
             outcome, message = self._apply(change)
         except _EndpointFailure as failure:
             return EndpointResult(
-                change.endpoint, False, failure.outcome, str(failure), time.monotonic() - started
+                change.endpoint, failure.outcome, str(failure), time.monotonic() - started
             )
         except ClientError as error:
             outcome = Outcome.AWS_ERROR
@@ -366,13 +370,11 @@ class EndpointApplier:
             if error_code(error) == "ResourceLimitExceeded":
                 outcome = Outcome.QUOTA_EXCEEDED
                 message = quota_message(change, error.response["Error"].get("Message", ""))
-            return EndpointResult(
-                change.endpoint, False, outcome, message, time.monotonic() - started
-            )
+            return EndpointResult(change.endpoint, outcome, message, time.monotonic() - started)
         elapsed = time.monotonic() - started
         if outcome is not Outcome.UNCHANGED:
             self._say(change, f"done: {message} in {elapsed:.0f}s")
-        return EndpointResult(change.endpoint, True, outcome, message, elapsed)
+        return EndpointResult(change.endpoint, outcome, message, elapsed)
 
     def _apply(self, change: EndpointChange) -> tuple[Outcome, str]:
         if not change.is_change and not change.wait_first:
@@ -506,7 +508,6 @@ def apply_plan(
         results += tuple(
             EndpointResult(
                 c.endpoint,
-                False,
                 Outcome.DELETE_DEFERRED,
                 f"not deleted while {', '.join(failed)} did not come up: it keeps serving, "
                 "and the next apply deletes it once they do",
