@@ -39,11 +39,12 @@ spec:
 """
 
 INFERENCE = """\
-import joblib
+import pickle
 
 
 def model_fn(model_dir):
-    return joblib.load(f"{model_dir}/model.joblib")
+    with open(f"{model_dir}/model.pkl", "rb") as weights:
+        return pickle.load(weights)
 """
 
 

@@ -29,6 +29,7 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     PATHS are manifests, `_env.yaml` files or env folders; default: every env under
     deployments/. Each problem is one line, `file:line:col: field: what is wrong (allowed:
     ...)`, followed by a count. Nothing is sent to AWS and model code is parsed, not run.
+    Warnings (exit 0) name imports of a model's code that its serving image does not install.
 
     \b
     Example:
@@ -55,17 +56,25 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
                     "valid": not report.problems,
                     "files": list(report.files),
                     "problems": [problem.as_json() for problem in report.problems],
+                    "warnings": [warning.as_json() for warning in report.warnings],
                 },
                 indent=2,
             )
         )
     else:
+        for warning in report.warnings:
+            shown = _shown(warning.file, repo_root, cwd)
+            err.print(
+                f"{shown}:{warning.line}:{warning.column}: warning: {warning.message}", markup=False
+            )
         for problem in report.problems:
             err.print(problem.render(_shown(problem.file, repo_root, cwd)), markup=False)
         if report.problems:
             err.print(summary(report.problems), markup=False)
         else:
             noun = "file" if len(report.files) == 1 else "files"
-            err.print(f"{len(report.files)} {noun} valid", markup=False)
+            count = len(report.warnings)
+            warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+            err.print(f"{len(report.files)} {noun} valid{warned}", markup=False)
     if report.problems:
         raise SystemExit(exitcodes.ERROR)

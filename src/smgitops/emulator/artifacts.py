@@ -82,6 +82,12 @@ def image_exists(uri: str) -> bool:
     return ref is None or aws_images.is_aws_owned(ref.account) or _find_image(ref) is not None
 
 
+def is_aws_image(uri: str) -> bool:
+    """Whether an ECR image URI names an image AWS publishes (aws_images.py). No side effects."""
+    ref = parse_ecr_image(uri)
+    return ref is not None and aws_images.is_aws_owned(ref.account)
+
+
 def resolve_image_digest(uri: str) -> str | None:
     """`<registry>/<repo>@sha256:...` for a registered ECR image, as DeployedImages shows it."""
     ref = parse_ecr_image(uri)

@@ -102,6 +102,12 @@ class Knobs:
         'Delay only these operations, e.g. ["CreateModel"]; empty: every one. With the call '
         "log, a test can stop a client while that call is in flight.",
     )
+    model_environments: bool = knob(
+        True,
+        "Serve a model on the project's image in its own serving environment: its "
+        "code/requirements.txt under the project's locks, as the image installs it (off: "
+        "the emulator's own Python, which may have packages the image lacks).",
+    )
     enforce_iam: bool = knob(
         False,
         "Check each request's signature and its signer's IAM policies; the keys of a user "

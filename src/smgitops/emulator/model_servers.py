@@ -38,19 +38,26 @@ class ModelServer(Protocol):
     def stop(self) -> None: ...
 
 
-# (model directory, container environment, seconds to pass /ping) -> an unstarted server.
-ServerFactory = Callable[[Path, dict[str, str], float], ModelServer]
+# (model directory, container environment, seconds to pass /ping, interpreter or None for
+# the emulator's own) -> an unstarted server.
+ServerFactory = Callable[[Path, dict[str, str], float, str | None], ModelServer]
+# The interpreter a container's model runs with (None: the emulator's own); model_env.
+Interpreter = Callable[[Path, ServedContainer], str | None]
 # Real seconds the instance's model download (an S3 GetObject) is delayed by (latency knobs).
 DownloadDelay = Callable[[], float]
 DEFAULT_TIMEOUTS = limits.startup_timeouts(False, None, None, timeout_scale=1.0)
 
 
 def serving_process_factory(
-    model_dir: Path, environment: dict[str, str], startup_timeout: float = 60.0
+    model_dir: Path,
+    environment: dict[str, str],
+    startup_timeout: float = 60.0,
+    python: str | None = None,
 ) -> ModelServer:
     """The project's serving stack as a local process (what the container image runs): as
     many workers as the container's SAGEMAKER_MODEL_SERVER_WORKERS asks (one otherwise,
-    where a container would start one per CPU), passing /ping within `startup_timeout`."""
+    where a container would start one per CPU), passing /ping within `startup_timeout`, run
+    by `python` (a model's serving environment; None: this interpreter)."""
     from smgitops.serving.process import ServingProcess
 
     return ServingProcess(
@@ -59,7 +66,27 @@ def serving_process_factory(
         workers=_workers(environment),
         env=environment,
         startup_timeout=startup_timeout,
+        python=python,
     )
+
+
+def serving_environment(model_dir: Path, container: ServedContainer) -> str | None:
+    """The interpreter of the serving environment a model on the project's image has: its
+    `code/requirements.txt` under the locks of the checkout smgitops runs from (model_env).
+    None for a model on an AWS-owned image (its framework container has its own packages) or
+    when smgitops does not run from a checkout. ModelLoadFailed (one line) when it cannot be
+    built, as the image would not build."""
+    from smgitops.artifacts import model_env
+
+    project = model_env.SOURCE_ROOT.parent
+    if artifacts.is_aws_image(container.image) or not (project / model_env.SERVE_LOCK).is_file():
+        return None
+    requirements = model_dir / artifacts.CODE_DIR / "requirements.txt"
+    try:
+        spec = model_env.spec_for(project, requirements, "code/requirements.txt")
+        return str(model_env.ensure(spec, progress=_log.info))
+    except model_env.EnvironmentFailed as failure:
+        raise ModelLoadFailed(str(failure)) from None
 
 
 def _workers(environment: dict[str, str]) -> int:
@@ -100,12 +127,14 @@ class ModelServers:
         load_on_deploy: bool = True,
         max_running: int = MAX_RUNNING_SERVERS,
         download_delay: DownloadDelay = lambda: 0.0,
+        interpreter: Interpreter = lambda _dir, _container: None,
     ):
         self._workdir = workdir
         self._factory = factory
         self._load_on_deploy = load_on_deploy
         self._max_running = max_running
         self._download_delay = download_delay
+        self._interpreter = interpreter
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
         self._servers: OrderedDict[tuple[str, ...], ModelServer] = OrderedDict()
@@ -223,7 +252,14 @@ class ModelServers:
     def _start(
         self, key: tuple[str, ...], model_dir: Path, container: ServedContainer, within: float
     ) -> ModelServer:
-        server = self._factory(model_dir, dict(container.environment), within)
+        # Outside the startup time: on AWS the image was built before the endpoint.
+        try:
+            python = self._interpreter(model_dir, container)
+        except ModelLoadFailed as error:
+            with self._lock:
+                self._failures[key, within] = str(error)
+            raise
+        server = self._factory(model_dir, dict(container.environment), within, python)
         started = time.monotonic()
         try:
             server.start()

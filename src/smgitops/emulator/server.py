@@ -101,6 +101,11 @@ class Emulator:
             self._load_models_on_deploy,
             # An instance fetches its model with GetObject: injected latency delays it too.
             download_delay=lambda: latency_for(state.running().knobs, "GetObject"),
+            interpreter=lambda model_dir, container: (
+                model_servers.serving_environment(model_dir, container)
+                if state.running().knobs.model_environments
+                else None
+            ),
         )
         running = state.Running(self._start_knobs, servers)
         try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smgitops.artifacts.package import MODELS_DIR
 from smgitops.baseimages.catalog import load_catalog, manifest_problems
 from smgitops.core.desired import DesiredEnv
 from smgitops.errors import ConfigError
@@ -30,7 +31,8 @@ from smgitops.manifest.env_rules import (
     shared_namespace_problems,
 )
 from smgitops.manifest.files import display_path, read_text
-from smgitops.manifest.model_folder import source_problem
+from smgitops.manifest.model_folder import REQUIREMENTS, source_problem
+from smgitops.manifest.model_imports import missing_imports
 from smgitops.manifest.problems import ManifestInvalid, Problem, clip, format_field, sorted_problems
 from smgitops.manifest.schema_check import ENDPOINT_SCHEMA, ENV_SCHEMA, schema_problems
 from smgitops.manifest.yaml_reader import YamlDocument, YamlError, parse_yaml
@@ -60,6 +62,8 @@ class CheckedFile:
 class ValidationReport:
     files: tuple[str, ...]
     problems: tuple[Problem, ...] = field(default=())
+    # What is allowed but would likely fail on SageMaker (an import the image lacks).
+    warnings: tuple[Problem, ...] = field(default=())
 
 
 def find_repo_root(start: Path) -> Path:
@@ -287,8 +291,45 @@ def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
     """
     checked, problems = _check(repo_root, paths)
     return ValidationReport(
-        files=tuple(item.file for item in checked), problems=tuple(sorted_problems(problems))
+        files=tuple(item.file for item in checked),
+        problems=tuple(sorted_problems(problems)),
+        warnings=tuple(_import_warnings(repo_root, checked, problems)),
     )
+
+
+def _code_folder(document: YamlDocument | None) -> str | None:
+    """The models/ folder whose inference.py serves a manifest's `spec.model`, if any."""
+    value = document.value if document is not None else None
+    spec = value.get("spec") if isinstance(value, dict) else None
+    model = spec.get("model") if isinstance(spec, dict) else None
+    if isinstance(model, dict):
+        model = model.get("code")
+    return model if isinstance(model, str) else None
+
+
+def _import_warnings(repo_root: Path, checked: list, problems: list[Problem]) -> list[Problem]:
+    """One warning per import of a model's code its serving image lacks (model_imports), for
+    the models of the checked manifests that have no problem (so the folder is a valid one)."""
+    refused = {p.file for p in problems}
+    folders = sorted(
+        {
+            folder
+            for item in checked
+            if not item.is_env_settings and item.file not in refused
+            for folder in [_code_folder(item.document)]
+            if folder
+        }
+    )
+    warnings = []
+    for folder in folders:
+        requirements = f"{MODELS_DIR}/{folder}/{REQUIREMENTS}"
+        for missing in missing_imports(repo_root, repo_root / MODELS_DIR / folder):
+            warnings.append(
+                Problem(
+                    missing.file, missing.line, missing.column, "", missing.message(requirements)
+                )
+            )
+    return warnings
 
 
 def validate_paths(repo_root: Path, paths: list[Path]) -> list[Problem]:

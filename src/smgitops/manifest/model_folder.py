@@ -18,13 +18,13 @@ from smgitops.artifacts.package import MODELS_DIR
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.manifest.problems import clip
 from smgitops.paths import Refusal, read_bounded, resolve
+from smgitops.serving.handler_rules import SIGNATURES, arity_problem, set_problem
 
 ENTRY_POINT = "inference.py"
 REQUIREMENTS = "requirements.txt"
 # The hash-pinned lock of every model's requirements (`make lock`): the serving image installs
 # a model's requirements with it as constraints, so a pin it does not hold fails the build.
 MODELS_LOCK = "requirements/models.txt"
-LOADER_HANDLERS = ("model_fn", "transform_fn")
 MAX_SOURCE_BYTES = 1024 * 1024
 # The lock of every model's pins: a few hundred kilobytes with hashes.
 MAX_LOCK_BYTES = 16 * 1024 * 1024
@@ -35,22 +35,27 @@ def model_folder(repo_root: Path, name: str) -> Path:
     return repo_root / MODELS_DIR / name
 
 
-def _top_level_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
+def _top_level_handlers(tree: ast.Module) -> dict[str, tuple[int, int | None] | None]:
+    """Handler names bound at module level -> (line, positional arity; None for *args) when a
+    `def` binds it, None when an import or assignment does (its arity shows only at run time)."""
+    found: dict[str, tuple[int, int | None] | None] = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            arity = None if arguments.vararg else len(arguments.posonlyargs) + len(arguments.args)
+            found[node.name] = (node.lineno, arity)
         elif isinstance(node, ast.Assign):
-            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+            found.update((t.id, None) for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
+            found[node.target.id] = None
         elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return names
+            found.update(((a.asname or a.name).split(".")[0], None) for a in node.names)
+    return {name: where for name, where in found.items() if name in SIGNATURES}
 
 
 def handler_problem(source: str) -> str | None:
-    """Why this inference.py source cannot load a model, or None. No side effects."""
+    """Why this inference.py source cannot load a model, or None: the serving stack's own
+    rules (handler_rules), read from the source without running it. No side effects."""
     if "\0" in source:  # refused by every Python before parsing, with varying errors
         return "has a syntax error: it contains a NUL byte"
     try:
@@ -59,8 +64,14 @@ def handler_problem(source: str) -> str | None:
         return f"has a syntax error at line {error.lineno}: {error.msg}"
     except (RecursionError, MemoryError):
         return "is nested too deeply to parse"
-    if not set(LOADER_HANDLERS) & _top_level_names(tree):
-        return "defines neither model_fn nor transform_fn"
+    handlers = _top_level_handlers(tree)
+    problem = set_problem(handlers)
+    if problem:
+        return f"is refused by the serving stack: {problem}"
+    for name, where in handlers.items():
+        problem = arity_problem(name, where[1]) if where else None
+        if problem and where:
+            return f"is refused by the serving stack at line {where[0]}: {problem}"
     return None
 
 

@@ -22,19 +22,9 @@ from typing import Any
 from smgitops.serving import codecs, toolkit_alias
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
+from smgitops.serving.handler_rules import SIGNATURES, arity_problem, set_problem, takes_context
 
 CODE_DIR = "code"
-# name -> the parameters it takes without the optional context.
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "model_fn": ("model_dir",),
-    "input_fn": ("input_data", "content_type"),
-    "predict_fn": ("data", "model"),
-    "output_fn": ("prediction", "accept"),
-    "transform_fn": ("model", "input_data", "content_type", "accept"),
-    # Optional hooks around loading, as in the inference toolkit.
-    "pre_model_fn": ("model_dir",),
-    "model_warmup_fn": ("model_dir", "model"),
-}
 
 
 def one_line(text: str) -> str:
@@ -99,16 +89,11 @@ def _positional_arity(function: Callable[..., Any]) -> int | None:
 def _user_handler(name: str, function: Any, source: Path) -> Handler:
     if not callable(function):
         raise ModelLoadError(f"{source}: {name} is not a function")
-    expected = len(SIGNATURES[name])
     arity = _positional_arity(function)
-    if arity is None or arity == expected:
-        return Handler(name, function, takes_context=False, user_defined=True)
-    if arity == expected + 1:
-        return Handler(name, function, takes_context=True, user_defined=True)
-    wanted = ", ".join(SIGNATURES[name])
-    raise ModelLoadError(
-        f"{source}: {name} takes {arity} arguments; expected ({wanted}) or ({wanted}, context)"
-    )
+    context = takes_context(name, arity)
+    if context is None:
+        raise ModelLoadError(f"{source}: {arity_problem(name, arity)}")
+    return Handler(name, function, takes_context=context, user_defined=True)
 
 
 def find_program(model_dir: Path, program: str) -> Path:
@@ -137,8 +122,16 @@ def import_program(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         sys.modules.pop(module_name, None)
+        where = _user_line(error, path)
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            # The usual cause on SageMaker: a package requirements.txt does not list.
+            raise ModelLoadError(
+                f"{path}: import failed: No module named '{error.name}'{where}: this serving "
+                "environment does not install it (list its package in the model's "
+                "requirements.txt)"
+            ) from error
         raise ModelLoadError(
-            f"{path}: import failed: {describe_exception(error)}{_user_line(error, path)}"
+            f"{path}: import failed: {describe_exception(error)}{where}"
         ) from error
     return module
 
@@ -150,15 +143,10 @@ def resolve_handlers(module: ModuleType, source: Path) -> HandlerSet:
         for name in SIGNATURES
         if getattr(module, name, None) is not None
     }
-    if "model_fn" not in found:
-        raise ModelLoadError(f"{source}: defines no model_fn(model_dir)")
+    problem = set_problem(found)
+    if problem:
+        raise ModelLoadError(f"{source}: {problem}")
     transform = found.get("transform_fn")
-    if transform is not None:
-        clashing = [name for name in ("input_fn", "predict_fn", "output_fn") if name in found]
-        if clashing:
-            raise ModelLoadError(
-                f"{source}: transform_fn cannot be combined with {', '.join(clashing)}"
-            )
     return HandlerSet(
         source=source,
         model_fn=found["model_fn"],

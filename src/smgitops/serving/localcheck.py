@@ -6,10 +6,13 @@ difference means the serving stack, not the model, changed the answer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,46 @@ def check_model_folder(model_folder: Path) -> None:
     artifact = model_folder / ARTIFACT_DIR
     if not artifact.is_dir() or not any(artifact.iterdir()):
         raise ConfigError(f"{artifact}/ is missing or empty: run models/{name}/train.py first")
+
+
+def serving_environment(
+    repo_root: Path, model_folder: Path, progress: Callable[[str], None]
+) -> str:
+    """The interpreter of the model's serving environment (model_env), built if needed;
+    UserError (one line) when it cannot be."""
+    from smgitops.artifacts import model_env
+
+    requirements = model_folder / "requirements.txt"
+    try:
+        spec = model_env.spec_for(repo_root, requirements, requirements.as_posix())
+        return str(model_env.ensure(spec, progress=progress))
+    except model_env.EnvironmentFailed as failure:
+        raise UserError(str(failure)) from None
+
+
+def run_inside(python: str, arguments: list[str]) -> int:
+    """`smgitops ARGUMENTS` run by `python` (a serving environment's), marked as inside it;
+    its exit status. Output goes straight to this terminal."""
+    from smgitops.artifacts import model_env
+
+    environ = {**os.environ, model_env.INSIDE_VARIABLE: "1"}
+    environ.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [python, "-m", "smgitops", *arguments], env=environ, check=False
+    ).returncode
+
+
+@contextlib.contextmanager
+def shown_as(model_dir: Path, model_folder: Path) -> Iterator[None]:
+    """UserErrors raised inside name the model folder's files (models/NAME/inference.py), not
+    the scratch model directory's (…/model/code/inference.py)."""
+    try:
+        yield
+    except UserError as error:
+        text = str(error).replace(f"{model_dir}/code/", f"{model_folder.as_posix()}/")
+        raise type(error)(
+            text.replace(f"{model_dir}/", f"{model_folder.as_posix()}/artifact/")
+        ) from None
 
 
 def default_payload(model_folder: Path) -> Path:

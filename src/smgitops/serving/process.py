@@ -65,8 +65,11 @@ class ServingProcess:
         workers: int = 1,
         env: dict[str, str] | None = None,
         startup_timeout: float = 60.0,
+        python: str | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
+        # The interpreter that runs it: a model's serving environment (model_env), or this one.
+        self.python = python or sys.executable
         self.port = port
         self.workers = workers
         self.env = dict(env or {})
@@ -121,7 +124,7 @@ class ServingProcess:
         descriptor, log_name = tempfile.mkstemp(prefix="smgitops-serve-", suffix=".log")
         self._log_path = Path(log_name)
         command = [
-            sys.executable,
+            self.python,
             "-m",
             "smgitops",
             "serve",

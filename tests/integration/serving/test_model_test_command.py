@@ -1,17 +1,17 @@
 """`smgitops model test` on the demo model and on broken model folders."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from smgitops.cli import main
 from smgitops.serving import localcheck
 from smgitops.serving.process import ServingProcess
 
@@ -27,8 +27,27 @@ def trained_demo() -> Path:
     return DEMO
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, ["model", "test", *args])
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run(*args: str) -> Run:
+    """`smgitops model test ARGS` as a user runs it, in the current directory (it runs the
+    model in the model's serving environment, a process of its own)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "smgitops", "model", "test", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
 
 
 def test_demo_model_answers_the_same_in_process_and_over_http(trained_demo, monkeypatch):
@@ -93,7 +112,14 @@ def test_demo_model_rejects_a_row_of_the_wrong_width(demo_server):
     assert "expected rows of 6 numbers" in json.loads(remote.body)["error"]
 
 
+# What a model's serving environment is built from (model_env): the image's Python and locks.
+PROJECT_FILES = ("container/Dockerfile", "requirements/models.txt", "requirements/serve.txt")
+
+
 def make_model(root: Path, name: str, source: str | None, *, artifact: bool = True) -> None:
+    for relative in PROJECT_FILES:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / relative, root / relative)
     folder = root / "models" / name
     (folder / "payloads").mkdir(parents=True)
     (folder / "payloads" / "sample.json").write_text("[1, 2]")
@@ -187,3 +213,92 @@ def test_model_reads_its_artifact_from_the_model_dir_root(tmp_path, monkeypatch)
     result = run("reads")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [3.0, 6.0]
+
+
+USES_JOBLIB = """
+    import joblib
+
+    def model_fn(model_dir):
+        return 2.0
+
+    def predict_fn(data, model):
+        return [joblib.__name__]
+"""
+
+
+def _locked_joblib() -> str:
+    lock = (REPO / "requirements" / "models.txt").read_text().splitlines()
+    return next(line.split()[0] for line in lock if line.startswith("joblib=="))
+
+
+def test_a_package_requirements_txt_lacks_fails_with_one_line_until_listed(tmp_path, monkeypatch):
+    # This virtualenv has joblib; the model's serving environment has only what the image has.
+    make_model(tmp_path, "needs-joblib", USES_JOBLIB)
+    monkeypatch.chdir(tmp_path)
+
+    lacking = run("needs-joblib")
+    assert lacking.exit_code == 1
+    assert (
+        "models/needs-joblib/inference.py:2:1: warning: imports joblib, which neither "
+        "models/needs-joblib/requirements.txt nor the serving image installs"
+    ) in lacking.stderr
+    assert lacking.stderr.strip().splitlines()[-1] == (
+        "Error: models/needs-joblib/inference.py: import failed: No module named 'joblib' "
+        "(inference.py:2): this serving environment does not install it (list its package in "
+        "the model's requirements.txt)"
+    )
+    assert "Traceback" not in lacking.output
+
+    (tmp_path / "models" / "needs-joblib" / "requirements.txt").write_text(_locked_joblib() + "\n")
+    listed = run("needs-joblib")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == ["joblib"]
+    assert "warning" not in listed.stderr
+
+
+def test_a_requirement_missing_from_the_lock_is_one_line_before_anything_runs(
+    tmp_path, monkeypatch
+):
+    make_model(tmp_path, "unlocked", USES_JOBLIB)
+    (tmp_path / "models" / "unlocked" / "requirements.txt").write_text("joblib==0.0.1\n")
+    monkeypatch.chdir(tmp_path)
+
+    result = run("unlocked")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: models/unlocked/requirements.txt:1: 'joblib==0.0.1' is not in the lock: "
+        f"requirements/models.txt holds {_locked_joblib()} (run `make lock` and commit "
+        "requirements/models.txt)"
+    )
+
+
+def test_the_serving_environment_is_built_once_and_reused(tmp_path, monkeypatch):
+    make_model(tmp_path, "reused", USES_JOBLIB.replace("import joblib", "import json as joblib"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMGITOPS_CACHE_DIR", str(tmp_path / "cache"))
+
+    first, second = run("reused"), run("reused")
+
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert json.loads(second.stdout) == ["json"]
+    assert "building the serving environment of models/reused/requirements.txt" in first.stderr
+    assert "building" not in second.stderr
+
+
+def test_an_image_python_not_installed_here_is_one_line(tmp_path, monkeypatch):
+    make_model(tmp_path, "old-python", "def model_fn(d):\n    return 1\n")
+    dockerfile = tmp_path / "container" / "Dockerfile"
+    dockerfile.write_text(
+        dockerfile.read_text().replace("ARG BASE_IMAGE=python:3.11", "ARG BASE_IMAGE=python:3.4")
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMGITOPS_CACHE_DIR", str(tmp_path / "cache"))
+
+    result = run("old-python")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: Python 3.4 (the serving image's, from container/Dockerfile) is not installed "
+        "here: install it (e.g. `uv python install 3.4`) and run again"
+    )

@@ -584,7 +584,7 @@ CASES = [
             M: ENDPOINT,
         },
         (
-            "deployments/staging/demo-regressor.yaml:6:10: spec.model: models/demo-regressor/inference.py defines neither model_fn nor transform_fn",
+            "deployments/staging/demo-regressor.yaml:6:10: spec.model: models/demo-regressor/inference.py is refused by the serving stack: defines no model_fn(model_dir)",
         ),
     ),
     Broken(

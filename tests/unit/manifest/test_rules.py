@@ -13,7 +13,9 @@ from smgitops.manifest.yaml_reader import YamlDocument, parse_yaml
     [
         "def model_fn(model_dir):\n    return 1\n",
         "async def model_fn(model_dir):\n    return 1\n",
-        "def transform_fn(model, body, content_type, accept):\n    return body\n",
+        "def model_fn(model_dir, context):\n    return 1\n",
+        "def model_fn(*args):\n    return 1\n",
+        "def model_fn(d):\n    pass\ndef transform_fn(model, body, ctype, accept):\n    pass\n",
         "from helpers import model_fn\n",
         "from helpers import load as model_fn\n",
         "model_fn = make_loader()\n",
@@ -23,22 +25,39 @@ def test_model_loaders_are_found_without_importing(source):
     assert handler_problem(source) is None
 
 
+REFUSED = "is refused by the serving stack"
+
+
 @pytest.mark.parametrize(
     ("source", "problem"),
     [
-        ("def predict_fn(x, model):\n    return x\n", "defines neither model_fn nor transform_fn"),
+        ("def predict_fn(x, model):\n    return x\n", f"{REFUSED}: defines no model_fn(model_dir)"),
         (
             "class Handler:\n    def model_fn(self):\n        pass\n",
-            "defines neither model_fn nor transform_fn",
+            f"{REFUSED}: defines no model_fn(model_dir)",
         ),
         (
             "if True:\n    def model_fn(d):\n        pass\n",
-            "defines neither model_fn nor transform_fn",
+            f"{REFUSED}: defines no model_fn(model_dir)",
+        ),
+        (
+            "def transform_fn(model, body, content_type, accept):\n    return body\n",
+            f"{REFUSED}: defines no model_fn(model_dir)",
+        ),
+        (
+            "def model_fn(d):\n    pass\n\ndef transform_fn(m, b, c, a):\n    pass\n"
+            "def input_fn(b, c):\n    pass\n",
+            f"{REFUSED}: transform_fn cannot be combined with input_fn",
+        ),
+        (
+            "def model_fn(d):\n    pass\n\ndef predict_fn(data):\n    pass\n",
+            f"{REFUSED} at line 4: predict_fn takes 1 arguments; expected (data, model) or "
+            "(data, model, context)",
         ),
         ("def model_fn(d)\n", "has a syntax error at line 1: expected ':'"),
     ],
 )
-def test_missing_or_hidden_loaders_are_reported(source, problem):
+def test_what_the_serving_stack_refuses_is_reported(source, problem):
     assert handler_problem(source) == problem
 
 

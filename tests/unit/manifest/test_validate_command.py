@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 
@@ -217,4 +218,26 @@ def test_a_single_file_is_still_compared_with_its_sibling_manifests(repo):
         "deployments/staging/demo-regressor.yaml:4:9: metadata.name: endpoint name "
         "'staging-demo-regressor' is also used by deployments/staging/other.yaml",
         "1 problem in 1 file",
+    ]
+
+
+def test_an_import_the_image_lacks_is_a_warning_with_its_position_and_exit_0(repo):
+    repo.write(
+        "models/demo-regressor/inference.py", "import joblib\n\ndef model_fn(d):\n    pass\n"
+    )
+
+    result = _run([], repo.root)
+    as_json = json.loads(_run(["--format", "json"], repo.root).stdout)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "models/demo-regressor/inference.py:1:1: warning: imports joblib, which neither "
+        "models/demo-regressor/requirements.txt nor the serving image installs: model_fn would "
+        "fail on SageMaker (add joblib==" + importlib.metadata.version("joblib") + " to "
+        "models/demo-regressor/requirements.txt)",
+        "2 files valid, 1 warning",
+    ]
+    assert as_json["valid"] is True
+    assert [(w["file"], w["line"]) for w in as_json["warnings"]] == [
+        ("models/demo-regressor/inference.py", 1)
     ]
