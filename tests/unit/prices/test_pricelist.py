@@ -73,3 +73,36 @@ def test_the_packaged_snapshot_is_dated_sourced_and_prices_the_demo_instance():
     assert snapshot.date and "Price List API" in snapshot.source
     assert snapshot.hourly("us-east-1", "ml.m5.large") == 0.115
     assert snapshot.hourly("us-east-1", "ml.p5.48xlarge") is None
+
+
+def test_the_refresh_script_writes_a_dated_snapshot_the_plan_can_load(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    import boto3
+    from botocore.stub import Stubber
+
+    from smgitops.core.preflight import snapshot_from_document
+
+    root = Path(__file__).resolve().parents[3]
+    loaded = importlib.util.spec_from_file_location("refresh", root / "scripts/refresh_prices.py")
+    script = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(script)
+    pricing = boto3.client(
+        "pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stub = Stubber(pricing)
+    stub.add_response(
+        "get_products",
+        {
+            "FormatVersion": "aws_v1",
+            "PriceList": [_product("USE1-Host:ml.m5.large", "us-east-1", "0.115")],
+        },
+    )
+    monkeypatch.setattr(script.boto3, "client", lambda *args, **kwargs: pricing)
+    out = tmp_path / "hosting.json"
+    with stub:
+        assert script.main(["--region", "us-east-1", "--out", str(out)]) == 0
+    snapshot = snapshot_from_document(json.loads(out.read_text()))
+    assert snapshot.hourly("us-east-1", "ml.m5.large") == 0.115
+    assert "Price List API" in snapshot.source and len(snapshot.date) == 10
