@@ -169,7 +169,11 @@ def run_demo(source: Path, keep: bool, transition_seconds: float) -> None:
     """Start the emulator, tell the story in a scratch copy of `source`, clean up."""
     from smgitops.emulator import Emulator
 
-    emulator = Emulator(port=0, transition_seconds=transition_seconds).start()
+    # An account's quota for the demo's instance type, as Service Quotas would list it: each
+    # plan shows the headroom its change leaves (and its monthly cost).
+    emulator = Emulator(
+        port=0, transition_seconds=transition_seconds, instance_quotas={"ml.m5.large": 8}
+    ).start()
     scratch = Path(tempfile.mkdtemp(prefix="smgitops-demo-"))
     try:
         environ = {

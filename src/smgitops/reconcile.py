@@ -4,7 +4,9 @@
 2. compute each folder model's tree digest (its code and its committed artifact pin: no
    weights needed, nothing packaged) and each image's content tag, pinned to the digest ECR
    holds for it: now every resource name is known;
-3. read live state (bounded calls, in parallel) and plan (pure);
+3. read live state (bounded calls, in parallel) and plan (pure); for `plan`, its preflight:
+   the instance quotas the changes need (Service Quotas, read only when a change needs more
+   instances) and their monthly on-demand cost (the packaged price snapshot);
 then, for apply:
 4. package and publish the tarballs changing endpoints need (pinned weights fetched from the
    content store and verified when they are not in the local cache), check the images exist;
@@ -45,6 +47,7 @@ from smgitops.aws.apply import (
 from smgitops.aws.clients import check_account, client
 from smgitops.aws.history import record_apply
 from smgitops.aws.inventory import write_inventory
+from smgitops.aws.preflight import count_account, quotas_client, read_quotas
 from smgitops.aws.reader import Clients, read_live
 from smgitops.core import naming
 from smgitops.core.desired import EndpointSpec, EnvSettings
@@ -52,9 +55,11 @@ from smgitops.core.live import LiveState
 from smgitops.core.naming import image_uri
 from smgitops.core.pins import TarballPin
 from smgitops.core.plan import EndpointChange, Plan, plan
+from smgitops.core.preflight import Quotas, count_in_service, needed_types, preflight
 from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 from smgitops.errors import UserError
 from smgitops.manifest import load_env
+from smgitops.prices.catalog import load_snapshot
 from smgitops.sources.publish import publish_sources
 from smgitops.sources.resolve import resolve_sources
 
@@ -148,6 +153,29 @@ def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned
     live = read_live(clients, settings, prepared.desired)
     result = plan(prepared.desired, live, env=settings.name, prune=settings.prune)
     return Planned(prepared, live, _with_file_changes(result, prepared))
+
+
+def with_preflight(planned: Planned) -> Planned:
+    """Step 3c (`plan` only): each change's instance quotas and monthly cost. Quotas and the
+    account's instances in service are read only when some change needs more instances than
+    its endpoint holds; a role that may not read them gets "unknown" or this env's count."""
+    settings = planned.prepared.settings
+    desired = planned.prepared.desired
+    needed = needed_types(planned.plan, planned.live)
+    if needed:
+        quotas = read_quotas(quotas_client(settings.region), needed)
+        in_service = count_account(client("sagemaker", settings.region), planned.live, desired)
+    else:
+        quotas, in_service = Quotas(), count_in_service(planned.live, desired)
+    checked = preflight(
+        planned.plan,
+        planned.live,
+        region=settings.region,
+        quotas=quotas,
+        in_service=in_service,
+        prices=load_snapshot(),
+    )
+    return replace(planned, plan=replace(planned.plan, preflight=checked))
 
 
 def _with_file_changes(result: Plan, prepared: Prepared) -> Plan:

@@ -235,6 +235,8 @@ def plan_policy(settings: EnvSettings, source_uris: tuple[str, ...] = ()) -> str
             ["application-autoscaling:Describe*", "cloudwatch:DescribeAlarms"],
             ["*"],
         ),
+        # The plan's preflight: instance quotas (not scoped by resource in IAM).
+        _statement("QuotasRead", ["servicequotas:ListServiceQuotas"], ["*"]),
         *_source_read(settings, source_uris),
         # The inventory is encrypted with the env's key (HEADs of tarballs need no key use).
         *_kms(settings, "ArtifactKeyDecrypt", ["kms:Decrypt"]),

@@ -73,10 +73,10 @@ def plan(env_name: str, output_format: str, out_file: Path | None, detailed_exit
     from smgitops.aws.clients import aws_errors
     from smgitops.core import report
     from smgitops.errors import UserError
-    from smgitops.reconcile import make_plan
+    from smgitops.reconcile import make_plan, with_preflight
 
     with aws_errors("reading live state"):
-        planned = make_plan(Path.cwd(), env_name)
+        planned = with_preflight(make_plan(Path.cwd(), env_name))
     _render(planned.plan, output_format)
     if out_file is not None:
         try:
@@ -119,9 +119,12 @@ def _read_saved_plan(saved_file: Path, env_name: str) -> dict:
 
 
 def _refuse_stale(saved_file: Path, saved: dict, current: dict) -> None:
+    """Refuse a saved plan that differs from the one just made (the preflight aside: quotas,
+    in-service counts and prices move with other envs, and are the plan's review aids)."""
+    from smgitops.core.report import without_preflight
     from smgitops.errors import UserError
 
-    if saved != current:
+    if without_preflight(saved) != without_preflight(current):
         raise UserError(
             f"plan {saved_file} is stale: git or live state changed since it was made; "
             "run `smgitops plan` again and review it"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from smgitops.core import instance_types, naming
 from smgitops.core.desired import DeploymentSpec
@@ -24,6 +25,9 @@ from smgitops.core.live import (
 )
 from smgitops.core.outcomes import Outcome
 from smgitops.core.resources import AlarmDef, DesiredEndpoint, ScalingDef, VariantDef
+
+if TYPE_CHECKING:
+    from smgitops.core.preflight import Preflight
 
 _SUCCEEDED = {o.value for o in Outcome if o.succeeded}
 # verify.ObjectState values, as the reader records them (plain strings: this module is pure).
@@ -182,6 +186,8 @@ class Plan:
     env: str
     changes: tuple[EndpointChange, ...]
     errors: tuple[str, ...] = ()
+    # Quotas and monthly cost of the changes (`smgitops plan` adds it; apply's plan has none)
+    preflight: Preflight | None = None
 
     @property
     def has_changes(self) -> bool:

@@ -16,9 +16,10 @@ from smgitops.core import instance_types
 from smgitops.core.live import LiveConfigVariant, LiveEndpoint, LiveVariant
 from smgitops.core.pins import describe_pin, pin_document
 from smgitops.core.plan import Action, EndpointChange, Plan, Reason, ScalingAction, alarm_text
+from smgitops.core.preflight import HOURS_PER_MONTH, MonthlyCost, Preflight, QuotaCheck
 from smgitops.core.resources import Capacity, DesiredEndpoint, VariantDef
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # GitHub refuses comments over 65,536 characters; leave room for the header and footer.
 MARKDOWN_LIMIT = 60_000
 
@@ -248,8 +249,84 @@ def _deleted(change: EndpointChange) -> list[str]:
     return lines
 
 
-def _details(change: EndpointChange) -> list[str]:
-    """Human lines under an endpoint: diffs, what a create makes, resources, rollout, peak."""
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _signed_usd(value: float) -> str:
+    return f"{'-' if value < 0 else '+'}{_usd(abs(value))}"
+
+
+def _quota_text(check: QuotaCheck, preflight: Preflight) -> str:
+    """`quota ml.m5.large: 2 more at once (4 at the peak), 5 of 8 free (3 in service: this
+    env's endpoints)`, or why the quota is not known."""
+    need = f"{check.more} more at once ({check.peak} at the peak)"
+    if check.quota is None:
+        why = preflight.quota_unknown or "Service Quotas lists no such quota"
+        return f"quota {check.instance_type}: {need}; quota unknown ({why})"
+    counted = f"{check.in_service} in service: {preflight.in_service.label}"
+    text = f"{need}, {check.free} of {check.quota} free ({counted})"
+    if check.exceeds:
+        return (
+            f"quota {check.instance_type} EXCEEDED: {text}; apply fails with "
+            "ResourceLimitExceeded unless the quota is raised"
+        )
+    return f"quota {check.instance_type}: {text}"
+
+
+def _cost_text(cost: MonthlyCost) -> str:
+    if cost.delta is None or cost.before is None or cost.after is None:
+        return f"cost n/a ({cost.unpriced or 'not known'})"
+    return (
+        f"cost {_usd(cost.before)} -> {_usd(cost.after)} a month on demand "
+        f"({_signed_usd(cost.delta)})"
+    )
+
+
+def _preflight_lines(change: EndpointChange, preflight: Preflight | None) -> list[str]:
+    """Under a change that starts, resizes or stops instances: its quota checks and cost."""
+    entry = preflight.of(change.endpoint) if preflight is not None else None
+    if preflight is None or entry is None:
+        return []
+    return [_quota_text(q, preflight) for q in entry.quotas] + [_cost_text(entry.cost)]
+
+
+def _cost_summary(preflight: Preflight) -> str:
+    """The env's monthly delta, and what it was computed from."""
+    prices = preflight.prices
+    basis = f"{HOURS_PER_MONTH} h a month at the {preflight.region} prices of {prices.date}"
+    unpriced = f"; n/a for {', '.join(preflight.unpriced)}" if preflight.unpriced else ""
+    return f"Monthly on-demand cost: {_signed_usd(preflight.cost_delta)} ({basis}{unpriced})"
+
+
+def _exceeded_lines(preflight: Preflight) -> list[str]:
+    """One line per change that would go over a quota, and per instance type the changes
+    would go over together."""
+    return [
+        f"quota exceeded: {endpoint} needs {q.more} more {q.instance_type} at once, "
+        f"{q.free} of {q.quota} free"
+        for endpoint, q in preflight.exceeded
+    ] + [
+        f"quota exceeded: the changes together need {more} more {instance_type} at once, "
+        f"{free} of {quota} free (apply runs them in parallel)"
+        for instance_type, more, free, quota in preflight.exceeded_together
+    ]
+
+
+def _counted_line(preflight: Preflight) -> list[str]:
+    """What the in-service figures of the quota checks counted (none without checks)."""
+    if not any(e.quotas for e in preflight.endpoints):
+        return []
+    counted = preflight.in_service
+    note = f"; {counted.note}" if counted.note else ""
+    return [
+        f"Quotas: in service counted over {counted.label} ({counted.endpoints} endpoint(s)){note}"
+    ]
+
+
+def _details(change: EndpointChange, preflight: Preflight | None = None) -> list[str]:
+    """Human lines under an endpoint: diffs, what a create makes, resources, rollout, peak,
+    quotas and cost."""
     lines = []
     if change.desired is not None and change.action in (Action.CREATE, Action.REPLACE):
         lines += _created(change.desired)
@@ -279,6 +356,7 @@ def _details(change: EndpointChange) -> list[str]:
     for text in (_rollout_text(change), _peak_text(change)):
         if text:
             lines.append(text)
+    lines += _preflight_lines(change, preflight)
     return lines
 
 
@@ -289,14 +367,20 @@ def render_text(plan: Plan, markup: bool = True) -> str:
     out = [f"Plan for env {plan.env}: {summary_line(plan)}."]
     for error in plan.errors:
         out.append(f"error: {text(error)}")
+    preflight = plan.preflight
+    for line in _exceeded_lines(preflight) if preflight else ():
+        out.append(f"[red]warning: {text(line)}[/]" if markup else f"warning: {line}")
     for change in plan.changes:
         symbol, colour = SYMBOLS.get(change.action, ("?", "white"))
         head = f"{symbol} {change.endpoint}  {ACTION_NAMES.get(change.action, 'unknown')}"
         head += f" ({_why(change)})"
         out.append(f"  [{colour}]{text(head)}[/]" if markup else f"  {head}")
-        out.extend(f"      {text(line)}" for line in _details(change))
+        out.extend(f"      {text(line)}" for line in _details(change, preflight))
     if not plan.has_changes and not plan.errors and not plan.orphans:
         out.append("No changes: SageMaker matches git.")
+    if preflight is not None and preflight.endpoints:
+        out.append(text(_cost_summary(preflight)))
+        out.extend(text(line) for line in _counted_line(preflight))
     return "\n".join(out)
 
 
@@ -323,14 +407,32 @@ def _md(text: object) -> str:
     return str(text).translate(_MD_ESCAPES)
 
 
+def _cost_cell(change: EndpointChange, preflight: Preflight | None) -> str:
+    entry = preflight.of(change.endpoint) if preflight is not None else None
+    if entry is None:
+        return ""
+    delta = entry.cost.delta
+    return "n/a" if delta is None else _signed_usd(delta)
+
+
 def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's artifacts") -> str:
     """PR comment: a summary table, then a details block per changing endpoint."""
+    preflight = plan.preflight
     head = [f"### smgitops plan: `{plan.env}`", "", f"**{summary_line(plan)}**", ""]
     head += [f"> :x: {_md(error)}" for error in plan.errors]
-    rows = ["| Endpoint | Action | Why | Peak instances |", "|---|---|---|---|"]
+    if preflight is not None and preflight.endpoints:
+        for line in _exceeded_lines(preflight):
+            head += [f"> :warning: {_md(line)}", ""]
+        for line in [_cost_summary(preflight), *_counted_line(preflight)]:
+            head += [_md(line), ""]
+    rows = [
+        "| Endpoint | Action | Why | Peak instances | Cost a month |",
+        "|---|---|---|---|---|",
+    ]
     rows += [
         f"| `{c.endpoint}` | {ACTION_NAMES.get(c.action, 'unknown')} | "
-        f"{_md(_why(c))} | {c.peak_instances if _peak_text(c) else ''} |"
+        f"{_md(_why(c))} | {c.peak_instances if _peak_text(c) else ''} | "
+        f"{_md(_cost_cell(c, preflight))} |"
         for c in plan.changes
         if c.is_change or c.action is Action.ORPHAN
     ]
@@ -341,7 +443,7 @@ def render_markdown(plan: Plan, artifact_hint: str = "the full plan in the job's
     text = "\n".join(body)
     blocks = []
     for change in (c for c in plan.changes if c.is_change):
-        lines = "\n".join(f"- {_md(line)}" for line in _details(change))
+        lines = "\n".join(f"- {_md(line)}" for line in _details(change, preflight))
         manifest = f" ({_md(change.manifest)})" if change.manifest else ""
         blocks.append(
             f"<details><summary><code>{change.endpoint}</code>: "
@@ -410,10 +512,71 @@ def _removed_json(change: EndpointChange) -> dict[str, Any] | None:
     }
 
 
-def _change_json(change: EndpointChange) -> dict[str, Any]:
+def _endpoint_preflight_json(
+    change: EndpointChange, preflight: Preflight | None
+) -> dict[str, Any] | None:
+    entry = preflight.of(change.endpoint) if preflight is not None else None
+    if entry is None:
+        return None
+    cost = entry.cost
+    return {
+        "quotas": [
+            {
+                "instance_type": q.instance_type,
+                "peak": q.peak,
+                "now": q.now,
+                "more": q.more,
+                "quota": q.quota,
+                "in_service": q.in_service,
+                "free": q.free,
+                "exceeds": q.exceeds,
+            }
+            for q in entry.quotas
+        ],
+        "monthly_cost": {
+            "before_usd": None if cost.delta is None else cost.before,
+            "after_usd": None if cost.delta is None else cost.after,
+            "delta_usd": cost.delta,
+            "unpriced": cost.unpriced,
+        },
+    }
+
+
+def _preflight_json(preflight: Preflight | None) -> dict[str, Any] | None:
+    if preflight is None:
+        return None
+    counted = preflight.in_service
+    return {
+        "region": preflight.region,
+        "prices": {
+            "date": preflight.prices.date,
+            "source": preflight.prices.source,
+            "hours_per_month": HOURS_PER_MONTH,
+        },
+        "in_service": {
+            "counted": counted.scope,
+            "endpoints": counted.endpoints,
+            "note": counted.note,
+        },
+        "quota_unknown": preflight.quota_unknown,
+        "quota_exceeded": [
+            {"endpoint": endpoint, "instance_type": q.instance_type}
+            for endpoint, q in preflight.exceeded
+        ]
+        + [
+            {"endpoint": None, "instance_type": instance_type}
+            for instance_type, *_ in preflight.exceeded_together
+        ],
+        "monthly_cost_delta_usd": preflight.cost_delta,
+        "unpriced": list(preflight.unpriced),
+    }
+
+
+def _change_json(change: EndpointChange, preflight: Preflight | None = None) -> dict[str, Any]:
     desired = change.desired
     rollout = change.rollout
     return {
+        "preflight": _endpoint_preflight_json(change, preflight),
         "endpoint": change.endpoint,
         "manifest": change.manifest,
         "action": ACTION_NAMES.get(change.action, "unknown"),
@@ -510,7 +673,23 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "summary": plan.counts(),
         "errors": list(plan.errors),
-        "endpoints": [_change_json(c) for c in plan.changes],
+        "preflight": _preflight_json(plan.preflight),
+        "endpoints": [_change_json(c, plan.preflight) for c in plan.changes],
+    }
+
+
+def without_preflight(document: dict[str, Any]) -> dict[str, Any]:
+    """A plan document without its preflight (quotas, in-service counts and cost change as
+    other envs deploy; apply compares the rest). No side effects."""
+    endpoints = document.get("endpoints")
+    return {
+        **{k: v for k, v in document.items() if k != "preflight"},
+        "endpoints": [
+            {k: v for k, v in e.items() if k != "preflight"} if isinstance(e, dict) else e
+            for e in endpoints
+        ]
+        if isinstance(endpoints, list)
+        else endpoints,
     }
 
 

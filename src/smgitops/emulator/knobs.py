@@ -75,8 +75,9 @@ class Knobs:
         {},
         'Per instance type, the most instances endpoints may hold, e.g. {"ml.m5.large": 4}; '
         "CreateEndpoint and UpdateEndpoint beyond it answer ResourceLimitExceeded in AWS's "
-        "wording (an update counts the old and the new fleet, as blue/green runs both). "
-        "Empty: no quota.",
+        "wording (an update counts the old and the new fleet, as blue/green runs both), and "
+        "Service Quotas lists them (ListServiceQuotas/GetServiceQuota, service code "
+        'sagemaker, "<type> for endpoint usage"). Empty: no quota.',
     )
     throttle_rate: float = knob(
         0.0,

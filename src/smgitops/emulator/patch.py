@@ -1,5 +1,5 @@
 """The one place that patches moto: installs the emulator's SageMaker behaviour (and the
-Application Auto Scaling tags), once.
+Application Auto Scaling tags, and SageMaker's Service Quotas), once.
 
 Pinned to moto 5.2.5; `install` refuses another version so an upgrade is a deliberate change
 (the guard test in tests/integration/emulator checks what is still missing upstream).
@@ -22,6 +22,7 @@ from moto.sagemaker.models import (
 )
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.servicequotas.responses import ServiceQuotasResponse
 
 from smgitops.emulator import (
     autoscaling,
@@ -30,6 +31,7 @@ from smgitops.emulator import (
     output_shapes,
     responses,
     runtime,
+    service_quotas,
     tags,
     validation,
 )
@@ -67,6 +69,8 @@ def install() -> None:
             _replace(SageMakerResponse, name, method)
         for name, method in autoscaling.RESPONSE_METHODS.items():
             _replace(ApplicationAutoScalingResponse, name, method)
+        for name, method in service_quotas.RESPONSE_METHODS.items():
+            _replace(ServiceQuotasResponse, name, method)
         _replace(FakeEndpointConfig, "validate_instance_type", validation.validate_instance_type)
         _replace(ModelPackage, "gen_response_object", model_registry.package_view)
         _replace(ModelPackageGroup, "gen_response_object", model_registry.group_view)

@@ -275,8 +275,15 @@ def test_wildcard_resources_only_where_iam_cannot_scope_them(staging):
                             "ecr:GetAuthorizationToken",
                             "application-autoscaling:",
                             "cloudwatch:DescribeAlarms",
+                            "servicequotas:ListServiceQuotas",
                         )
                     ), (role.name, action)
+
+
+def test_the_plan_role_may_read_the_quotas_its_preflight_checks(staging):
+    plan_role = next(r for r in staging.roles if "plan" in r.name)
+    actions = {a for s in plan_role.policy_document["Statement"] for a in s["Action"]}
+    assert "servicequotas:ListServiceQuotas" in actions
 
 
 def test_manifest_endpoint_names_outside_the_env_prefix_are_added_exactly():

@@ -45,7 +45,7 @@ def test_text_plan_without_changes_says_so():
 
 def test_json_plan_uses_stable_snake_case_names():
     document = json.loads(render_json(_update_plan()))
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["summary"] == {"create": 0, "update": 1, "delete": 0}
     (endpoint,) = document["endpoints"]
     assert (endpoint["action"], endpoint["reason"]) == ("update", "config_changed")

@@ -1,7 +1,9 @@
 """The whole plan a reviewer reads, as text and as the PR comment, compared with files checked
 in beside this test: a create, an update with its files, a rename, a deployment-only change and
-owned alarms changed by hand. Set SMGITOPS_UPDATE_GOLDEN=1 to rewrite them after a deliberate
-change, and review their diff like any other."""
+owned alarms changed by hand, with their preflight (a create over its GPU quota and without a
+price, changes that fit their quota alone but not together, each change's monthly cost). Set
+SMGITOPS_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, and review their diff like
+any other."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from smgitops.core.desired import (
 )
 from smgitops.core.live import LiveAlarm, LiveState
 from smgitops.core.plan import Action, FileChange, plan
+from smgitops.core.preflight import InService, PriceSnapshot, Quotas, count_in_service, preflight
 from smgitops.core.report import render_markdown, render_text
 from testkit.values import AUTOSCALING, desired, live_for, spec
 
@@ -27,6 +30,9 @@ CANARY = DeploymentSpec(
     step=TrafficStep("instances", 1),
     bake_seconds=300,
     rollback_alarms=("team-5xx",),
+)
+PRICES = PriceSnapshot(
+    "2026-09-28", "AWS Price List API (a test's copy)", (("us-east-1", "ml.m5.large", 0.115),)
 )
 FIVE_XX = AlarmSpec(name="5xx", metric="Invocation5XXErrors", threshold=0, statistic="Sum")
 
@@ -77,12 +83,23 @@ def _plan():
     result = plan([big, churn_after, renamed, guarded, watched], live, env="staging", prune=True)
     # As reconcile adds them from git: the files the update's new tarball changes.
     files = (FileChange("code/inference.py", ("1" * 64, 912), ("2" * 64, 1240)),)
-    return replace(
+    result = replace(
         result,
         changes=tuple(
             replace(c, files=files) if c.action is Action.UPDATE else c for c in result.changes
         ),
     )
+    # As `smgitops plan` adds it: quotas from Service Quotas, this env's instances in service.
+    in_service = count_in_service(live, [big, churn_after, renamed, guarded, watched])
+    checked = preflight(
+        result,
+        live,
+        region="us-east-1",
+        quotas=Quotas((("ml.g5.12xlarge", 2), ("ml.m5.large", 10))),
+        in_service=InService(in_service.counts, "env", in_service.endpoints),
+        prices=PRICES,
+    )
+    return replace(result, preflight=checked)
 
 
 def _compare(name: str, rendered: str) -> None:

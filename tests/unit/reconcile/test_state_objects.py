@@ -152,13 +152,13 @@ def test_a_corrupt_history_reads_as_empty_with_a_one_line_note():
         ([], "top level: expected an object"),
         (
             {"format_version": 9, "env": "staging", "endpoints": []},
-            "format_version: 9 (allowed: 1)",
+            "format_version: 9 (allowed: 2)",
         ),
         (
-            {"format_version": 1, "env": "prod", "endpoints": []},
+            {"format_version": 2, "env": "prod", "endpoints": []},
             'env: it is a plan of env "prod", not staging',
         ),
-        ({"format_version": 1, "env": "staging", "endpoints": {}}, "endpoints: expected a list"),
+        ({"format_version": 2, "env": "staging", "endpoints": {}}, "endpoints: expected a list"),
     ],
 )
 def test_a_saved_plan_of_another_shape_or_env_is_refused(document, problem):
