@@ -44,6 +44,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures a test recorded (`record_property("figures", ...)`), e.g. moto's suite's counts."""
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed"):
+        for name, value in report.user_properties:
+            if name == "figures":
+                terminalreporter.write_sep("-", f"figures: {report.nodeid}")
+                terminalreporter.write_line(str(value))
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     # Imported here so unit-test-only runs never import moto.

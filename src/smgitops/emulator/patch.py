@@ -1,5 +1,6 @@
 """The one place that patches moto: installs the emulator's SageMaker behaviour (and the
-Application Auto Scaling tags, and SageMaker's Service Quotas), once.
+Application Auto Scaling tags, SageMaker's Service Quotas, and CloudFormation stacks that wait
+for their endpoints), once.
 
 Pinned to moto 5.2.5; `install` refuses another version so an upgrade is a deliberate change
 (the guard test in tests/integration/emulator checks what is still missing upstream).
@@ -32,6 +33,7 @@ from smgitops.emulator import (
     responses,
     runtime,
     service_quotas,
+    stacks,
     tags,
     validation,
 )
@@ -87,6 +89,7 @@ def install() -> None:
             ),
         )
         _replace(SageMakerRuntimeResponse, "invoke_endpoint", runtime.invoke_endpoint)
+        stacks.install(_replace)
         _replace(
             DomainDispatcherApplication,
             "get_backend_for_host",
