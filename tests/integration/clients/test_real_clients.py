@@ -1,0 +1,67 @@
+"""The SageMaker Python SDK and the AWS CLI, installed as users install them (each in its own
+virtualenv, made from tests/clients/<client>.txt), deploy the demo model on the emulator,
+invoke it, update the endpoint and delete it. Every step checks what the user sees; the test
+prints how many passed (`pytest -s`). Slow: the first run makes the virtualenvs."""
+
+from __future__ import annotations
+
+import pytest
+
+from testkit.real_clients import (
+    CLIENTS,
+    DemoModel,
+    client_env,
+    client_venv,
+    demo_model,
+    flow_inputs,
+    run_flow,
+)
+
+pytestmark = pytest.mark.slow
+
+# Long enough that a CLI call made right after CreateEndpoint, UpdateEndpoint or DeleteEndpoint
+# sees Creating, Updating or Deleting, and the waiters poll more than once.
+TRANSITION_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> DemoModel:
+    return demo_model(tmp_path_factory.mktemp("demo"))
+
+
+def _run(client: str, aws, demo: DemoModel, tmp_path, label: str):
+    venv = client_venv(client)
+    aws.configure(transition_seconds=TRANSITION_SECONDS)
+    inputs = flow_inputs(demo, tmp_path)
+    report = tmp_path / f"{client}.jsonl"
+    command = [
+        str(venv.bin("python")),
+        str(CLIENTS / f"{client}_flow.py"),
+        str(inputs),
+        str(report),
+    ]
+    result = run_flow(command, client_env(aws.url, tmp_path), report)
+    made = "reused" if venv.cached else f"made in {venv.seconds:.1f} s"
+    print(f"\n{label} passed {result.figure} in {result.seconds:.1f} s (virtualenv {made})")
+    return result
+
+
+def test_the_sagemaker_sdk_deploys_predicts_updates_and_deletes(aws, demo, tmp_path):
+    result = _run("sdk", aws, demo, tmp_path, "SDK flow steps")
+
+    assert result.failed == {}, result.output[-4000:]
+    assert result.passed == result.steps, result.output[-4000:]
+    assert {"deploy", "predict-csv", "predict-json", "update-endpoint", "delete"} <= set(
+        result.steps
+    )
+    assert result.exit_code == 0
+
+
+def test_the_aws_cli_creates_waits_invokes_updates_and_deletes(aws, demo, tmp_path):
+    result = _run("cli", aws, demo, tmp_path, "CLI checks")
+
+    assert result.failed == {}, result.output[-4000:]
+    assert result.passed == result.steps, result.output[-4000:]
+    assert {"wait-endpoint-in-service", "invoke-csv", "update-endpoint"} <= set(result.steps)
+    assert "wait-endpoint-deleted" in result.steps
+    assert result.exit_code == 0
