@@ -82,6 +82,13 @@ def image_exists(uri: str) -> bool:
     return ref is None or aws_images.is_aws_owned(ref.account) or _find_image(ref) is not None
 
 
+def unserved_image_reason(uri: str) -> str | None:
+    """Why the emulator cannot run a model on this image although AWS would (an AWS image
+    other than the ones it serves, aws_images.py), or None."""
+    ref = parse_ecr_image(uri)
+    return None if ref is None else aws_images.unserved_reason(uri, ref.account, ref.repository)
+
+
 def resolve_image_digest(uri: str) -> str | None:
     """`<registry>/<repo>@sha256:...` for a registered ECR image, as DeployedImages shows it."""
     ref = parse_ecr_image(uri)
