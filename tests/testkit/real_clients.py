@@ -30,6 +30,11 @@ DEMO_MODEL = "demo-regressor"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
 BUCKET = "real-client-models"
 IMAGE_REPOSITORY = "smgitops-serve"
+# What each flow's count is called in a report line ("SDK flow steps passed 11/11").
+LABELS = {"sdk": "SDK flow steps", "cli": "CLI checks"}
+# Long enough that a CLI call made right after CreateEndpoint, UpdateEndpoint or DeleteEndpoint
+# sees Creating, Updating or Deleting, and the waiters poll more than once.
+TRANSITION_SECONDS = 2
 # The SDK reads this file instead of the user's: telemetry off (it would call AWS itself).
 SDK_CONFIG = (
     "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
@@ -243,3 +248,11 @@ def run_flow(
     result.output = done.stdout + done.stderr
     result.exit_code = done.returncode
     return result
+
+
+def run_client(client: str, endpoint_url: str, inputs: Path, workdir: Path) -> FlowResult:
+    """tests/clients/<client>_flow.py in the client's virtualenv against `endpoint_url`."""
+    venv = client_venv(client)
+    report = workdir / f"{client}.jsonl"
+    command = [str(venv.bin("python")), str(CLIENTS / f"{client}_flow.py"), str(inputs)]
+    return run_flow([*command, str(report)], client_env(endpoint_url, workdir), report)

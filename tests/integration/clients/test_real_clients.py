@@ -1,27 +1,24 @@
 """The SageMaker Python SDK and the AWS CLI, installed as users install them (each in its own
 virtualenv, made from tests/clients/<client>.txt), deploy the demo model on the emulator,
 invoke it, update the endpoint and delete it. Every step checks what the user sees; the test
-prints how many passed (`pytest -s`). Slow: the first run makes the virtualenvs."""
+prints how many passed (`pytest -s -p no:xdist`). Slow: the first run makes the virtualenvs."""
 
 from __future__ import annotations
 
 import pytest
 
 from testkit.real_clients import (
-    CLIENTS,
+    LABELS,
+    TRANSITION_SECONDS,
     DemoModel,
-    client_env,
+    FlowResult,
     client_venv,
     demo_model,
     flow_inputs,
-    run_flow,
+    run_client,
 )
 
 pytestmark = pytest.mark.slow
-
-# Long enough that a CLI call made right after CreateEndpoint, UpdateEndpoint or DeleteEndpoint
-# sees Creating, Updating or Deleting, and the waiters poll more than once.
-TRANSITION_SECONDS = 2
 
 
 @pytest.fixture(scope="module")
@@ -29,25 +26,17 @@ def demo(tmp_path_factory) -> DemoModel:
     return demo_model(tmp_path_factory.mktemp("demo"))
 
 
-def _run(client: str, aws, demo: DemoModel, tmp_path, label: str):
-    venv = client_venv(client)
+def _run(client: str, aws, demo: DemoModel, tmp_path) -> FlowResult:
+    venv = client_venv(client)  # made before the clock of the flow starts
     aws.configure(transition_seconds=TRANSITION_SECONDS)
-    inputs = flow_inputs(demo, tmp_path)
-    report = tmp_path / f"{client}.jsonl"
-    command = [
-        str(venv.bin("python")),
-        str(CLIENTS / f"{client}_flow.py"),
-        str(inputs),
-        str(report),
-    ]
-    result = run_flow(command, client_env(aws.url, tmp_path), report)
+    result = run_client(client, aws.url, flow_inputs(demo, tmp_path), tmp_path)
     made = "reused" if venv.cached else f"made in {venv.seconds:.1f} s"
-    print(f"\n{label} passed {result.figure} in {result.seconds:.1f} s (virtualenv {made})")
+    print(f"\n{LABELS[client]} passed {result.figure} in {result.seconds:.1f} s (venv {made})")
     return result
 
 
 def test_the_sagemaker_sdk_deploys_predicts_updates_and_deletes(aws, demo, tmp_path):
-    result = _run("sdk", aws, demo, tmp_path, "SDK flow steps")
+    result = _run("sdk", aws, demo, tmp_path)
 
     assert result.failed == {}, result.output[-4000:]
     assert result.passed == result.steps, result.output[-4000:]
@@ -58,7 +47,7 @@ def test_the_sagemaker_sdk_deploys_predicts_updates_and_deletes(aws, demo, tmp_p
 
 
 def test_the_aws_cli_creates_waits_invokes_updates_and_deletes(aws, demo, tmp_path):
-    result = _run("cli", aws, demo, tmp_path, "CLI checks")
+    result = _run("cli", aws, demo, tmp_path)
 
     assert result.failed == {}, result.output[-4000:]
     assert result.passed == result.steps, result.output[-4000:]
