@@ -276,7 +276,7 @@ def run(inputs: dict, report: Report, workdir: Path) -> None:
     done = aws("sagemaker", "describe-endpoint", "--endpoint-name", name, ok=False)
     report.check(
         "wait-endpoint-deleted",
-        done.returncode != 0 and "Could not find endpoint" in done.stderr,
+        done.returncode != 0 and f'Could not find endpoint "{arn}".' in done.stderr,
         done.stderr.strip()[:200],
     )
 
