@@ -18,7 +18,9 @@ $(VENV)/.installed: pyproject.toml requirements/dev.txt
 
 # The hash-pinned locks, one per consumer: serve.txt (the serving image's smgitops), models.txt
 # (every model's requirements.txt, the image's constraints for them), uv.txt (the image's
-# installer for those) and dev.txt (this venv and CI: everything, agreeing with the others).
+# installer for those) and dev.txt (this venv and CI: everything, agreeing with the others);
+# tests/clients/sdk.txt and cli.txt: the real AWS clients the slow tier runs, each in its own
+# virtualenv (their pins are the clients', never checked against the others).
 # Existing pins are kept; `make lock UPGRADE=--upgrade` moves them to the newest releases.
 LOCK := $(BIN)/uv pip compile --generate-hashes --universal --python-version 3.11 --quiet \
 	--custom-compile-command "make lock" $(UPGRADE)
@@ -29,6 +31,8 @@ lock: install
 	$(LOCK) pyproject.toml requirements/build.in models/*/requirements.txt --all-extras \
 		-c requirements/serve.txt -c requirements/models.txt -c requirements/uv.txt \
 		-o requirements/dev.txt
+	$(LOCK) tests/clients/sdk.in -o tests/clients/sdk.txt
+	$(LOCK) tests/clients/cli.in -o tests/clients/cli.txt
 
 # Train every model whose folder has a train.py into its artifact/ (git-ignored, a local cache):
 # deploys never need it; `smgitops model pin NAME` pins new weights for a commit.

@@ -10,13 +10,15 @@ import pytest
 from packaging.utils import canonicalize_name
 
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements"
+CLIENTS = REQUIREMENTS.parent / "tests" / "clients"
 LOCKS = ("dev", "serve", "models", "uv")
+CLIENT_LOCKS = ("sdk", "cli")
 ENTRY = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)(?P<rest>.*)$")
 
 
-def entries(lock: str) -> dict[str, tuple[str, list[str]]]:
+def entries(lock: str, folder: Path = REQUIREMENTS) -> dict[str, tuple[str, list[str]]]:
     """{name: (version, hashes)} of a lock written by `make lock` (pip's requirements format)."""
-    text = (REQUIREMENTS / f"{lock}.txt").read_text().replace("\\\n", " ")
+    text = (folder / f"{lock}.txt").read_text().replace("\\\n", " ")
     found = {}
     for line in text.splitlines():
         match = ENTRY.match(line)
@@ -51,3 +53,19 @@ def test_the_editable_install_needs_nothing_outside_the_lock():
     # pip --no-build-isolation builds this package with the locked setuptools and wheel.
     assert {"setuptools", "wheel"} <= entries("dev").keys()
     assert {"setuptools", "wheel"} <= entries("serve").keys()
+
+
+@pytest.mark.parametrize("client", CLIENT_LOCKS)
+def test_each_real_client_lock_pins_its_inputs_with_hashes(client):
+    # The slow tier's client virtualenvs install these with --require-hashes.
+    locked = entries(client, CLIENTS)
+    wanted = [
+        line.split("==")
+        for line in (CLIENTS / f"{client}.in").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert wanted
+    assert {
+        canonicalize_name(n): locked.get(canonicalize_name(n), ("-",))[0] for n, _ in wanted
+    } == {canonicalize_name(n): v for n, v in wanted}
+    assert [name for name, (_, hashes) in locked.items() if not hashes] == []

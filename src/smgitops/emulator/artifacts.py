@@ -88,6 +88,13 @@ def is_aws_image(uri: str) -> bool:
     return ref is not None and aws_images.is_aws_owned(ref.account)
 
 
+def unserved_image_reason(uri: str) -> str | None:
+    """Why the emulator cannot run a model on this image although AWS would (an AWS image
+    other than the ones it serves, aws_images.py), or None."""
+    ref = parse_ecr_image(uri)
+    return None if ref is None else aws_images.unserved_reason(uri, ref.account, ref.repository)
+
+
 def resolve_image_digest(uri: str) -> str | None:
     """`<registry>/<repo>@sha256:...` for a registered ECR image, as DeployedImages shows it."""
     ref = parse_ecr_image(uri)

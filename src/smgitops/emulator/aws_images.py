@@ -1,11 +1,14 @@
-"""The registries AWS publishes SageMaker's framework containers from, and how the emulator
-serves a model on one of their images.
+"""The registries AWS publishes SageMaker's framework containers from, and which of their
+images the emulator serves.
 
 A model on such an image (`sagemaker.image_uris.retrieve(...)`, `spec.image`, every SDK
 framework model) names an ECR image in an AWS account, not in the caller's. Those images exist
-on AWS, so the emulator treats them as present and serves the model as their framework's
-inference toolkit would: the model directory's `code/` (or the code of an `s3://`
-SAGEMAKER_SUBMIT_DIRECTORY) with `SAGEMAKER_PROGRAM`, run by the project's serving stack.
+on AWS, so the emulator treats them as present. It serves a model on the scikit-learn and
+PyTorch inference images as their inference toolkits would: the model directory's `code/` (or
+the code of an `s3://` SAGEMAKER_SUBMIT_DIRECTORY) with `SAGEMAKER_PROGRAM`, run by the
+project's serving stack, which speaks the same handler contract. Any other AWS image (XGBoost,
+TensorFlow Serving, Hugging Face, built-in algorithms, ...) runs a container the emulator does
+not emulate: its endpoint ends `Failed` saying so (`unserved_reason`).
 
 The accounts are those of the SageMaker Python SDK 2.257.7 `image_uri_config` for the
 frameworks that serve user code (chainer, huggingface, mxnet, pytorch, sklearn, tensorflow,
@@ -122,6 +125,20 @@ SDK_FRAMEWORK_ACCOUNTS = frozenset(
 )
 
 
+# The repositories of the images the emulator serves: SageMaker's scikit-learn container and
+# the PyTorch inference containers (the Deep Learning Containers, their Graviton builds, and
+# the sagemaker-pytorch images of PyTorch before 1.2), whose toolkits run the model's
+# model_fn/input_fn/predict_fn/output_fn.
+SERVED_REPOSITORIES = frozenset(
+    {
+        "sagemaker-scikit-learn",
+        "pytorch-inference",
+        "pytorch-inference-graviton",
+        "sagemaker-pytorch",
+    }
+)
+
+
 @functools.cache
 def aws_accounts() -> frozenset[str]:
     """Every AWS account that publishes framework images (read once). No side effects."""
@@ -134,3 +151,19 @@ def aws_accounts() -> frozenset[str]:
 def is_aws_owned(account: str) -> bool:
     """Whether an ECR registry account is one of AWS's framework image registries."""
     return account in aws_accounts()
+
+
+def unserved_reason(uri: str, account: str, repository: str) -> str | None:
+    """The FailureReason of a model on an AWS image the emulator does not serve, or None
+    (the image is not AWS's, or it is one the emulator serves). No side effects.
+
+    AWS runs such an image, so no AWS wording exists: the reason says it is the emulator's.
+    """
+    if not is_aws_owned(account) or repository in SERVED_REPOSITORIES:
+        return None
+    served = ", ".join(sorted(SERVED_REPOSITORIES))
+    return (
+        f"The emulator does not run the AWS image {uri}: of AWS's images it serves only the "
+        f"scikit-learn and PyTorch inference images ({served}), running the model's own "
+        "handlers (the emulator's wording; on AWS this image would run)."
+    )

@@ -24,6 +24,7 @@ from smgitops.emulator.state import Transition
 from smgitops.emulator.validation import (
     already_exists,
     endpoint_arn,
+    not_found,
     reject_in_progress,
     require_models,
     validate_deployment_config,
@@ -111,7 +112,7 @@ def _get_endpoint(backend, name: str) -> FakeEndpoint:
     advance_endpoint(backend, name)
     endpoint = backend.endpoints.get(name)
     if endpoint is None:
-        raise ValidationError(message=f'Could not find endpoint "{endpoint_arn(backend, name)}".')
+        raise not_found("endpoint", endpoint_arn(backend, name))
     return endpoint
 
 
@@ -156,6 +157,8 @@ def backend_create_endpoint(
 def backend_describe_endpoint(self, endpoint_name: str) -> dict[str, Any]:
     with state.of(self).lock:
         advance_endpoint(self, endpoint_name)
+        if endpoint_name not in self.endpoints:
+            raise not_found("endpoint", endpoint_arn(self, endpoint_name))
         return _MOTO["describe_endpoint"](self, endpoint_name)
 
 
@@ -171,8 +174,7 @@ def backend_delete_endpoint(self, endpoint_name: str) -> None:
         advance_endpoint(self, endpoint_name)
         endpoint = self.endpoints.get(endpoint_name)
         if endpoint is None:
-            arn = endpoint_arn(self, endpoint_name)
-            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+            raise not_found("endpoint", endpoint_arn(self, endpoint_name))
         reject_in_progress(self, endpoint, "delete")
         endpoint.endpoint_status = "Deleting"
         endpoint.last_modified_time = utcnow()

@@ -289,6 +289,8 @@ class ModelServers:
         container = variant.container
         if container.image and not artifacts.image_exists(container.image):
             return f"Requested image {container.image} not found."
+        if container.image and (unserved := artifacts.unserved_image_reason(container.image)):
+            return unserved[:MAX_FAILURE_REASON]
         if container.model_data_url:
             ref = artifacts.parse_s3_url(container.model_data_url)
             if ref is None or artifacts.s3_object_etag(account, region, ref) is None:

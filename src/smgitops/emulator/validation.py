@@ -36,13 +36,23 @@ def already_exists(kind: str, arn: str) -> ValidationError:
     return ValidationError(message=f'Cannot create already existing {kind} "{arn}".')
 
 
+def model_arn(backend: SageMakerModelBackend, name: str) -> str:
+    return arn_formatter("model", name, backend.account_id, backend.region_name)
+
+
+def not_found(kind: str, arn: str) -> ValidationError:
+    """AWS's answer naming a model or endpoint that does not exist, by its ARN in double
+    quotes, whichever call asked (moto quotes with ' and DeleteModel names the bare name)."""
+    return ValidationError(message=f'Could not find {kind} "{arn}".')
+
+
 def require_models(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> None:
-    # A config outlives its models; deploying it needs them (CreateEndpoint/UpdateEndpoint).
+    # A config outlives its models; deploying it needs them (CreateEndpoint/UpdateEndpoint),
+    # and so does creating one (moto's validate_production_variants, replaced by this).
     for variant in variants:
         name = variant.get("ModelName", "")
         if name not in backend._models:
-            arn = arn_formatter("model", name, backend.account_id, backend.region_name)
-            raise ValidationError(message=f"Could not find model '{arn}'.")
+            raise not_found("model", model_arn(backend, name))
 
 
 def reject_in_progress(backend, endpoint: FakeEndpoint, verb: str) -> None:
@@ -174,15 +184,26 @@ def check_constraints(response: Any) -> None:
 
 _MOTO = {
     name: SageMakerModelBackend.__dict__[name]
-    for name in ("create_model", "create_endpoint_config")
+    for name in ("create_model", "create_endpoint_config", "describe_model", "delete_model")
 }
 
 
 def backend_create_model(self, model_name: str, *args: Any, **kwargs: Any):
     if model_name in self._models:
-        arn = arn_formatter("model", model_name, self.account_id, self.region_name)
-        raise already_exists("model", arn)
+        raise already_exists("model", model_arn(self, model_name))
     return _MOTO["create_model"](self, model_name, *args, **kwargs)
+
+
+def backend_describe_model(self, model_name: str):
+    if model_name not in self._models:
+        raise not_found("model", model_arn(self, model_name))
+    return _MOTO["describe_model"](self, model_name)
+
+
+def backend_delete_model(self, model_name: str) -> None:
+    if model_name not in self._models:
+        raise not_found("model", model_arn(self, model_name))
+    return _MOTO["delete_model"](self, model_name)
 
 
 def backend_create_endpoint_config(self, endpoint_config_name: str, *args: Any, **kwargs: Any):
@@ -217,5 +238,8 @@ def validate_instance_type(self, instance_type: str) -> None:
 
 BACKEND_METHODS: dict[str, Callable[..., Any]] = {
     "create_model": backend_create_model,
+    "describe_model": backend_describe_model,
+    "delete_model": backend_delete_model,
     "create_endpoint_config": backend_create_endpoint_config,
+    "validate_production_variants": require_models,
 }

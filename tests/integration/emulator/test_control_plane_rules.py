@@ -209,3 +209,43 @@ def test_a_kms_key_is_refused_for_instance_types_with_local_storage(deployer):
     assert "ml.g5.xlarge has instance storage volumes" in str(raised.value)
     sagemaker.create_endpoint_config(**config("cpu", "ml.m5.large"))
     assert sagemaker.describe_endpoint_config(EndpointConfigName="cpu")["KmsKeyId"] == key
+
+
+# AWS names a missing model or endpoint by its ARN in double quotes, whichever call asks:
+# `Could not find endpoint "arn:...:endpoint/<name>".` (DeleteEndpoint, DescribeEndpoint) and
+# `Could not find model "arn:...:model/<name>".` (CreateEndpoint, DescribeModel, DeleteModel).
+# moto quotes with ' in some calls and names only the model in DeleteModel.
+@pytest.mark.parametrize(
+    ("call", "kwargs", "message"),
+    [
+        ("describe_endpoint", {"EndpointName": "nope"}, f'endpoint "{ARN}:endpoint/nope"'),
+        ("delete_endpoint", {"EndpointName": "nope"}, f'endpoint "{ARN}:endpoint/nope"'),
+        ("describe_model", {"ModelName": "nope"}, f'model "{ARN}:model/nope"'),
+        ("delete_model", {"ModelName": "nope"}, f'model "{ARN}:model/nope"'),
+    ],
+)
+def test_a_missing_model_or_endpoint_is_named_as_aws_names_it(sagemaker, call, kwargs, message):
+    with pytest.raises(ClientError) as raised:
+        getattr(sagemaker, call)(**kwargs)
+
+    assert _error(raised) == {
+        "Code": "ValidationException",
+        "Message": f"Could not find {message}.",
+    }
+
+
+@pytest.mark.parametrize("create", ["config", "endpoint"])
+def test_a_config_or_endpoint_of_a_missing_model_names_its_arn(deployer, sagemaker, create):
+    deployer.config("cfg", ("primary", deployer.model("gone"), 1.0))
+    sagemaker.delete_model(ModelName="gone")
+
+    with pytest.raises(ClientError) as raised:
+        if create == "config":
+            deployer.config("cfg2", ("primary", "gone", 1.0))
+        else:
+            sagemaker.create_endpoint(EndpointName="ep", EndpointConfigName="cfg")
+
+    assert _error(raised) == {
+        "Code": "ValidationException",
+        "Message": f'Could not find model "{ARN}:model/gone".',
+    }

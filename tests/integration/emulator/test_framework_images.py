@@ -88,3 +88,28 @@ def test_a_missing_submit_directory_fails_the_ping_health_check(deployer):
 
     assert endpoint["EndpointStatus"] == "Failed"
     assert "did not pass the ping health check" in endpoint["FailureReason"]
+
+
+# AWS images whose containers the emulator does not emulate: XGBoost's, TensorFlow Serving's
+# and the Hugging Face toolkit's (what `image_uris.retrieve("xgboost" | "tensorflow" |
+# "huggingface", ...)` name). A model with perfectly good handlers still does not run on them.
+OTHER_AWS_IMAGES = [
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+    "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
+    "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:"
+    "2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04",
+]
+
+
+@pytest.mark.parametrize("image", OTHER_AWS_IMAGES)
+def test_a_model_on_another_aws_image_fails_saying_the_emulator_does_not_run_it(deployer, image):
+    data = deployer.upload("other/model.tar.gz", model_tarball(SUM_MODEL, {"offset.txt": "0"}))
+
+    endpoint = _deploy(deployer, _model(deployer, "other", image, data))
+
+    assert endpoint["EndpointStatus"] == "Failed"
+    reason = endpoint["FailureReason"]
+    assert reason.startswith(f"The emulator does not run the AWS image {image}:")
+    assert "scikit-learn and PyTorch inference images" in reason
+    with pytest.raises(deployer.runtime.exceptions.ValidationError):
+        deployer.predict("other", "1,2,3")

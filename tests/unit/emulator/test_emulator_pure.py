@@ -13,6 +13,7 @@ from smgitops.emulator.artifacts import (
     extract_model_tarball,
     parse_ecr_image,
     parse_s3_url,
+    unserved_image_reason,
 )
 from smgitops.emulator.error_shapes import json_auth_error
 from smgitops.emulator.faults import throttling_response
@@ -51,6 +52,29 @@ def _tarball(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:
 )
 def test_ecr_image_uris_are_parsed(uri, expected):
     assert parse_ecr_image(uri) == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "served"),
+    [
+        ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3", True),
+        ("763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.3.0-cpu-py311", True),
+        ("763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-graviton:2.1-cpu", True),
+        ("520713654638.dkr.ecr.us-east-1.amazonaws.com/sagemaker-pytorch:1.0.0-cpu-py3", True),
+        ("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", False),
+        ("763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu", False),
+        (f"763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn@{DIGEST}", True),
+        # The caller's own account: whatever the repository is called, it is the user's image.
+        (f"{REGISTRY}/sagemaker-xgboost:1.7-1", True),
+        ("registry.example.com/team/serving:1", True),
+    ],
+)
+def test_only_the_sklearn_and_pytorch_aws_images_are_served(uri, served):
+    reason = unserved_image_reason(uri)
+    assert (reason is None) == served
+    if not served:
+        assert reason.startswith(f"The emulator does not run the AWS image {uri}: ")
+        assert "the emulator's wording" in reason
 
 
 @pytest.mark.parametrize(
