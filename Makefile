@@ -53,7 +53,9 @@ lint: install
 
 # Tiers: `make test` is lint + every test not marked slow, one worker per core (each worker
 # runs its own emulator); `make test-slow` runs the slow tier and long fuzzing. CI runs both.
-PYTEST := $(BIN)/pytest -n auto
+# Tests marked with one xdist_group run on one worker, in file order (the serving image's
+# tests share one build and one container).
+PYTEST := $(BIN)/pytest -n auto --dist loadgroup
 
 pytest: install
 	$(PYTEST) -m "not slow"
