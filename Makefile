@@ -53,9 +53,7 @@ lint: install
 
 # Tiers: `make test` is lint + every test not marked slow, one worker per core (each worker
 # runs its own emulator); `make test-slow` runs the slow tier and long fuzzing. CI runs both.
-# Tests marked with one xdist_group run on one worker, in file order (the serving image's
-# tests share one build and one container).
-PYTEST := $(BIN)/pytest -n auto --dist loadgroup
+PYTEST := $(BIN)/pytest -n auto
 
 pytest: install
 	$(PYTEST) -m "not slow"

@@ -4,8 +4,8 @@ SAGEMAKER_BIND_TO_PORT. Docker when an engine answers, else buildah without any 
 testkit/serving_image.py). With neither this module is skipped, except in CI (CI=true), where
 it fails.
 
-The tests share one build and one running container, in file order (one xdist group); the last
-one stops the server with SIGTERM.
+One test, one build and one running container: it runs every check below in order (the last
+stops the server with SIGTERM) and reports each one that fails.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from testkit.serving_image import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving-image")]
+pytestmark = pytest.mark.slow
 
 MODEL = "demo-regressor"
 MODEL_FOLDER = Path(__file__).resolve().parents[3] / "models" / MODEL
@@ -139,27 +139,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def served(builder: Builder, image: str, model_dir: Path, tmp_path_factory) -> Served:
-    port = free_port()
-    assert port != 8080  # the image's default, so the test tells the two apart
-    workdir = tmp_path_factory.mktemp("container")
-    with running(builder, image, model_dir, port, workdir) as container:
-        prober = Prober(container)
-        prober.start()
-        try:
-            wait_for(
-                lambda: prober.first_ok() or container.process.poll() is not None,
-                "/ping 200",
-                READY_WITHIN_SECONDS + 30,
-            )
-            pid = builder.server_pid(container)
-            yield Served(builder, image, container, prober, pid)
-        finally:
-            prober.stop()
-            print(f"\ncontainer log:\n{container.logs()}")
-
-
 def address(url: str) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(url)
     return parts.hostname, parts.port
@@ -186,14 +165,16 @@ def expected_predictions(model_dir: Path, body: bytes) -> list[float]:
     return json.loads(answer.body)["predictions"]
 
 
-def test_the_image_runs_as_a_non_root_user(served: Served):
+def check_the_image_runs_as_a_non_root_user(served: Served, model_dir: Path) -> None:
     user = served.builder.config(served.image).user
     assert user.split(":")[0] not in ("", "0", "root"), f"image USER is {user!r}"
     for pid in process_tree(served.server_pid):
         assert 0 not in uids(pid), f"process {pid} {argv(pid)} runs with uids {uids(pid)}"
 
 
-def test_ping_answers_within_2s_every_time_and_200_within_60s(served: Served):
+def check_ping_answers_within_2s_every_time_and_200_within_60s(
+    served: Served, model_dir: Path
+) -> None:
     prober = served.prober
     wait_for(lambda: len(prober.probes) > 20, "more probes")
     probes = list(prober.probes)
@@ -215,7 +196,7 @@ def test_ping_answers_within_2s_every_time_and_200_within_60s(served: Served):
     )
 
 
-def test_invocations_answers_a_real_prediction(served: Served, model_dir: Path):
+def check_invocations_answers_a_real_prediction(served: Served, model_dir: Path) -> None:
     status, body = post(served.container.url, PAYLOAD)
     assert status == 200, body
     predictions = json.loads(body)["predictions"]
@@ -228,7 +209,9 @@ def test_invocations_answers_a_real_prediction(served: Served, model_dir: Path):
     assert "expected rows of 6 numbers" in json.loads(body)["error"]
 
 
-def test_the_server_binds_the_port_in_sagemaker_bind_to_port(served: Served):
+def check_the_server_binds_the_port_in_sagemaker_bind_to_port(
+    served: Served, model_dir: Path
+) -> None:
     config = served.builder.config(served.image)
     assert config.labels.get("com.amazonaws.sagemaker.capabilities.accept-bind-to-port") == "true"
     container = served.container
@@ -237,7 +220,9 @@ def test_the_server_binds_the_port_in_sagemaker_bind_to_port(served: Served):
     assert f"listening on 0.0.0.0:{container.port}" in container.logs()
 
 
-def test_the_entrypoint_execs_the_server_with_no_shell_between(served: Served):
+def check_the_entrypoint_execs_the_server_with_no_shell_between(
+    served: Served, model_dir: Path
+) -> None:
     config = served.builder.config(served.image)
     assert config.entrypoint, "the image has no ENTRYPOINT"
     assert Path(config.entrypoint[0]).name not in SHELLS, f"shell-form {config.entrypoint}"
@@ -254,12 +239,12 @@ def test_the_entrypoint_execs_the_server_with_no_shell_between(served: Served):
     assert not shells, f"shells in the server's process tree: {shells}"
 
 
-def test_nothing_is_installed_at_start(served: Served):
+def check_nothing_is_installed_at_start(served: Served, model_dir: Path) -> None:
     changed = served.builder.changes(served.container) - RUNTIME_PATHS
     assert not changed, f"the running server changed the image's files: {sorted(changed)[:20]}"
 
 
-def test_sigterm_to_the_server_drains_in_flight_requests(served: Served, model_dir: Path):
+def check_sigterm_to_the_server_drains_in_flight_requests(served: Served, model_dir: Path) -> None:
     served.prober.stop()
     container = served.container
     expected = expected_predictions(model_dir, PAYLOAD)
@@ -300,3 +285,40 @@ def read_reply(connection: socket.socket) -> bytes:
     while chunk := connection.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+CHECKS = (
+    check_the_image_runs_as_a_non_root_user,
+    check_ping_answers_within_2s_every_time_and_200_within_60s,
+    check_invocations_answers_a_real_prediction,
+    check_the_server_binds_the_port_in_sagemaker_bind_to_port,
+    check_the_entrypoint_execs_the_server_with_no_shell_between,
+    check_nothing_is_installed_at_start,
+    check_sigterm_to_the_server_drains_in_flight_requests,  # last: it stops the server
+)
+
+
+def test_the_demo_image_serves_as_sagemaker_runs_it(
+    builder: Builder, image: str, model_dir: Path, tmp_path: Path
+):
+    port = free_port()
+    assert port != 8080  # the image's default, so the test tells the two apart
+    failures = []
+    with running(builder, image, model_dir, port, tmp_path) as container:
+        prober = Prober(container)
+        prober.start()
+        try:
+            wait_for(
+                lambda: prober.first_ok() or container.process.poll() is not None,
+                "/ping 200",
+                READY_WITHIN_SECONDS + 30,
+            )
+            served = Served(builder, image, container, prober, builder.server_pid(container))
+            for check in CHECKS:
+                try:
+                    check(served, model_dir)
+                except AssertionError as failure:
+                    failures.append(f"{check.__name__}: {failure}")
+        finally:
+            prober.stop()
+    assert not failures, "\n\n".join(failures) + f"\n\ncontainer log:\n{container.logs()}"
