@@ -31,7 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,6 +211,22 @@ def listening_ports(pid: int, *, own_network: bool) -> set[int]:
             if inodes is None or fields[9] in inodes:
                 ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports
+
+
+def chrooted_into(root: Path) -> list[int]:
+    """Processes whose root directory is `root` (the same inode: buildah's chroot isolation)."""
+    wanted = root.stat()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            own = (entry / "root").stat()
+        except OSError:
+            continue
+        if (own.st_dev, own.st_ino) == (wanted.st_dev, wanted.st_ino):
+            found.append(int(entry.name))
+    return found
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
@@ -441,6 +457,11 @@ class Buildah(Builder):
         }
 
     def remove(self, container: Container) -> None:
+        # Every process whose root is the container's (a server orphaned by a shell that died
+        # is in no process group of buildah's), then buildah's own.
+        for pid in chrooted_into(container.root):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if container.process.poll() is None:
             os.killpg(container.process.pid, signal.SIGKILL)
             container.process.wait(timeout=30)
