@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -129,8 +130,17 @@ def read_s3_object(account: str, region: str, ref: S3ObjectRef) -> tuple[bytes, 
     return None if key is None else (key.value, key.etag)
 
 
-class UnsafeArchive(ValueError):
-    """The tarball holds an entry that would land outside the model directory."""
+class ArchiveNotExtracted(ValueError):
+    """A model.tar.gz (or sourcedir.tar.gz) an instance cannot extract: not a tar archive
+    (gzip or plain), truncated, or holding an entry it refuses. `url`: where it was fetched
+    from, once known."""
+
+    url: str = ""
+
+
+class UnsafeArchive(ArchiveNotExtracted):
+    """The tarball holds an entry that would land outside the model directory, or a link
+    (SageMaker refuses archives with symbolic links too)."""
 
 
 def _safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
@@ -147,8 +157,12 @@ def _safe_members(archive: tarfile.TarFile) -> list[tarfile.TarInfo]:
 
 def extract_model_tarball(data: bytes, destination: Path) -> None:
     """Unpack a model.tar.gz (or a sourcedir.tar.gz) into `destination` (created, may hold
-    files already: the archive's win), rejecting unsafe entries (UnsafeArchive)."""
+    files already: the archive's win). ArchiveNotExtracted when it is not a tar archive or is
+    truncated; UnsafeArchive (one) for an entry that leaves the folder or is a link."""
     destination.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-        members = _safe_members(archive)
-        archive.extractall(destination, members=members, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            members = _safe_members(archive)
+            archive.extractall(destination, members=members, filter="data")
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise ArchiveNotExtracted(f"not a valid tar.gz archive: {error}") from None

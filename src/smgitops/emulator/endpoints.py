@@ -122,8 +122,11 @@ def backend_create_endpoint(
     endpoints = state.of(self)
     with endpoints.lock:
         advance_endpoint(self, endpoint_name)
-        if endpoint_name in self.endpoints:
-            raise already_exists("endpoint", endpoint_arn(self, endpoint_name))
+        # "The name is case-insensitive in CreateEndpoint, but the case is preserved and must
+        # be matched in InvokeEndpoint" (CreateEndpoint API reference, EndpointName).
+        taken = next((n for n in self.endpoints if n.lower() == endpoint_name.lower()), None)
+        if taken is not None:
+            raise already_exists("endpoint", endpoint_arn(self, taken))
         config = self.describe_endpoint_config(endpoint_config_name)
         require_models(self, config["ProductionVariants"])
         variants = config["ProductionVariants"]

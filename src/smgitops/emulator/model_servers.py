@@ -153,7 +153,7 @@ class ModelServers:
         deploying: bool = False,
     ) -> ModelServer:
         """The running server for a container, starting it on first use within `timeouts`
-        (real seconds): DownloadTimedOut, ModelLoadFailed, artifacts.UnsafeArchive.
+        (real seconds): DownloadTimedOut, ModelLoadFailed, artifacts.ArchiveNotExtracted.
 
         `deploying`: new instances come up for this container, so a running server must
         also have come up within `timeouts` (it is shared, but AWS would start it again)."""
@@ -232,7 +232,7 @@ class ModelServers:
                 account, region, container.model_data_url, container.model_data_etag
             )
             if tarball is not None:
-                artifacts.extract_model_tarball(tarball, staging)
+                _extract(tarball, staging, container.model_data_url or "")
             code_url = dict(container.environment).get(artifacts.SUBMIT_DIRECTORY, "")
             if code_url.startswith("s3://"):
                 code = _deployed(account, region, code_url, container.code_etag)
@@ -240,7 +240,7 @@ class ModelServers:
                     raise ModelLoadFailed(
                         f"{artifacts.SUBMIT_DIRECTORY} {code_url}: no such object"
                     )
-                artifacts.extract_model_tarball(code, staging / artifacts.CODE_DIR)
+                _extract(code, staging / artifacts.CODE_DIR, code_url)
             staging.rename(model_dir)
         if (
             delay > timeouts.download_seconds
@@ -315,7 +315,15 @@ class ModelServers:
                     f"and extracted within {limit:g} s (ModelDataDownloadTimeoutInSeconds; "
                     "the emulator's wording)."
                 )
-            except (ModelLoadFailed, artifacts.UnsafeArchive) as error:
+            except artifacts.ArchiveNotExtracted as error:
+                # AWS's sentence (aws/deep-learning-containers#569), then the emulator's detail.
+                reason = (
+                    'Failed to extract model data archive for container "container_1" from URL '
+                    f'"{error.url}". Please ensure that the object located at the URL is a '
+                    f"valid tar.gz archive. (emulator: {error})"
+                )
+                return reason[:MAX_FAILURE_REASON]
+            except ModelLoadFailed as error:
                 # AWS's sentence, then what AWS would only show in CloudWatch Logs: the model's
                 # own error line (offline, FailureReason is the one place to read it).
                 reason = (
@@ -334,6 +342,14 @@ class ModelServers:
             self._failures.clear()
         for server in servers:
             _close(server)
+
+
+def _extract(data: bytes, destination: Path, url: str) -> None:
+    try:
+        artifacts.extract_model_tarball(data, destination)
+    except artifacts.ArchiveNotExtracted as error:
+        error.url = url
+        raise
 
 
 def _deployed(account: str, region: str, url: str | None, etag: str | None) -> bytes | None:

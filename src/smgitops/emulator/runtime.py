@@ -126,7 +126,7 @@ def invoke_endpoint(self: Any) -> TYPE_RESPONSE:
         server = state.running().model_servers.server_for(
             account, region, variant.container, limits.timeouts_of(variant, scale)
         )
-    except (ModelLoadFailed, DownloadTimedOut, artifacts.UnsafeArchive) as error:
+    except (ModelLoadFailed, DownloadTimedOut, artifacts.ArchiveNotExtracted) as error:
         return _model_error(account, region, endpoint_name, 500, str(error))
     forwarded = {h: self.headers[h] for h in _FORWARDED_HEADERS if self.headers.get(h) is not None}
     try:

@@ -54,6 +54,21 @@ def test_duplicate_endpoint_is_rejected_and_keeps_its_tags(deployer, sagemaker):
     ]
 
 
+def test_endpoint_names_are_unique_ignoring_case_but_invoked_by_their_exact_case(deployer):
+    deployer.config("cfg", ("primary", deployer.model("m"), 1.0))
+    deployer.endpoint("Scorer", "cfg")
+
+    with pytest.raises(ClientError) as raised:
+        deployer.endpoint("scorer", "cfg", wait=False)
+    assert _error(raised)["Message"] == (
+        f'Cannot create already existing endpoint "{ARN}:endpoint/Scorer".'
+    )
+    assert deployer.predict("Scorer") == "6"
+    with pytest.raises(ClientError) as invoked:
+        deployer.predict("scorer")
+    assert _error(invoked)["Code"] == "ValidationError"
+
+
 def test_add_tags_replaces_the_value_of_an_existing_key(deployer, sagemaker):
     arn = sagemaker.describe_model(ModelName=deployer.model("m"))["ModelArn"]
     sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "smgitops:commit", "Value": "aaa"}])

@@ -212,3 +212,19 @@ def test_endpoints_are_per_region(deployer):
     elsewhere = boto3.client("sagemaker", region_name="eu-west-1")
 
     assert elsewhere.list_endpoints()["Endpoints"] == []
+
+
+@pytest.mark.parametrize("data", [b"not a tarball", b""], ids=["garbage", "empty"])
+def test_model_data_that_is_no_archive_fails_as_aws_words_it_not_as_a_ping_failure(deployer, data):
+    url = deployer.upload("bad/model.tar.gz", data)
+    model = deployer.model("bad", data_url=url)
+    deployer.endpoint("ep", deployer.one_variant_config("cfg", model), wait=False)
+
+    with pytest.raises(WaiterError):
+        deployer.wait_in_service("ep")
+    reason = deployer.sagemaker.describe_endpoint(EndpointName="ep")["FailureReason"]
+    assert reason.startswith(
+        f'Failed to extract model data archive for container "container_1" from URL "{url}". '
+        "Please ensure that the object located at the URL is a valid tar.gz archive. "
+        "(emulator: not a valid tar.gz archive: "
+    )

@@ -1,5 +1,6 @@
 """Pure parts of the emulator: artifact addresses, safe extraction, wire errors, policies."""
 
+import gzip
 import io
 import json
 import tarfile
@@ -7,6 +8,7 @@ import tarfile
 import pytest
 
 from smgitops.emulator.artifacts import (
+    ArchiveNotExtracted,
     EcrImageRef,
     S3ObjectRef,
     UnsafeArchive,
@@ -110,6 +112,16 @@ def test_links_are_refused(tmp_path):
 
     with pytest.raises(UnsafeArchive):
         extract_model_tarball(_tarball(link), tmp_path / "model")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not a tarball", gzip.compress(b"not a tarball either"), b""],
+    ids=["text", "gz", "empty"],
+)
+def test_data_that_is_no_tar_archive_is_refused_as_such(tmp_path, data):
+    with pytest.raises(ArchiveNotExtracted, match=r"not a valid tar\.gz archive"):
+        extract_model_tarball(data, tmp_path / "model")
 
 
 def test_moto_auth_error_becomes_the_json_protocol_error():
