@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +135,40 @@ def scratch_repo(root: Path, *, with_manifest: bool = True) -> Repo:
     repo.write("container/Dockerfile", "FROM scratch\n")
     repo.set_weight(1.0)
     return repo
+
+
+def scratch_clone(source: Path, target: Path) -> Path:
+    """A git repository at `target` holding what a clone of `source` would, as its working
+    tree is now (uncommitted edits included, git-ignored files such as trained weights left
+    out), committed once, with a `.venv` that is the virtualenv running the tests."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        path, copy = source / relative, target / relative
+        if path.is_symlink():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.symlink_to(path.readlink())
+        elif path.is_file():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+    venv = Path(sys.prefix)
+    assert (venv / "pyvenv.cfg").is_file(), f"the tests run outside a virtualenv ({venv})"
+
+    def git(*args: str) -> None:
+        identity = ["-c", "user.name=ds", "-c", "user.email=ds@example.com"]
+        subprocess.run(["git", *identity, *args], cwd=target, check=True, capture_output=True)
+
+    git("init", "-q")
+    (target / ".venv").symlink_to(venv, target_is_directory=True)
+    with (target / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("/.venv\n")  # a symlink: .gitignore's `.venv/` matches folders only
+    git("add", "-A")
+    git("commit", "-qm", "Scratch clone")
+    return target
 
 
 def create_5xx_alarm(name: str, endpoint: str) -> None:
