@@ -32,7 +32,7 @@ from smgitops.artifacts.image import (
     repository_digests,
 )
 from smgitops.artifacts.needs import models_used
-from smgitops.artifacts.package import ModelTree, model_tree, package_tree
+from smgitops.artifacts.package import MODELS_DIR, ModelTree, model_tree, package_tree
 from smgitops.artifacts.publish import PublishedModel, model_data_key, publish_tree, s3_uri
 from smgitops.artifacts.store import fetcher
 from smgitops.artifacts.tree_diff import file_changes, tree_at_commit
@@ -54,11 +54,13 @@ from smgitops.core.desired import EndpointSpec, EnvSettings
 from smgitops.core.live import LiveState
 from smgitops.core.naming import image_uri
 from smgitops.core.pins import TarballPin
-from smgitops.core.plan import EndpointChange, Plan, plan
+from smgitops.core.plan import Action, EndpointChange, Plan, plan
 from smgitops.core.preflight import Quotas, count_in_service, needed_types, preflight
 from smgitops.core.resources import DesiredEndpoint, ModelArtifact, desired_endpoint
 from smgitops.errors import UserError
 from smgitops.manifest import load_env
+from smgitops.manifest.model_folder import REQUIREMENTS
+from smgitops.manifest.model_imports import missing_imports
 from smgitops.prices.catalog import load_snapshot
 from smgitops.sources.publish import publish_sources
 from smgitops.sources.resolve import resolve_sources
@@ -152,11 +154,12 @@ def plan_prepared(prepared: Prepared, clients: Clients | None = None) -> Planned
     clients = clients or Clients.for_region(settings.region)
     live = read_live(clients, settings, prepared.desired)
     result = plan(prepared.desired, live, env=settings.name, prune=settings.prune)
-    return Planned(prepared, live, _with_file_changes(result, prepared))
+    result = _with_import_warnings(_with_file_changes(result, prepared), prepared)
+    return Planned(prepared, live, result)
 
 
 def with_preflight(planned: Planned) -> Planned:
-    """Step 3c (`plan` only): each change's instance quotas and monthly cost. Quotas and the
+    """Step 3d (`plan` only): each change's instance quotas and monthly cost. Quotas and the
     account's instances in service are read only when some change needs more instances than
     its endpoint holds; a role that may not read them gets "unknown" or this env's count."""
     settings = planned.prepared.settings
@@ -176,6 +179,29 @@ def with_preflight(planned: Planned) -> Planned:
         prices=load_snapshot(),
     )
     return replace(planned, plan=replace(planned.plan, preflight=checked))
+
+
+def _with_import_warnings(result: Plan, prepared: Prepared) -> Plan:
+    """Step 3c: each change that deploys a folder model whose code imports what its serving
+    image does not install is warned, as `validate` warns (the endpoint would fail its ping)."""
+    if prepared.repo_root is None:
+        return result
+    repo_root = prepared.repo_root
+    models = {t.name for t in prepared.trees}
+    found: dict[str, tuple[str, ...]] = {}
+    changes = []
+    for change in result.changes:
+        model = change.desired.artifact.model if change.desired else None
+        if change.is_change and change.action is not Action.DELETE and model in models:
+            if model not in found:
+                requirements = f"{MODELS_DIR}/{model}/{REQUIREMENTS}"
+                found[model] = tuple(
+                    f"{m.file}:{m.line}:{m.column}: {m.message(requirements)}"
+                    for m in missing_imports(repo_root, repo_root / MODELS_DIR / model)
+                )
+            change = replace(change, warnings=(*change.warnings, *found[model]))
+        changes.append(change)
+    return replace(result, changes=tuple(changes))
 
 
 def _with_file_changes(result: Plan, prepared: Prepared) -> Plan:

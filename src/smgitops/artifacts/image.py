@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from smgitops.artifacts import layout
+from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, model_slice, requirement_names
 from smgitops.artifacts.package import MODELS_DIR, model_dir
 from smgitops.aws.clients import error_code
 from smgitops.console import err
@@ -30,12 +31,8 @@ BUILDERS: tuple[str, ...] = ("auto", "docker", "register")
 CONTAINER_DIR = "container"
 PACKAGE_SOURCE_DIR = "src/smgitops"
 # The locks the image installs from (`make lock`); dev.txt is not in the image.
-PINNING_FILES = (
-    "pyproject.toml",
-    "requirements/serve.txt",
-    "requirements/models.txt",
-    "requirements/uv.txt",
-)
+# (Of the shared MODELS_LOCK, only the part one model installs is an input: image_inputs.)
+PINNING_FILES = ("pyproject.toml", SERVE_LOCK, "requirements/uv.txt")
 _NOT_FOUND = {"ImageNotFoundException", "RepositoryNotFoundException"}
 
 
@@ -52,30 +49,36 @@ class ImageRef:
         return self.uri.rsplit(":", 1)[1]
 
 
-def image_inputs(repo_root: Path, model: str) -> list[tuple[str, Path]]:
-    """(repository-relative posix path, file) of every file the image is built from, sorted.
-
-    No side effects.
-    """
-    inputs: list[tuple[str, Path]] = []
+def image_inputs(repo_root: Path, model: str) -> list[tuple[str, bytes]]:
+    """(repository-relative posix path, bytes) of every input the image is built from,
+    sorted; of the shared models lock, only the part this model installs (locks.model_slice),
+    so adding another model does not change this image. No side effects (reads files)."""
+    inputs: list[tuple[str, bytes]] = []
     for folder in (CONTAINER_DIR, PACKAGE_SOURCE_DIR):
         for path in layout.visible_files(repo_root / folder):
-            inputs.append((path.relative_to(repo_root).as_posix(), path))
+            inputs.append((path.relative_to(repo_root).as_posix(), path.read_bytes()))
     requirements = f"{MODELS_DIR}/{model}/requirements.txt"
     for name in (*PINNING_FILES, requirements):
         if (repo_root / name).is_file():
-            inputs.append((name, repo_root / name))
+            inputs.append((name, (repo_root / name).read_bytes()))
+    if (repo_root / MODELS_LOCK).is_file():
+        own = (repo_root / requirements).read_text() if (repo_root / requirements).is_file() else ""
+        lock = (repo_root / MODELS_LOCK).read_text()
+        inputs.append(
+            (MODELS_LOCK, model_slice(lock, requirements, requirement_names(own)).encode())
+        )
     return sorted(inputs)
 
 
-def inputs_digest(model: str, inputs: list[tuple[str, Path]], base_image: str | None = None) -> str:
+def inputs_digest(
+    model: str, inputs: list[tuple[str, bytes]], base_image: str | None = None
+) -> str:
     """sha256 over the model name, the DLC base image (when one is set) and each input's path
     and bytes. No side effects."""
     digest = hashlib.sha256(f"model\0{model}\0".encode())
     if base_image is not None:
         digest.update(f"base\0{base_image}\0".encode())
-    for name, path in inputs:
-        data = path.read_bytes()
+    for name, data in inputs:
         # Length-prefixed so moving bytes between two files changes the hash.
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)

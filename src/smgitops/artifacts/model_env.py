@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import smgitops
+from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, model_slice, requirement_names
 
 DOCKERFILE = "container/Dockerfile"
-MODELS_LOCK = "requirements/models.txt"
-SERVE_LOCK = "requirements/serve.txt"
 # Set inside an environment's processes: the key of the environment they run in.
 INSIDE_VARIABLE = "SMGITOPS_MODEL_ENV"
 CACHE_VARIABLE = "SMGITOPS_CACHE_DIR"
@@ -71,7 +70,10 @@ class EnvSpec:
             _LAYOUT,
             self.python,
             self.requirements,
-            self.constraints.read_text(),
+            # Only the pins this model installs: adding another model keeps this environment.
+            model_slice(
+                self.constraints.read_text(), self.shown, requirement_names(self.requirements)
+            ),
             self.serve.read_text(),
             str(self.source),
         ):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from smgitops.artifacts.locks import SERVE_LOCK
 from smgitops.emulator import artifacts, limits
 from smgitops.emulator.limits import StartupTimeouts
 from smgitops.emulator.served import ServedConfig, ServedContainer, ServedVariant
@@ -79,7 +80,7 @@ def serving_environment(model_dir: Path, container: ServedContainer) -> str | No
     from smgitops.artifacts import model_env
 
     project = model_env.SOURCE_ROOT.parent
-    if artifacts.is_aws_image(container.image) or not (project / model_env.SERVE_LOCK).is_file():
+    if artifacts.is_aws_image(container.image) or not (project / SERVE_LOCK).is_file():
         return None
     requirements = model_dir / artifacts.CODE_DIR / "requirements.txt"
     try:

@@ -14,17 +14,19 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from smgitops.artifacts.layout import code_files
+
+# The serving image installs a model's requirements with MODELS_LOCK as constraints, so a pin
+# it does not hold fails the build.
+from smgitops.artifacts.locks import MODELS_LOCK
 from smgitops.artifacts.package import MODELS_DIR
 from smgitops.artifacts.pin import PIN_FILE
 from smgitops.manifest.problems import clip
 from smgitops.paths import Refusal, read_bounded, resolve
 from smgitops.serving.handler_rules import SIGNATURES, arity_problem, set_problem
+from smgitops.serving.import_names import package_of
 
 ENTRY_POINT = "inference.py"
 REQUIREMENTS = "requirements.txt"
-# The hash-pinned lock of every model's requirements (`make lock`): the serving image installs
-# a model's requirements with it as constraints, so a pin it does not hold fails the build.
-MODELS_LOCK = "requirements/models.txt"
 MAX_SOURCE_BYTES = 1024 * 1024
 # The lock of every model's pins: a few hundred kilobytes with hashes.
 MAX_LOCK_BYTES = 16 * 1024 * 1024
@@ -95,6 +97,12 @@ def requirement_problem(line: str) -> str | None:
         return f"{shown} is not a requirement (allowed: name==version)"
     if requirement.url:
         return f"{shown} installs from a direct URL (allowed: name==version from the index)"
+    package = package_of(requirement.name)
+    if canonicalize_name(package) != canonicalize_name(requirement.name):
+        return (
+            f"{shown} names the module {requirement.name}, not the package that provides it "
+            f"(allowed: {package}{requirement.specifier})"
+        )
     pins = list(requirement.specifier)
     if len(pins) != 1 or pins[0].operator != "==" or "*" in pins[0].version:
         return (

@@ -21,12 +21,15 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from smgitops.manifest.model_folder import ENTRY_POINT, MODELS_LOCK, REQUIREMENTS
+from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, requirement_names
+from smgitops.manifest.model_folder import ENTRY_POINT, REQUIREMENTS
+from smgitops.paths import Refusal, read_bounded, resolve
+from smgitops.serving.import_names import package_of
 
-SERVE_LOCK = "requirements/serve.txt"
 # Provided by the serving stack itself, whatever the locks say.
 _SERVING_MODULES = {"smgitops", "sagemaker_inference"}
 _MAX_MODULES = 200  # a folder's own modules followed, at most
+_MAX_BYTES = 16 * 1024 * 1024  # a source file or lock read, at most
 
 
 @dataclass(frozen=True)
@@ -51,19 +54,6 @@ class MissingImport:
             f"imports {self.module}, which neither {requirements} nor the serving image "
             f"installs: model_fn would fail on SageMaker ({fix})"
         )
-
-
-def _pinned_names(text: str) -> set[str]:
-    names = set()
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip().rstrip("\\").strip()
-        if not line or line.startswith("-"):
-            continue
-        try:
-            names.add(canonicalize_name(Requirement(line).name))
-        except InvalidRequirement:
-            continue
-    return names
 
 
 @cache
@@ -122,11 +112,14 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+def _read(path: Path, repo_root: Path) -> str:
+    """A repository file's text; "" when it is missing or unusable (a FIFO, a folder, a link
+    out of the repository, not UTF-8: model_folder and validate report those)."""
+    resolved = resolve(path, repo_root)
+    data = read_bounded(resolved, _MAX_BYTES) if not isinstance(resolved, Refusal) else resolved
+    if isinstance(data, Refusal):
         return ""
+    return data.decode("utf-8", errors="replace")
 
 
 def _top_level_imports(source: str) -> list[tuple[str, int, int]]:
@@ -158,9 +151,9 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
     """The top-level imports of `folder`/inference.py (and of the folder's modules it imports)
     that neither its requirements.txt (with dependencies) nor requirements/serve.txt provides,
     in file and line order. No side effects; [] when the entry point is missing."""
-    provided = _with_dependencies(_pinned_names(_read(folder / REQUIREMENTS)))
-    provided |= _pinned_names(_read(repo_root / SERVE_LOCK)) | _serving_stack()
-    locked = _pinned_names(_read(repo_root / MODELS_LOCK)) | provided
+    provided = _with_dependencies(requirement_names(_read(folder / REQUIREMENTS, repo_root)))
+    provided |= requirement_names(_read(repo_root / SERVE_LOCK, repo_root)) | _serving_stack()
+    locked = requirement_names(_read(repo_root / MODELS_LOCK, repo_root)) | provided
     packages = _packages_of_module()
     missing: list[MissingImport] = []
     seen: set[Path] = set()
@@ -171,7 +164,7 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
             continue
         seen.add(path)
         shown = path.relative_to(repo_root).as_posix()
-        for module, line, column in _top_level_imports(_read(path)):
+        for module, line, column in _top_level_imports(_read(path, repo_root)):
             if module in sys.stdlib_module_names or module in _SERVING_MODULES:
                 continue
             own = _own_module(folder, module)
@@ -179,7 +172,7 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
                 if own.is_file():
                     todo.append(own)
                 continue
-            candidates = packages.get(module, (canonicalize_name(module),))
+            candidates = packages.get(module, (canonicalize_name(package_of(module)),))
             if any(package in provided for package in candidates):
                 continue
             package = next((p for p in candidates if p in locked), candidates[0])

@@ -23,6 +23,7 @@ from smgitops.serving import codecs, toolkit_alias
 from smgitops.serving.context import InferenceContext
 from smgitops.serving.errors import ModelLoadError
 from smgitops.serving.handler_rules import SIGNATURES, arity_problem, set_problem, takes_context
+from smgitops.serving.import_names import package_of
 
 CODE_DIR = "code"
 
@@ -123,16 +124,7 @@ def import_program(path: Path) -> ModuleType:
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         sys.modules.pop(module_name, None)
         where = _user_line(error, path)
-        if isinstance(error, ModuleNotFoundError) and error.name:
-            # The usual cause on SageMaker: a package requirements.txt does not list.
-            raise ModelLoadError(
-                f"{path}: import failed: No module named '{error.name}'{where}: this serving "
-                "environment does not install it (list its package in the model's "
-                "requirements.txt)"
-            ) from error
-        raise ModelLoadError(
-            f"{path}: import failed: {describe_exception(error)}{where}"
-        ) from error
+        raise ModelLoadError(f"{path}: import failed: {_cause(error, where)}") from error
     return module
 
 
@@ -173,14 +165,24 @@ def _user_line(error: BaseException, source: Path) -> str:
     return f" ({source.name}:{frames[-1].lineno})" if frames else ""
 
 
+def _cause(error: BaseException, where: str) -> str:
+    """The error on one line, then `where` (` (inference.py:12)`); for a missing module, the
+    package to list (the usual cause on SageMaker: requirements.txt lacks it, or a pickle
+    needs it)."""
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return (
+            f"No module named '{error.name}'{where}: this serving environment does not install "
+            f"it (list {package_of(error.name)} in the model's requirements.txt)"
+        )
+    return f"{describe_exception(error)}{where}"
+
+
 def _load_step(handlers: HandlerSet, handler: Handler, *args: Any, context: Any) -> Any:
     try:
         return handler(*args, context=context)
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
-        where = _user_line(error, handlers.source)
-        raise ModelLoadError(
-            f"{handler.name} in {handlers.source} failed: {describe_exception(error)}{where}"
-        ) from error
+        cause = _cause(error, _user_line(error, handlers.source))
+        raise ModelLoadError(f"{handler.name} in {handlers.source} failed: {cause}") from error
 
 
 def load_model(handlers: HandlerSet, model_dir: Path, gpu_id: int | None = None) -> Any:

@@ -244,8 +244,8 @@ def test_a_package_requirements_txt_lacks_fails_with_one_line_until_listed(tmp_p
     ) in lacking.stderr
     assert lacking.stderr.strip().splitlines()[-1] == (
         "Error: models/needs-joblib/inference.py: import failed: No module named 'joblib' "
-        "(inference.py:2): this serving environment does not install it (list its package in "
-        "the model's requirements.txt)"
+        "(inference.py:2): this serving environment does not install it (list joblib in the "
+        "model's requirements.txt)"
     )
     assert "Traceback" not in lacking.output
 

@@ -43,7 +43,6 @@ def test_each_model_gets_its_own_tag(repo):
         "src/smgitops/serving/app.py",
         "pyproject.toml",
         "requirements/serve.txt",
-        "requirements/models.txt",
         "requirements/uv.txt",
     ],
 )
@@ -53,6 +52,35 @@ def test_tag_changes_when_an_image_input_changes(repo, relative):
     path.write_text(path.read_text() + "# changed\n")
 
     assert image_tag(repo, "demo") != before
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("scikit-learn==1.9.1", "scikit-learn==1.9.2"),  # a pin it names
+        ("joblib==1.6.0", "joblib==1.6.1"),  # a pin of what that depends on
+        ("2ccc96785b12046c", "ffff96785b12046c"),  # a hash it installs with
+    ],
+)
+def test_tag_changes_when_a_pin_the_model_installs_changes(repo, old, new):
+    before = image_tag(repo, "demo")
+    lock = repo / "requirements" / "models.txt"
+    lock.write_text(lock.read_text().replace(old, new))
+
+    assert image_tag(repo, "demo") != before
+
+
+def test_tag_keeps_when_the_lock_changes_only_for_another_model(repo):
+    # Adding a model adds its pins and rewrites `# via` comments: other images stay.
+    before = image_tag(repo, "demo")
+    lock = repo / "requirements" / "models.txt"
+    text = lock.read_text().replace("    # via scikit-learn\n", "    # via\n    #   scikit-learn\n")
+    lock.write_text(
+        text + "torch==2.9.0 \\\n    --hash=sha256:" + "ab" * 32 + "\n"
+        "    # via -r models/vision/requirements.txt\n"
+    )
+
+    assert image_tag(repo, "demo") == before
 
 
 def test_tag_changes_when_a_file_is_added_to_container(repo, write):

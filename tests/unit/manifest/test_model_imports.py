@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,12 @@ def test_a_module_no_package_here_provides_is_flagged_without_a_version(tmp_path
 def test_code_that_does_not_parse_has_no_warnings_here(tmp_path):
     # model_folder reports the syntax error; one problem, not two.
     assert _missing(tmp_path, _model(tmp_path, "import (\n")) == []
+
+
+def test_a_fifo_lock_or_requirements_file_is_never_waited_on(tmp_path):
+    folder = _model(tmp_path, "import joblib\n")
+    os.mkfifo(folder / "requirements.txt")
+    (tmp_path / "requirements").mkdir()
+    os.mkfifo(tmp_path / "requirements" / "models.txt")
+
+    assert _missing(tmp_path, folder) == [("models/m/inference.py", 1, "joblib", "joblib")]

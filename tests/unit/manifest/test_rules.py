@@ -149,3 +149,14 @@ OPTION = "is a pip option (allowed: only name==version lines)"
 )
 def test_loose_pins_options_and_direct_urls_are_refused(line, why):
     assert requirement_problem(line) == f"'{line}' {why}"
+
+
+@pytest.mark.parametrize(
+    ("line", "package"), [("sklearn==1.9.1", "scikit-learn"), ("PIL==11.0.0", "pillow")]
+)
+def test_a_requirement_naming_a_module_names_the_package_instead(line, package):
+    problem = requirement_problem(line)
+
+    assert problem is not None
+    assert f"names the module {line.split('==')[0]}, not the package" in problem
+    assert f"(allowed: {package}=={line.split('==')[1]})" in problem

@@ -158,3 +158,28 @@ def test_a_failing_warmup_names_the_hook(tmp_path):
     """
     with pytest.raises(ModelLoadError, match=r"^model_warmup_fn in .* failed: RuntimeError: cold"):
         load_model(load_handlers(write(tmp_path, source)), tmp_path)
+
+
+def test_a_module_missing_at_import_names_the_package_to_list(tmp_path):
+    with pytest.raises(ModelLoadError) as caught:
+        load_handlers(write(tmp_path, "import os\nimport surely_absent_pkg\n"))
+    assert str(caught.value) == (
+        f"{tmp_path}/code/inference.py: import failed: No module named 'surely_absent_pkg' "
+        "(inference.py:2): this serving environment does not install it (list "
+        "surely_absent_pkg in the model's requirements.txt)"
+    )
+
+
+def test_a_module_a_pickle_needs_in_model_fn_names_its_package_not_the_module(tmp_path):
+    # joblib.load of a scikit-learn model fails this way where scikit-learn is missing.
+    source = """
+        def model_fn(model_dir):
+            raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn.linear_model")
+    """
+    handlers = load_handlers(write(tmp_path, source))
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(handlers, tmp_path)
+    assert str(caught.value).endswith(
+        "failed: No module named 'sklearn.linear_model' (inference.py:3): this serving "
+        "environment does not install it (list scikit-learn in the model's requirements.txt)"
+    )
