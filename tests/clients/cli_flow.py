@@ -167,17 +167,7 @@ def run(inputs: dict, report: Report, workdir: Path) -> None:
     rows_csv = workdir / "rows.csv"
     rows_csv.write_text("".join(",".join(map(str, row)) + "\n" for row in inputs["rows"]))
     answer = workdir / "answer.json"
-    meta = aws_json(
-        "sagemaker-runtime",
-        "invoke-endpoint",
-        "--endpoint-name",
-        name,
-        "--content-type",
-        "text/csv",
-        "--body",
-        f"fileb://{rows_csv}",
-        str(answer),
-    )
+    meta = invoke_csv(name, rows_csv, answer)
     got = json.loads(answer.read_text())["predictions"]
     report.check(
         "invoke-csv",
@@ -254,17 +244,7 @@ def run(inputs: dict, report: Report, workdir: Path) -> None:
         f"{variant.get('CurrentInstanceCount')} instances",
     )
 
-    meta = aws_json(
-        "sagemaker-runtime",
-        "invoke-endpoint",
-        "--endpoint-name",
-        name,
-        "--content-type",
-        "text/csv",
-        "--body",
-        f"fileb://{rows_csv}",
-        str(answer),
-    )
+    meta = invoke_csv(name, rows_csv, answer)
     got = json.loads(answer.read_text())["predictions"]
     report.check("invoke-after-update", close_to(got, want), str(got))
 
@@ -294,6 +274,21 @@ def run(inputs: dict, report: Report, workdir: Path) -> None:
         "delete-config-and-model",
         not any(left.values()),
         json.dumps({kind: len(found) for kind, found in left.items()}),
+    )
+
+
+def invoke_csv(name: str, rows: Path, answer: Path) -> dict:
+    """`aws sagemaker-runtime invoke-endpoint` of a CSV file; the body goes to `answer`."""
+    return aws_json(
+        "sagemaker-runtime",
+        "invoke-endpoint",
+        "--endpoint-name",
+        name,
+        "--content-type",
+        "text/csv",
+        "--body",
+        f"fileb://{rows}",
+        str(answer),
     )
 
 

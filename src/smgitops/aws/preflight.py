@@ -17,9 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smgitops.aws import wire
 from smgitops.aws.clients import client, error_code
-from smgitops.aws.reader import READ_CONCURRENCY, is_not_found, read_config
+from smgitops.aws.reader import READ_CONCURRENCY, describe_endpoint, read_config
 from smgitops.core.live import LiveState
 from smgitops.core.preflight import (
     InService,
@@ -65,13 +64,9 @@ def read_quotas(quotas_client: Any, instance_types: Iterable[str]) -> Quotas:
 
 def _describe_fleet(sagemaker: Any, name: str) -> dict[str, int] | None:
     """Instances per type one endpoint holds: DescribeEndpoint and its config (None: gone)."""
-    try:
-        response = sagemaker.describe_endpoint(EndpointName=name)
-    except ClientError as error:
-        if is_not_found(error):
-            return None
-        raise
-    endpoint = wire.parse_endpoint(response, [])
+    endpoint = describe_endpoint(sagemaker, name, with_tags=False)
+    if endpoint is None:
+        return None
     config = read_config(sagemaker, endpoint.config_name)
     if config is None:
         return None

@@ -64,15 +64,20 @@ def is_not_found(error: ClientError) -> bool:
     return error_code(error) == "ValidationException" and "Could not find" in message
 
 
-def describe_endpoint(sagemaker: Any, name: str) -> LiveEndpoint | None:
-    """The endpoint with its tags, or None when it does not exist."""
+def describe_endpoint(sagemaker: Any, name: str, with_tags: bool = True) -> LiveEndpoint | None:
+    """The endpoint (with its tags, one ListTags more, unless `with_tags` is False), or None
+    when it does not exist."""
     try:
         response = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as error:
         if is_not_found(error):
             return None
         raise
-    tags = sagemaker.list_tags(ResourceArn=response["EndpointArn"]).get("Tags", [])
+    tags = (
+        sagemaker.list_tags(ResourceArn=response["EndpointArn"]).get("Tags", [])
+        if with_tags
+        else []
+    )
     return wire.parse_endpoint(response, tags)
 
 
