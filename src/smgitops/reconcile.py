@@ -83,21 +83,40 @@ class Planned:
     plan: Plan
 
 
-def current_commit(repo_root: Path) -> str:
-    """The commit being applied (CI's GITHUB_SHA, else git), for the smgitops:commit tag."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"][:12]
+# What a deploy is built from: a change under these, not committed, is not in the commit.
+DEPLOYED_PATHS = ("deployments", "models", "requirements", "container", "src", "pyproject.toml")
+DIRTY_SUFFIX = "-dirty"
+
+
+def _git(repo_root: Path, *args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=repo_root,
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", *args], cwd=repo_root, capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout
+
+
+def uncommitted(repo_root: Path) -> tuple[str, ...]:
+    """Files under DEPLOYED_PATHS that differ from HEAD or are new (git-ignored ones, such as
+    trained weights the pins name, excepted); () outside a git checkout."""
+    status = _git(
+        repo_root, "status", "--porcelain", "--untracked-files=all", "--", *DEPLOYED_PATHS
+    )
+    return tuple(line[3:] for line in (status or "").splitlines() if len(line) > 3)
+
+
+def current_commit(repo_root: Path) -> str:
+    """The commit being applied (CI's GITHUB_SHA, else git), for the smgitops:commit tag; with
+    DIRTY_SUFFIX when the working tree holds changes that commit does not (`uncommitted`), so
+    `status` and the next plan never take them for that commit's."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"][:12]
+    head = (_git(repo_root, "rev-parse", "--short=12", "HEAD") or "").strip()
+    if not head:
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    return head + DIRTY_SUFFIX if uncommitted(repo_root) else head
 
 
 def prepare(repo_root: Path, env: str, recorded: Mapping[str, str] | None = None) -> Prepared:
@@ -223,6 +242,12 @@ def _files_of(
     live_tree = naming.tarball_tree(live_url)
     if live_tree is None or change.live_commit in (None, "unknown"):
         return replace(change, files_unknown="no commit is recorded for the live tarball")
+    if change.live_commit.endswith(DIRTY_SUFFIX):
+        base = change.live_commit.removesuffix(DIRTY_SUFFIX)
+        return replace(
+            change,
+            files_unknown=f"the live tarball was applied from uncommitted changes on {base}",
+        )
     before = tree_at_commit(repo_root, change.live_commit, tree.name)
     if isinstance(before, str):
         return replace(change, files_unknown=before)

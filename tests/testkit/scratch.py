@@ -102,14 +102,15 @@ class Repo:
         with contextlib.chdir(self.root):
             return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
-    def git(self, *args: str) -> None:
-        """git in the repository, as a fixed author."""
-        subprocess.run(
+    def git(self, *args: str) -> str:
+        """git in the repository, as a fixed author; its stdout."""
+        return subprocess.run(
             ["git", "-c", "user.name=ds", "-c", "user.email=ds@example.com", *args],
             cwd=self.root,
             check=True,
             capture_output=True,
-        )
+            text=True,
+        ).stdout
 
     def predict(self, name: str = "scorer", env: str = "staging") -> float:
         """`smgitops invoke` of endpoint `name` with the row 1,2,3: the model's one number."""

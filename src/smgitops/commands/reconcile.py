@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -199,7 +200,13 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops.core import report
     from smgitops.core.pins import recorded_packages
     from smgitops.errors import ApplyFailed, UserError
-    from smgitops.reconcile import apply_planned, current_commit, plan_prepared, prepare
+    from smgitops.reconcile import (
+        apply_planned,
+        current_commit,
+        plan_prepared,
+        prepare,
+        uncommitted,
+    )
 
     repo_root = Path.cwd()
     saved = _read_saved_plan(plan_file, env_name) if plan_file is not None else None
@@ -221,6 +228,14 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
         plan_out.print(report.render_text(planned.plan, markup=True))
         if planned.plan.errors:
             raise UserError(planned.plan.errors[0])
+        dirty = uncommitted(repo_root) if not os.environ.get("GITHUB_SHA") else ()
+        if planned.plan.has_changes and dirty:
+            shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+            err.print(
+                f"warning: uncommitted changes are applied ({shown}); the endpoints record "
+                f"commit {current_commit(repo_root)}: commit them for a deploy git can reproduce",
+                markup=False,
+            )
         if planned.plan.has_changes and not yes and plan_file is None:
             if not is_interactive():
                 raise UserError("no terminal to confirm on: pass --yes (or --plan FILE) to apply")
