@@ -85,10 +85,10 @@ def client_venv(name: str) -> ClientVenv:
             check=True,
             capture_output=True,
         )
+        # The platform's CA store, as pip uses it: a proxy that re-signs TLS is trusted too.
+        install = ["pip", "install", "--quiet", "--system-certs", "--require-hashes"]
         subprocess.run(
-            [uv, "pip", "install", "--quiet", "--require-hashes", "--python", python, "-r", lock],
-            check=True,
-            capture_output=True,
+            [uv, *install, "--python", python, "-r", str(lock)], check=True, capture_output=True
         )
         ready.write_text(f"{lock.name} sha256 {digest}\n")
         for old in root.glob(f"{name}-*"):  # venvs of earlier locks

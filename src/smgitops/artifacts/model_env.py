@@ -185,7 +185,14 @@ def _uv() -> str:
 
 
 def _run_uv(arguments: list[str], what: str) -> None:
-    environ = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+    # UV_SYSTEM_CERTS: the platform's CA store, as pip and the image build use it (uv's own
+    # roots would refuse a proxy that re-signs TLS).
+    environ = {
+        **os.environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+        "UV_SYSTEM_CERTS": "1",
+    }
     environ.pop("VIRTUAL_ENV", None)
     result = subprocess.run(
         [_uv(), *arguments], capture_output=True, text=True, env=environ, check=False
