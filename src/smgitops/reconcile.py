@@ -267,6 +267,21 @@ def _publish_and_check_images(
     settings = planned.prepared.settings
     out_dir = repo_root / BUILD_DIR / settings.name
     fetch = fetcher(clients.s3, repo_root, lambda message: progress("content store", message))
+    # First, so an apply that cannot run uploads nothing: the images changing endpoints serve
+    # with, where the repo builds them (per base image). prepare pinned each one ECR holds to
+    # its digest, so a tag form is an image not built.
+    for uri in sorted(
+        {
+            c.desired.model.image_uri
+            for c in planned.plan.changes
+            if c.is_change and c.desired and c.desired.spec.model.has_folder
+        }
+    ):
+        if not is_pinned(uri):
+            raise UserError(
+                f"image {uri} is missing in ECR: "
+                f"run `smgitops image push --env {settings.name}` first"
+            )
 
     for tree in planned.prepared.trees:
         if tree.name not in changing:
@@ -280,20 +295,6 @@ def _publish_and_check_images(
         )
         progress(tree.name, _published_message(published))
     publish_sources(planned.plan, clients, settings, repo_root, progress)
-    # The images changing endpoints serve with, where the repo builds them (per base image):
-    # prepare pinned each one ECR holds to its digest, so a tag form is an image not built.
-    for uri in sorted(
-        {
-            c.desired.model.image_uri
-            for c in planned.plan.changes
-            if c.is_change and c.desired and c.desired.spec.model.has_folder
-        }
-    ):
-        if not is_pinned(uri):
-            raise UserError(
-                f"image {uri} is missing in ECR: "
-                f"run `smgitops image push --env {settings.name}` first"
-            )
     # Images a manifest pins by digest (a tarball promoted from another env) are copied.
     ecr = client("ecr", settings.region)
     for pin in sorted(

@@ -176,6 +176,11 @@ def test_missing_image_is_a_clear_error_before_any_change(repo, aws):
     assert result.exit_code == 1
     assert "is missing in ECR: run `smgitops image push --env staging` first" in result.output
     assert "CreateEndpoint" not in mutating(aws.calls())
+    # Nor is a tarball published for an apply that cannot run.
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket="smgitops-test-artifacts", Prefix="smgitops/models/"
+    )
+    assert listed.get("KeyCount", 0) == 0
 
 
 def test_canary_apply_reports_the_bake_and_ends_on_the_new_model(deployed, aws):
