@@ -7,8 +7,10 @@ AmazonSageMaker, format aws_v1, 100 a page) and keeps the usage types `<prefix>-
 (smgitops.prices.pricelist). A type with two prices in one region is left out and named.
 
     python scripts/refresh_prices.py                          # the regions of deployments/
-    python scripts/refresh_prices.py --region us-east-1 --region eu-west-1
-    python scripts/refresh_prices.py --out /tmp/hosting.json  # elsewhere, to compare first
+    python scripts/refresh_prices.py --region us-east-1 --region eu-west-1   # only these
+    python scripts/refresh_prices.py --out hosting.new.json   # elsewhere, to compare first
+
+The snapshot holds exactly the regions read in one run, all as of its one date.
 
 Review the diff of the file like any other change: a new price changes every plan's cost.
 """

@@ -210,7 +210,9 @@ def _with_import_warnings(result: Plan, prepared: Prepared) -> Plan:
     found: dict[str, tuple[str, ...]] = {}
     changes = []
     for change in result.changes:
-        model = change.desired.artifact.model if change.desired else None
+        artifact = change.desired.artifact if change.desired else None
+        # On a DLC base (spec.image), the container's own packages serve the model.
+        model = artifact.model if artifact and artifact.base_image is None else None
         if change.is_change and change.action is not Action.DELETE and model in models:
             if model not in found:
                 requirements = f"{MODELS_DIR}/{model}/{REQUIREMENTS}"
@@ -326,14 +328,17 @@ def apply_planned(
     repo_root: Path,
     progress: Progress,
     clients: Clients | None = None,
+    commit: str | None = None,
 ) -> tuple[tuple[EndpointResult, ...], tuple[str, ...]]:
-    """Steps 4-7. Returns per-endpoint results and what garbage collection deleted."""
+    """Steps 4-7. Returns per-endpoint results and what garbage collection deleted. `commit`:
+    what the endpoints record (default: `current_commit`, read once by the caller so the lock
+    holder, the warning and the tags agree)."""
     settings = planned.prepared.settings
     clients = clients or Clients.for_region(settings.region)
     if planned.plan.errors:
         raise UserError(planned.plan.errors[0])
     _publish_and_check_images(planned, clients, repo_root, progress)
-    commit = current_commit(repo_root)
+    commit = commit or current_commit(repo_root)
     try:
         results = apply_plan(planned.plan, clients, settings, commit=commit, progress=progress)
     except ApplyInterrupted as interrupted:

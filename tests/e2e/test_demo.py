@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from smgitops.prices.catalog import load_snapshot
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,10 +38,14 @@ def test_demo_deploys_changes_and_rolls_back_to_the_first_prediction(tmp_path):
         assert command in result.stderr
     # each plan names the quota headroom and the monthly cost of its change (stdout)
     plans = " ".join(result.stdout.split())
-    assert "cost $0.00 -> $83.95 a month on demand (+$83.95)" in plans  # the first deploy
-    assert "cost $83.95 -> $167.90 a month on demand (+$83.95)" in plans  # the scale-out
+    # One ml.m5.large a month at the packaged snapshot's price (refreshing it moves the figures).
+    one = load_snapshot().hourly("us-east-1", "ml.m5.large") * 730
+    assert f"cost $0.00 -> ${one:,.2f} a month on demand (+${one:,.2f})" in plans  # first deploy
+    assert f"cost ${one:,.2f} -> ${2 * one:,.2f} a month on demand (+${one:,.2f})" in plans
     assert "quota ml.m5.large: 1 more at once (1 at the peak), 8 of 8 free" in plans
-    assert "Monthly on-demand cost: +$83.95 (730 h a month at the us-east-1 prices of" in plans
+    assert (
+        f"Monthly on-demand cost: +${one:,.2f} (730 h a month at the us-east-1 prices of" in plans
+    )
     # the rollback restores the pinned bytes from the store: no training after the revert
     rollback = result.stderr[result.stderr.index("revert --no-edit HEAD") :]
     assert "$ smgitops model fetch demo-regressor" in rollback

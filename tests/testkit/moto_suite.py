@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import selectors
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,9 @@ SERVICES = {
 # What those folders import from the rest of moto's tests package, and its pytest settings.
 SUPPORT = ("setup.cfg", "tests/__init__.py", "tests/conftest.py", "tests/markers.py")
 SUPPORT_PACKAGES = ("tests/test_dynamodb/__init__.py",)
+# Bounds, so a stuck emulator or test cannot hang the slow tier (the suite takes about 1 min).
+STARTUP_SECONDS = 60
+SUITE_SECONDS = 20 * 60
 URL_LINE = re.compile(r"^AWS_ENDPOINT_URL=(http://127\.0\.0\.1:\d+)$")
 
 
@@ -72,6 +76,10 @@ def sdist(cache: Path = CACHE) -> Path:
     if not cached.exists():
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache) as scratch:
+            # --require-hashes: pip checks the file before it runs anything of the sdist
+            # (preparing an sdist's metadata runs its build backend).
+            pinned = Path(scratch) / "moto.txt"
+            pinned.write_text(f"moto=={MOTO_VERSION} --hash=sha256:{SDIST_SHA256}\n")
             command = [
                 sys.executable,
                 "-m",
@@ -79,11 +87,13 @@ def sdist(cache: Path = CACHE) -> Path:
                 "download",
                 "--quiet",
                 "--no-deps",
+                "--require-hashes",
                 "--no-binary",
                 ":all:",
                 "--dest",
                 scratch,
-                f"moto=={MOTO_VERSION}",
+                "-r",
+                str(pinned),
             ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             downloaded = Path(scratch) / SDIST_NAME
@@ -219,7 +229,13 @@ def _start_emulator() -> tuple[subprocess.Popen, str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    line = process.stdout.readline().strip() if process.stdout else ""
+    # Its first line, within a deadline: an emulator that never prints must not hang CI.
+    line = ""
+    if process.stdout is not None:
+        with selectors.DefaultSelector() as ready:
+            ready.register(process.stdout, selectors.EVENT_READ)
+            if ready.select(timeout=STARTUP_SECONDS):
+                line = process.stdout.readline().strip()
     match = URL_LINE.match(line)
     if not match:
         process.kill()
@@ -259,9 +275,18 @@ def run_suite(work: Path, *pytest_args: str) -> Verdict:
             *pytest_args,
             *SERVICES,
         ]
-        done = subprocess.run(
-            command, cwd=tests, env=env, capture_output=True, text=True, check=False
-        )
+        try:
+            done = subprocess.run(
+                command,
+                cwd=tests,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=SUITE_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise SuiteError(f"moto's tests did not finish within {SUITE_SECONDS} s") from None
     finally:
         emulator.terminate()
         emulator.wait(timeout=60)

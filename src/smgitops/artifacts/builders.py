@@ -42,8 +42,14 @@ def _sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def registration_manifest(model: str, tag: str) -> str:
-    """A minimal Docker v2 image manifest naming `model` and its content tag. No side effects.
+# Annotation of a registered image built FROM an AWS Deep Learning Container: the emulator
+# serves its model with the container's own packages, not in a serving environment.
+BASE_IMAGE_ANNOTATION = "smgitops.base-image"
+
+
+def registration_manifest(model: str, tag: str, base_image: str | None = None) -> str:
+    """A minimal Docker v2 image manifest naming `model` and its content tag (and the DLC it is
+    built FROM, as BASE_IMAGE_ANNOTATION, when one is set). No side effects.
 
     The single layer's digest is derived from the tag so every registered image gets its own
     manifest (and, in registries that hash layers, its own image digest).
@@ -72,16 +78,20 @@ def registration_manifest(model: str, tag: str) -> str:
             {"mediaType": LAYER_MEDIA_TYPE, "size": len(layer), "digest": _sha256_digest(layer)}
         ],
     }
+    if base_image is not None:
+        manifest["annotations"] = {BASE_IMAGE_ANNOTATION: base_image}
     return json.dumps(manifest, sort_keys=True, indent=2)
 
 
-def register_image(ecr: Any, settings: EnvSettings, model: str, tag: str) -> str:
+def register_image(
+    ecr: Any, settings: EnvSettings, model: str, tag: str, base_image: str | None = None
+) -> str:
     """Record the image in ECR without Docker; returns the digest ECR assigned."""
     try:
         response = ecr.put_image(
             registryId=settings.account_id,
             repositoryName=settings.ecr_repository,
-            imageManifest=registration_manifest(model, tag),
+            imageManifest=registration_manifest(model, tag, base_image),
             imageManifestMediaType=MANIFEST_MEDIA_TYPE,
             imageTag=tag,
         )

@@ -240,7 +240,7 @@ def push_image(
         if digest is None:
             raise UserError(f"docker push of {uri} finished but ECR does not list the tag")
     else:
-        digest = builders.register_image(ecr, settings, model, tag)
+        digest = builders.register_image(ecr, settings, model, tag, base_image)
     return ImageRef(uri=uri, digest=digest, pushed=True)
 
 

@@ -34,6 +34,7 @@ CACHE_VARIABLE = "SMGITOPS_CACHE_DIR"
 # Bumped when the way an environment is built changes, so older ones are not reused.
 _LAYOUT = "1"
 _COMPLETE = ".complete"
+UNUSED_DAYS = 30  # an environment unused this long is removed when another is built
 _IMAGE_PYTHON = re.compile(r"^ARG\s+BASE_IMAGE=python:(\d+\.\d+)\b", re.MULTILINE)
 # uv's words for a requirement whose pin the constraints (the lock) do not hold.
 _NO_HASH = re.compile(r"none were provided for: (\S+)")
@@ -138,11 +139,12 @@ def ensure(
     """
     key = spec.key
     folder = (cache or cache_root()) / "envs" / key[:20]
-    if (folder / _COMPLETE).exists():
+    if _usable(folder):
+        (folder / _COMPLETE).touch()  # in use: kept by `_prune`
         return python_of(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _locked(folder.with_suffix(".lock")):
-        if (folder / _COMPLETE).exists():
+        if _usable(folder):
             return python_of(folder)
         shutil.rmtree(folder, ignore_errors=True)  # an interrupted build, never used
         progress(
@@ -157,7 +159,30 @@ def ensure(
             raise
         (folder / _COMPLETE).write_text(key + "\n")
         progress(f"built it in {time.monotonic() - started:.1f} s")
+    _prune(folder.parent, keep=folder)
     return python_of(folder)
+
+
+def _prune(envs: Path, keep: Path) -> None:
+    """Remove environments not used for UNUSED_DAYS (each is a few hundred MB; one is made
+    per change of a model's requirements or the locks). One another process is building or
+    using now is left alone: its lock is taken first, without waiting."""
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for marker in envs.glob(f"*/{_COMPLETE}"):
+        folder = marker.parent
+        if folder == keep or marker.stat().st_mtime > cutoff:
+            continue
+        with folder.with_suffix(".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _usable(folder: Path) -> bool:
+    # Built to the end, and its base interpreter not removed since (a Python upgrade).
+    return (folder / _COMPLETE).exists() and python_of(folder).resolve().is_file()
 
 
 @contextlib.contextmanager
@@ -213,7 +238,9 @@ def _build(spec: EnvSpec, folder: Path) -> None:
     arguments = ["venv", "--quiet", "--python", spec.python, "--no-managed-python", str(folder)]
     try:
         _run_uv(arguments, "creating the environment")
-    except EnvironmentFailed:
+    except EnvironmentFailed as failure:
+        if "no interpreter found" not in str(failure).lower():
+            raise
         raise EnvironmentFailed(
             f"Python {spec.python} (the serving image's, from {DOCKERFILE}) is not installed "
             f"here: install it (e.g. `uv python install {spec.python}`) and run again"
@@ -249,16 +276,20 @@ def _build(spec: EnvSpec, folder: Path) -> None:
         ],
         f"installing {SERVE_LOCK}",
     )
-    # smgitops itself: this installation's source, as an editable install would find it.
-    site = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+    # smgitops itself, as an editable install would find it: a folder holding only a link to
+    # this installation's package (its parent may be a site-packages full of other packages).
+    source = folder / "smgitops-source"
+    source.mkdir()
+    (source / "smgitops").symlink_to(spec.source / "smgitops", target_is_directory=True)
+    probe = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    (site / "smgitops-source.pth").write_text(f"{spec.source}\n")
+    if probe.returncode != 0 or not probe.stdout.strip():
+        raise EnvironmentFailed(f"the new environment's Python does not run: {probe.stderr[-300:]}")
+    (Path(probe.stdout.strip()) / "smgitops-source.pth").write_text(f"{source}\n")
 
 
 def inside() -> bool:

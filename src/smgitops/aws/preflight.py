@@ -33,7 +33,15 @@ SERVICE_CODE = "sagemaker"
 _ENDPOINT_QUOTA = re.compile(r"^(?P<type>ml\.[a-z0-9-]+\.[a-z0-9]+) for endpoint usage$")
 # Instances of an endpoint in these states count against the quota (a Failed one holds none).
 _HOLDING = frozenset(
-    {"Creating", "Updating", "SystemUpdating", "RollingBack", "InService", "Deleting"}
+    {
+        "Creating",
+        "Updating",
+        "SystemUpdating",
+        "RollingBack",
+        "InService",
+        "Deleting",
+        "UpdateRollbackFailed",  # still runs its instances
+    }
 )
 
 

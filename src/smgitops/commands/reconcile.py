@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -201,6 +200,7 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
     from smgitops.core.pins import recorded_packages
     from smgitops.errors import ApplyFailed, UserError
     from smgitops.reconcile import (
+        DIRTY_SUFFIX,
         apply_planned,
         current_commit,
         plan_prepared,
@@ -215,7 +215,8 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
         prepared = prepare(repo_root, env_name, recorded)
     settings = prepared.settings
     clients = Clients.for_region(settings.region)
-    holder = lock.this_process(env_name, current_commit(repo_root))
+    commit = current_commit(repo_root)
+    holder = lock.this_process(env_name, commit)
     with aws_errors("taking the apply lock"):
         ensure_bucket(clients.s3, settings)
         env_lock = lock.acquire(clients.s3, settings, holder, break_lock=break_lock, say=err.print)
@@ -228,12 +229,12 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
         plan_out.print(report.render_text(planned.plan, markup=True))
         if planned.plan.errors:
             raise UserError(planned.plan.errors[0])
-        dirty = uncommitted(repo_root) if not os.environ.get("GITHUB_SHA") else ()
+        dirty = uncommitted(repo_root) if commit.endswith(DIRTY_SUFFIX) else ()
         if planned.plan.has_changes and dirty:
             shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
             err.print(
                 f"warning: uncommitted changes are applied ({shown}); the endpoints record "
-                f"commit {current_commit(repo_root)}: commit them for a deploy git can reproduce",
+                f"commit {commit}: commit them for a deploy git can reproduce",
                 markup=False,
             )
         if planned.plan.has_changes and not yes and plan_file is None:
@@ -242,7 +243,9 @@ def _apply(env_name: str, plan_file: Path | None, yes: bool, break_lock: bool) -
             click.confirm("Apply these changes?", abort=True, err=True)
         try:
             with aws_errors("applying"):
-                results, collected = apply_planned(planned, repo_root, _progress(), clients)
+                results, collected = apply_planned(
+                    planned, repo_root, _progress(), clients, commit=commit
+                )
         except ApplyInterrupted as interrupted:
             _report_interrupt(interrupted)
             raise KeyboardInterrupt from None

@@ -8,12 +8,14 @@ extracts tarballs safely: no absolute paths, no `..`, no links or devices.
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from smgitops.artifacts.builders import BASE_IMAGE_ANNOTATION
 from smgitops.emulator import aws_images
 
 _ECR_IMAGE = re.compile(
@@ -94,6 +96,20 @@ def unserved_image_reason(uri: str) -> str | None:
     other than the ones it serves, aws_images.py), or None."""
     ref = parse_ecr_image(uri)
     return None if ref is None else aws_images.unserved_reason(uri, ref.account, ref.repository)
+
+
+def registered_base_image(uri: str) -> str | None:
+    """The AWS Deep Learning Container a registered image says it is built FROM (its
+    manifest's `smgitops.base-image` annotation), or None. No side effects."""
+    ref = parse_ecr_image(uri)
+    image = _find_image(ref) if ref is not None else None
+    try:
+        manifest = json.loads(image.image_manifest) if image is not None else {}
+    except (TypeError, ValueError):
+        return None
+    annotations = manifest.get("annotations") if isinstance(manifest, dict) else None
+    base = annotations.get(BASE_IMAGE_ANNOTATION) if isinstance(annotations, dict) else None
+    return base if isinstance(base, str) else None
 
 
 def resolve_image_digest(uri: str) -> str | None:

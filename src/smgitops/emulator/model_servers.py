@@ -74,13 +74,18 @@ def serving_process_factory(
 def serving_environment(model_dir: Path, container: ServedContainer) -> str | None:
     """The interpreter of the serving environment a model on the project's image has: its
     `code/requirements.txt` under the locks of the checkout smgitops runs from (model_env).
-    None for a model on an AWS-owned image (its framework container has its own packages) or
-    when smgitops does not run from a checkout. ModelLoadFailed (one line) when it cannot be
+    None for a model on an AWS-owned image, or on an image built FROM one (registered with
+    its base image): their framework container has its own packages; and when smgitops does
+    not run from a checkout. ModelLoadFailed (one line) when it cannot be
     built, as the image would not build."""
     from smgitops.artifacts import model_env
 
     project = model_env.SOURCE_ROOT.parent
-    if artifacts.is_aws_image(container.image) or not (project / SERVE_LOCK).is_file():
+    if (
+        artifacts.is_aws_image(container.image)
+        or artifacts.registered_base_image(container.image) is not None
+        or not (project / SERVE_LOCK).is_file()
+    ):
         return None
     requirements = model_dir / artifacts.CODE_DIR / "requirements.txt"
     try:
@@ -253,13 +258,9 @@ class ModelServers:
     def _start(
         self, key: tuple[str, ...], model_dir: Path, container: ServedContainer, within: float
     ) -> ModelServer:
-        # Outside the startup time: on AWS the image was built before the endpoint.
-        try:
-            python = self._interpreter(model_dir, container)
-        except ModelLoadFailed as error:
-            with self._lock:
-                self._failures[key, within] = str(error)
-            raise
+        # Outside the startup time: on AWS the image was built before the endpoint. Not
+        # remembered when it fails (the index may only be unreachable for now).
+        python = self._interpreter(model_dir, container)
         server = self._factory(model_dir, dict(container.environment), within, python)
         started = time.monotonic()
         try:

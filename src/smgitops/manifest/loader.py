@@ -298,10 +298,13 @@ def check_paths(repo_root: Path, paths: list[Path]) -> ValidationReport:
 
 
 def _code_folder(document: YamlDocument | None) -> str | None:
-    """The models/ folder whose inference.py serves a manifest's `spec.model`, if any."""
+    """The models/ folder whose inference.py a manifest's `spec.model` serves on the project's
+    serving image, if any (not on a `spec.image` base: a DLC brings packages of its own)."""
     value = document.value if document is not None else None
     spec = value.get("spec") if isinstance(value, dict) else None
-    model = spec.get("model") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or spec.get("image") is not None:
+        return None  # on an AWS container's image, its own packages serve the model
+    model = spec.get("model")
     if isinstance(model, dict):
         model = model.get("code")
     return model if isinstance(model, str) else None

@@ -42,10 +42,12 @@ def _top_level_handlers(tree: ast.Module) -> dict[str, tuple[int, int | None] | 
     `def` binds it, None when an import or assignment does (its arity shows only at run time)."""
     found: dict[str, tuple[int, int | None] | None] = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.decorator_list:
             arguments = node.args
             arity = None if arguments.vararg else len(arguments.posonlyargs) + len(arguments.args)
             found[node.name] = (node.lineno, arity)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found[node.name] = None  # a decorator or a class: its call shape shows at run time
         elif isinstance(node, ast.Assign):
             found.update((t.id, None) for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):

@@ -21,8 +21,8 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, requirement_names
-from smgitops.manifest.model_folder import ENTRY_POINT, REQUIREMENTS
+from smgitops.artifacts.locks import SERVE_LOCK, requirement_names
+from smgitops.manifest.model_folder import ENTRY_POINT, REQUIREMENTS, locked_versions
 from smgitops.paths import Refusal, read_bounded, resolve
 from smgitops.serving.import_names import package_of
 
@@ -153,7 +153,8 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
     in file and line order. No side effects; [] when the entry point is missing."""
     provided = _with_dependencies(requirement_names(_read(folder / REQUIREMENTS, repo_root)))
     provided |= requirement_names(_read(repo_root / SERVE_LOCK, repo_root)) | _serving_stack()
-    locked = requirement_names(_read(repo_root / MODELS_LOCK, repo_root)) | provided
+    pins = locked_versions(repo_root)  # the version to suggest: the lock's, else this venv's
+    locked = set(pins) | provided
     packages = _packages_of_module()
     missing: list[MissingImport] = []
     seen: set[Path] = set()
@@ -184,7 +185,7 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
                     column,
                     module,
                     package if known else None,
-                    _version(package) if known else None,
+                    (pins.get(package) or _version(package)) if known else None,
                 )
             )
     return sorted(missing, key=lambda m: (m.file, m.line, m.column))

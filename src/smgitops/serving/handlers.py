@@ -124,7 +124,9 @@ def import_program(path: Path) -> ModuleType:
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
         sys.modules.pop(module_name, None)
         where = _user_line(error, path)
-        raise ModelLoadError(f"{path}: import failed: {_cause(error, where)}") from error
+        raise ModelLoadError(
+            f"{path}: import failed: {_cause(error, where, path.parent)}"
+        ) from error
     return module
 
 
@@ -165,11 +167,13 @@ def _user_line(error: BaseException, source: Path) -> str:
     return f" ({source.name}:{frames[-1].lineno})" if frames else ""
 
 
-def _cause(error: BaseException, where: str) -> str:
-    """The error on one line, then `where` (` (inference.py:12)`); for a missing module, the
-    package to list (the usual cause on SageMaker: requirements.txt lacks it, or a pickle
-    needs it)."""
-    if isinstance(error, ModuleNotFoundError) and error.name:
+def _cause(error: BaseException, where: str, code: Path) -> str:
+    """The error on one line, then `where` (` (inference.py:12)`); for a missing module that
+    is not one of the model's own (`code`: its folder), the package to list (the usual cause
+    on SageMaker: requirements.txt lacks it, or a pickle needs it)."""
+    top = (getattr(error, "name", None) or "").split(".")[0]
+    own = top and ((code / f"{top}.py").exists() or (code / top).is_dir())
+    if isinstance(error, ModuleNotFoundError) and error.name and not own:
         return (
             f"No module named '{error.name}'{where}: this serving environment does not install "
             f"it (list {package_of(error.name)} in the model's requirements.txt)"
@@ -181,7 +185,7 @@ def _load_step(handlers: HandlerSet, handler: Handler, *args: Any, context: Any)
     try:
         return handler(*args, context=context)
     except (Exception, SystemExit) as error:  # user code calling sys.exit() is a failure too
-        cause = _cause(error, _user_line(error, handlers.source))
+        cause = _cause(error, _user_line(error, handlers.source), handlers.source.parent)
         raise ModelLoadError(f"{handler.name} in {handlers.source} failed: {cause}") from error
 
 

@@ -5,8 +5,9 @@ import pytest
 from botocore.exceptions import WaiterError
 
 from smgitops.artifacts import model_env
+from smgitops.artifacts.builders import MANIFEST_MEDIA_TYPE, registration_manifest
 
-from .conftest import model_tarball
+from .conftest import IMAGE, model_tarball
 
 # joblib is in the emulator's own virtualenv (the project's dev tools), not in serve.txt.
 USES_JOBLIB = """
@@ -72,3 +73,21 @@ def test_with_model_environments_off_the_emulator_python_serves_it(deployer, aws
 
     deployer.wait_in_service("own-python")
     assert deployer.predict("own-python", "1") == '["joblib"]'
+
+
+def test_a_model_on_an_image_built_from_an_aws_container_uses_that_containers_packages(deployer):
+    # `image push` registers an image built FROM a DLC (spec.image) with its base image.
+    base = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.0.0-cpu-py310"
+    deployer.register_image("on-dlc")
+    deployer.ecr.put_image(
+        repositoryName="on-dlc",
+        imageManifest=registration_manifest("on-dlc", "dlc", base_image=base),
+        imageManifestMediaType=MANIFEST_MEDIA_TYPE,
+        imageTag="dlc",
+    )
+    image = IMAGE.replace("smgitops-serve:v1", "on-dlc:dlc")
+    data = deployer.upload("on-dlc/model.tar.gz", model_tarball(USES_JOBLIB, {"id.txt": "dlc"}))
+    model = deployer.model("on-dlc", image=image, data_url=data)
+    deployer.endpoint("on-dlc", deployer.one_variant_config("on-dlc", model))
+
+    assert deployer.predict("on-dlc", "1") == '["joblib"]'

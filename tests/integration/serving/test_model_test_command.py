@@ -290,7 +290,7 @@ def test_an_image_python_not_installed_here_is_one_line(tmp_path, monkeypatch):
     make_model(tmp_path, "old-python", "def model_fn(d):\n    return 1\n")
     dockerfile = tmp_path / "container" / "Dockerfile"
     dockerfile.write_text(
-        dockerfile.read_text().replace("ARG BASE_IMAGE=python:3.11", "ARG BASE_IMAGE=python:3.4")
+        dockerfile.read_text().replace("ARG BASE_IMAGE=python:3.11", "ARG BASE_IMAGE=python:3.99")
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMGITOPS_CACHE_DIR", str(tmp_path / "cache"))
@@ -299,6 +299,6 @@ def test_an_image_python_not_installed_here_is_one_line(tmp_path, monkeypatch):
 
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: Python 3.4 (the serving image's, from container/Dockerfile) is not installed "
-        "here: install it (e.g. `uv python install 3.4`) and run again"
+        "Error: Python 3.99 (the serving image's, from container/Dockerfile) is not installed "
+        "here: install it (e.g. `uv python install 3.99`) and run again"
     )

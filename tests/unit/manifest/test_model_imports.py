@@ -114,3 +114,15 @@ def test_a_fifo_lock_or_requirements_file_is_never_waited_on(tmp_path):
     os.mkfifo(tmp_path / "requirements" / "models.txt")
 
     assert _missing(tmp_path, folder) == [("models/m/inference.py", 1, "joblib", "joblib")]
+
+
+def test_the_suggested_pin_is_the_locks_when_the_lock_holds_the_package(tmp_path):
+    folder = _model(tmp_path, "import joblib\n")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "models.txt").write_text(
+        "joblib==1.0.1 \\\n    --hash=sha256:ab\n"
+    )
+
+    (missing,) = missing_imports(tmp_path, folder)
+
+    assert (missing.package, missing.version) == ("joblib", "1.0.1")

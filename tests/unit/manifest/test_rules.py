@@ -16,6 +16,8 @@ from smgitops.manifest.yaml_reader import YamlDocument, parse_yaml
         "def model_fn(model_dir, context):\n    return 1\n",
         "def model_fn(*args):\n    return 1\n",
         "def model_fn(d):\n    pass\ndef transform_fn(model, body, ctype, accept):\n    pass\n",
+        "import functools\n@functools.lru_cache\ndef model_fn(model_dir, extra, more):\n    pass\n",
+        "class model_fn:\n    def __init__(self, model_dir):\n        pass\n",
         "from helpers import model_fn\n",
         "from helpers import load as model_fn\n",
         "model_fn = make_loader()\n",

@@ -241,3 +241,21 @@ def test_an_import_the_image_lacks_is_a_warning_with_its_position_and_exit_0(rep
     assert [(w["file"], w["line"]) for w in as_json["warnings"]] == [
         ("models/demo-regressor/inference.py", 1)
     ]
+
+
+def test_a_model_on_a_deep_learning_container_base_is_not_warned_about_its_imports(repo):
+    # The DLC brings torch and its friends; requirements.txt rightly leaves them out.
+    repo.write("models/demo-regressor/inference.py", "import torch\n\ndef model_fn(d):\n    pass\n")
+    path = repo.root / "deployments/staging/demo-regressor.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "  model: demo-regressor\n",
+            '  model: demo-regressor\n  image: {framework: pytorch, version: "2.0.0", py: py310, '
+            "processor: cpu}\n",
+        )
+    )
+
+    result = _run([], repo.root)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "2 files valid\n"

@@ -183,3 +183,12 @@ def test_a_module_a_pickle_needs_in_model_fn_names_its_package_not_the_module(tm
         "failed: No module named 'sklearn.linear_model' (inference.py:3): this serving "
         "environment does not install it (list scikit-learn in the model's requirements.txt)"
     )
+
+
+def test_a_missing_module_of_the_models_own_package_gets_no_package_hint(tmp_path):
+    write(tmp_path, "", where="code/features/__init__.py")
+    with pytest.raises(ModelLoadError) as caught:
+        load_handlers(write(tmp_path, "import features.scaling\n"))
+    message = str(caught.value)
+    assert "No module named 'features.scaling' (inference.py:1)" in message
+    assert "requirements.txt" not in message
