@@ -75,11 +75,10 @@ def _parent(text: str) -> str:
     return f"-r {required['path']}" if required else canonicalize_name(text.split()[0])
 
 
-def model_slice(lock_text: str, requirements_file: str, names: set[str]) -> str:
-    """The pins (with their hashes) of the lock that a model's requirements pull in: the
-    packages its requirements.txt names (`names`, or those annotated `via -r
-    <requirements_file>`) and, transitively, what they depend on. Sorted, comments dropped,
-    so only a change that reaches this model changes the text. No side effects."""
+def model_packages(lock_text: str, requirements_file: str, names: set[str]) -> set[str]:
+    """Canonical names of the lock's packages a model installs: those its requirements.txt
+    names (`names`, or those annotated `via -r <requirements_file>`) and, transitively, what
+    they depend on. No side effects."""
     entries = _entries(lock_text)
     wanted = {canonicalize_name(n) for n in names} & set(entries)
     wanted |= {n for n, e in entries.items() if f"-r {requirements_file}" in e.via}
@@ -90,4 +89,12 @@ def model_slice(lock_text: str, requirements_file: str, names: set[str]) -> str:
             if name not in wanted and entry.via & wanted:
                 wanted.add(name)
                 changed = True
+    return wanted
+
+
+def model_slice(lock_text: str, requirements_file: str, names: set[str]) -> str:
+    """The pins (with their hashes) of `model_packages`: sorted, comments dropped, so only a
+    change that reaches this model changes the text. No side effects."""
+    entries = _entries(lock_text)
+    wanted = model_packages(lock_text, requirements_file, names)
     return "".join("\n".join(entries[name].lines) + "\n" for name in sorted(wanted))

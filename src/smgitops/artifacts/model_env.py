@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import smgitops
 from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, model_slice, requirement_names
 
 DOCKERFILE = "container/Dockerfile"
-# Set inside an environment's processes: the key of the environment they run in.
+# Set (to 1) in the processes `model test` runs inside an environment: they do the work.
 INSIDE_VARIABLE = "SMGITOPS_MODEL_ENV"
 CACHE_VARIABLE = "SMGITOPS_CACHE_DIR"
 # Bumped when the way an environment is built changes, so older ones are not reused.
@@ -295,7 +294,3 @@ def _build(spec: EnvSpec, folder: Path) -> None:
 def inside() -> bool:
     """Whether this process runs inside a model's serving environment."""
     return bool(os.environ.get(INSIDE_VARIABLE))
-
-
-def current_python() -> str:
-    return sys.executable

@@ -21,7 +21,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from smgitops.artifacts.locks import SERVE_LOCK, requirement_names
+from smgitops.artifacts.locks import MODELS_LOCK, SERVE_LOCK, model_packages, requirement_names
 from smgitops.manifest.model_folder import ENTRY_POINT, REQUIREMENTS, locked_versions
 from smgitops.paths import Refusal, read_bounded, resolve
 from smgitops.serving.import_names import package_of
@@ -151,7 +151,12 @@ def missing_imports(repo_root: Path, folder: Path) -> list[MissingImport]:
     """The top-level imports of `folder`/inference.py (and of the folder's modules it imports)
     that neither its requirements.txt (with dependencies) nor requirements/serve.txt provides,
     in file and line order. No side effects; [] when the entry point is missing."""
-    provided = _with_dependencies(requirement_names(_read(folder / REQUIREMENTS, repo_root)))
+    names = requirement_names(_read(folder / REQUIREMENTS, repo_root))
+    lock = _read(repo_root / MODELS_LOCK, repo_root)
+    # What the image installs for the model: the lock's closure of its requirements (the
+    # lock is the truth for the image); without a lock, this installation's metadata's.
+    shown = f"{folder.relative_to(repo_root).as_posix()}/{REQUIREMENTS}"
+    provided = names | model_packages(lock, shown, names) if lock else _with_dependencies(names)
     provided |= requirement_names(_read(repo_root / SERVE_LOCK, repo_root)) | _serving_stack()
     pins = locked_versions(repo_root)  # the version to suggest: the lock's, else this venv's
     locked = set(pins) | provided

@@ -126,3 +126,14 @@ def test_the_suggested_pin_is_the_locks_when_the_lock_holds_the_package(tmp_path
     (missing,) = missing_imports(tmp_path, folder)
 
     assert (missing.package, missing.version) == ("joblib", "1.0.1")
+
+
+def test_what_a_requirement_depends_on_is_read_from_the_lock_the_image_installs_from(tmp_path):
+    folder = _model(tmp_path, "import joblib\nimport surely_absent_pkg\n", "joblib==1.6.0\n")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "models.txt").write_text(
+        "joblib==1.6.0 \\\n    --hash=sha256:ab\n    # via -r models/m/requirements.txt\n"
+        "surely-absent-pkg==1.0 \\\n    --hash=sha256:cd\n    # via joblib\n"
+    )
+
+    assert _missing(tmp_path, folder) == []
