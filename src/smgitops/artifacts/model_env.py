@@ -31,7 +31,7 @@ DOCKERFILE = "container/Dockerfile"
 INSIDE_VARIABLE = "SMGITOPS_MODEL_ENV"
 CACHE_VARIABLE = "SMGITOPS_CACHE_DIR"
 # Bumped when the way an environment is built changes, so older ones are not reused.
-_LAYOUT = "1"
+_LAYOUT = "2"
 _COMPLETE = ".complete"
 UNUSED_DAYS = 30  # an environment unused this long is removed when another is built
 _IMAGE_PYTHON = re.compile(r"^ARG\s+BASE_IMAGE=python:(\d+\.\d+)\b", re.MULTILINE)
@@ -233,6 +233,20 @@ def _uv_reason(stderr: str) -> str:
     return " ".join(line.removeprefix("Caused by:").strip() for line in picked)[:600] or "failed"
 
 
+def _install(python: str) -> list[str]:
+    # Bytecode compiled once here, not on every start: each `model test` and model server
+    # imports the model's stack anew (and PYTHONDONTWRITEBYTECODE would never cache it).
+    return [
+        "pip",
+        "install",
+        "--quiet",
+        "--compile-bytecode",
+        "--require-hashes",
+        "--python",
+        python,
+    ]
+
+
 def _build(spec: EnvSpec, folder: Path) -> None:
     arguments = ["venv", "--quiet", "--python", spec.python, "--no-managed-python", str(folder)]
     try:
@@ -248,10 +262,9 @@ def _build(spec: EnvSpec, folder: Path) -> None:
     if spec.requirements.strip():
         requirements = folder / "model-requirements.txt"
         requirements.write_text(spec.requirements)
-        install = ["pip", "install", "--quiet", "--python", python, "--require-hashes"]
         try:
             _run_uv(
-                [*install, "-r", str(requirements), "-c", str(spec.constraints)],
+                [*_install(python), "-r", str(requirements), "-c", str(spec.constraints)],
                 f"installing {spec.shown}",
             )
         except EnvironmentFailed as failure:
@@ -262,19 +275,7 @@ def _build(spec: EnvSpec, folder: Path) -> None:
                 f"{spec.shown}: {unlocked.group(1)} is not in {MODELS_LOCK}, so the serving "
                 f"image cannot install it: run `make lock` and commit {MODELS_LOCK}"
             ) from None
-    _run_uv(
-        [
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            python,
-            "--require-hashes",
-            "-r",
-            str(spec.serve),
-        ],
-        f"installing {SERVE_LOCK}",
-    )
+    _run_uv([*_install(python), "-r", str(spec.serve)], f"installing {SERVE_LOCK}")
     # smgitops itself, as an editable install would find it: a folder holding only a link to
     # this installation's package (its parent may be a site-packages full of other packages).
     source = folder / "smgitops-source"
