@@ -74,9 +74,9 @@ def serving_process_factory(
 def serving_environment(model_dir: Path, container: ServedContainer) -> str | None:
     """The interpreter of the serving environment a model on the project's image has: its
     `code/requirements.txt` under the locks of the checkout smgitops runs from (model_env).
-    None for a model on an AWS-owned image, or on an image built FROM one (registered with
-    its base image): their framework container has its own packages; and when smgitops does
-    not run from a checkout. ModelLoadFailed (one line) when it cannot be
+    None (the emulator's own Python) for a model on an AWS-owned image or on one built FROM
+    it (registered with its base image), whose framework container has its own packages, and
+    when smgitops does not run from a checkout. ModelLoadFailed (one line) when it cannot be
     built, as the image would not build."""
     from smgitops.artifacts import model_env
 
