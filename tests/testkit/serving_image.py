@@ -390,6 +390,14 @@ class Buildah(Builder):
     def start(self, image: str, model_dir: Path, port: int, workdir: Path) -> Container:
         name = f"smgitops-serving-test-{uuid.uuid4().hex[:12]}"
         self.buildah("from", "--quiet", "--name", name, image)
+        try:
+            return self._run(name, image, model_dir, port, workdir)
+        except BaseException:
+            # A container left behind is a whole vfs copy of the image.
+            subprocess.run(["buildah", *self.storage, "rm", name], capture_output=True, check=False)
+            raise
+
+    def _run(self, name: str, image: str, model_dir: Path, port: int, workdir: Path) -> Container:
         root = Path(self.buildah("mount", name).strip())
         before = snapshot(root)
         config = self.config(image)
