@@ -604,16 +604,6 @@ def find_builder() -> Builder:
     return Buildah()
 
 
-def wait_for(predicate, what: str, limit: float = 30.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 @contextmanager
 def running(
     builder: Builder, image: str, model_dir: Path, port: int, workdir: Path

@@ -26,6 +26,7 @@ import pytest
 
 from smgitops.serving import localcheck
 from smgitops.serving.process import free_port
+from testkit.polling import wait_for
 from testkit.serving_image import (
     SHELLS,
     Builder,
@@ -38,7 +39,6 @@ from testkit.serving_image import (
     process_tree,
     running,
     uids,
-    wait_for,
 )
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from smgitops.serving.process import ServingProcess, free_port
+from testkit.polling import wait_for
 
 from .conftest import assert_one_line_json_error, http, invoke
 
@@ -84,16 +84,6 @@ def serve_command(model: Path, port: int, workers: int) -> list[str]:
         "--host",
         "127.0.0.1",
     ]
-
-
-def wait_for(predicate, what: str, limit: float = 30.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def try_ping(url: str):
